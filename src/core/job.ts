@@ -1,0 +1,65 @@
+/**
+ * The job model shared by the store, the scheduler, the hosts and the views.
+ * Plain data only (it is persisted as JSON), so every field is serialisable.
+ */
+
+export type Priority = 'high' | 'medium' | 'low';
+export const PRIORITIES: readonly Priority[] = ['high', 'medium', 'low'];
+
+export type Importance = 'low' | 'normal' | 'high';
+export const IMPORTANCES: readonly Importance[] = ['low', 'normal', 'high'];
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
+export const FINISHED_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'lost'];
+
+/** What the user asked for when queueing a script. */
+export interface JobSpec {
+  /** Absolute path of the training script (`.py` runs with the interpreter, `.sh` with bash). */
+  script: string;
+  /** Arguments passed to the script as an argv array, never through a shell. */
+  args: string[];
+  /** Folder the job runs in (the script's workspace folder). */
+  cwd: string;
+  /** GPUs needed on one host; 0 for a CPU job. */
+  gpus: number;
+  importance: Importance;
+  /** Expected gain in percent (0–100) of the metric the user cares about; undefined when not given. */
+  expectedGain?: number;
+  /** The user's runtime estimate in seconds. */
+  runtimeSec: number;
+}
+
+export interface Job extends JobSpec {
+  id: string;
+  /** Display name: the script's file name. */
+  name: string;
+  priority: Priority;
+  /** Why the job has its priority: the classifier's decision path, or "set by you". */
+  priorityReason: string;
+  /** True once the user overrode the classifier for this job. */
+  priorityOverridden: boolean;
+  state: JobState;
+  /** Epoch ms. */
+  createdAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  /** Host the job was dispatched to. */
+  host?: string;
+  /** GPU indices the job holds on its host (what CUDA_VISIBLE_DEVICES was set to). */
+  gpuIndices?: number[];
+  /** Process-group id of the job's wrapper on its host. */
+  pgid?: number;
+  exitCode?: number;
+  /** Human-readable reason: why a queued job waits, why a job was lost or failed to start. */
+  reason?: string;
+  /** Id of the job this one retries, when it was created by Retry. */
+  retryOf?: string;
+}
+
+export function isFinished(state: JobState): boolean {
+  return FINISHED_STATES.includes(state);
+}
+
+export function priorityLabel(p: Priority): string {
+  return p === 'high' ? 'High' : p === 'medium' ? 'Medium' : 'Low';
+}

@@ -1,0 +1,49 @@
+/**
+ * The placement seam: given a job and the hosts that could take it now, pick one or wait.
+ * The extension ships heuristics here; the DQN agent implements the same interface,
+ * and the simulator drives both, so what is benchmarked is what runs.
+ */
+import type { Job } from './job';
+
+export interface HostCandidate {
+  host: string;
+  totalGpus: number;
+  /** GPU indices free for TrainQ on this host right now, lowest first. */
+  freeGpus: number[];
+  speed: number;
+  runningJobs: number;
+  maxJobs: number;
+  /** Mean GPU utilisation in percent when known. */
+  utilizationPct?: number;
+}
+
+export type PlacementDecision = { kind: 'place'; host: string } | { kind: 'wait'; reason: string };
+
+export interface Placement {
+  readonly name: string;
+  /**
+   * `feasible` holds only hosts with enough free GPUs and a free job slot (never empty);
+   * `all` every online host, for policies that reason about the whole cluster.
+   * Must return one of `feasible` or wait.
+   */
+  choose(job: Job, feasible: HostCandidate[], all: HostCandidate[]): PlacementDecision;
+}
+
+export function canTake(candidate: HostCandidate, gpus: number): boolean {
+  return candidate.runningJobs < candidate.maxJobs && candidate.freeGpus.length >= gpus;
+}
+
+/** The shipped default: the host with the most free GPUs that fits, spreading load; ties go to the faster host. */
+export class MostFreeGpusPlacement implements Placement {
+  readonly name = 'most-free-gpus';
+
+  choose(_job: Job, feasible: HostCandidate[]): PlacementDecision {
+    let best = feasible[0];
+    for (const c of feasible) {
+      if (c.freeGpus.length > best.freeGpus.length || (c.freeGpus.length === best.freeGpus.length && c.speed > best.speed)) {
+        best = c;
+      }
+    }
+    return { kind: 'place', host: best.host };
+  }
+}

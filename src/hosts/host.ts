@@ -1,0 +1,82 @@
+/**
+ * The host seam: everything the scheduler needs from a machine that runs jobs.
+ * The local machine implements it first; SSH and Slurm hosts implement it later,
+ * so nothing here may assume the job's processes are on this machine.
+ */
+import type { Disposable, Event } from '../core/emitter';
+import type { Job } from '../core/job';
+
+export type HostKind = 'local' | 'ssh' | 'slurm';
+
+export interface GpuInfo {
+  index: number;
+  uuid: string;
+  name: string;
+  /** Percent 0–100; undefined when nvidia-smi reported [N/A]. */
+  utilizationPct?: number;
+  memoryUsedMiB?: number;
+  memoryTotalMiB?: number;
+}
+
+export type HostState = 'online' | 'connecting' | 'offline';
+
+export interface HostStatus {
+  name: string;
+  kind: HostKind;
+  state: HostState;
+  gpus: GpuInfo[];
+  /** Why the host has no GPUs listed ("nvidia-smi not found", "timed out", …), if it has none. */
+  gpuNote?: string;
+  cpuCount?: number;
+  cpuLoadPct?: number;
+  memUsedBytes?: number;
+  memTotalBytes?: number;
+  /** Last error, for offline hosts. */
+  error?: string;
+  /** Epoch ms of the probe. */
+  probedAt: number;
+}
+
+export interface LaunchRequest {
+  job: Job;
+  /** GPU indices chosen by the scheduler; the job sees exactly these via CUDA_VISIBLE_DEVICES. */
+  gpuIndices: number[];
+  /** argv[0..]: interpreter then script then arguments, resolved by the caller. */
+  command: string[];
+}
+
+export interface LaunchResult {
+  pgid: number;
+}
+
+export interface ExitReport {
+  jobId: string;
+  /** Exit code of the script; undefined when the process died without the wrapper recording one. */
+  exitCode?: number;
+}
+
+export type ReattachResult =
+  | { kind: 'running' }
+  | { kind: 'exited'; exitCode: number }
+  | { kind: 'lost'; reason: string };
+
+export interface Host extends Disposable {
+  readonly name: string;
+  readonly kind: HostKind;
+  /** Relative speed of this host's GPUs (1.0 = reference). */
+  readonly speed: number;
+  /** Most jobs this host runs at once, GPU or not. */
+  readonly maxJobs: number;
+  /** Fires when a job launched or reattached on this host ends. */
+  readonly onDidExit: Event<ExitReport>;
+
+  probe(): Promise<HostStatus>;
+  /** Starts the job detached from the extension host; resolves once it is running. */
+  launch(request: LaunchRequest): Promise<LaunchResult>;
+  /** SIGTERM to the job's process group, SIGKILL after graceSec if it is still alive. */
+  cancel(job: Job, graceSec: number): Promise<void>;
+  /** After a restart: is the job still alive, did it record an exit code, or is it lost? Follows it if alive. */
+  reattach(job: Job): Promise<ReattachResult>;
+  /** Path on this machine of the job's log (for remote hosts, the local copy). */
+  logPath(jobId: string): string;
+}
