@@ -63,3 +63,16 @@ export function isFinished(state: JobState): boolean {
 export function priorityLabel(p: Priority): string {
   return p === 'high' ? 'High' : p === 'medium' ? 'Medium' : 'Low';
 }
+
+/** The features the priority classifier sees. */
+export interface JobFeatures {
+  gpus: number;
+  importance: Importance;
+  /** Percent 0–100, undefined when the user gave none. */
+  expectedGain?: number;
+  runtimeSec: number;
+}
+
+export function featuresOf(spec: JobFeatures): JobFeatures {
+  return { gpus: spec.gpus, importance: spec.importance, expectedGain: spec.expectedGain, runtimeSec: spec.runtimeSec };
+}

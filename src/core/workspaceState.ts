@@ -1,0 +1,35 @@
+/**
+ * Everything TrainQ persists per workspace, in one document so that one atomic
+ * write keeps the queue, the history and what the classifier learned consistent.
+ */
+import type { Importance, Job, JobFeatures, Priority } from './job';
+
+/** A labelled example from the user re-prioritising a job; the classifier retrains on these. */
+export interface PriorityExample {
+  features: JobFeatures;
+  label: Priority;
+  /** Epoch ms when the user made the choice. */
+  at: number;
+}
+
+/** The values last used for a script, to prefill the queue input next time. */
+export interface LastInputs {
+  args: string[];
+  gpus: number;
+  importance: Importance;
+  expectedGain?: number;
+  runtimeSec: number;
+}
+
+export interface WorkspaceState {
+  jobs: Job[];
+  priorityExamples: PriorityExample[];
+  /** Keyed by the script's workspace-relative path. */
+  lastInputs: Record<string, LastInputs>;
+  /** Dispatching paused by the user (running jobs continue). */
+  paused: boolean;
+}
+
+export function emptyWorkspaceState(): WorkspaceState {
+  return { jobs: [], priorityExamples: [], lastInputs: {}, paused: false };
+}
