@@ -1,0 +1,426 @@
+/**
+ * The application service behind every command and view: owns the workspace state, turns user
+ * actions into state changes that are saved before they are acknowledged, and runs dispatch rounds.
+ * Editor-free: the UI calls it and listens to its events; tests drive it with fakes.
+ */
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { Emitter, type Disposable } from './emitter';
+import { featuresOf, isFinished, type Job, type JobFeatures, type JobSpec, type Priority } from './job';
+import { dispatchOrder } from './jobQueues';
+import type { Logger } from './logger';
+import type { Placement } from './placement';
+import { buildCandidates, planDispatch } from './scheduler';
+import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
+import type { ExitReport, Host, HostStatus } from '../hosts/host';
+
+export interface Classifier {
+  classify(features: JobFeatures): { priority: Priority; path: string };
+  retrain(examples: readonly PriorityExample[]): void;
+}
+
+export interface StatePersistence {
+  save(state: WorkspaceState): Promise<void>;
+}
+
+export interface JobManagerSettings {
+  agingMinutes: number;
+  cancelGraceSeconds: number;
+}
+
+export interface JobManagerDeps {
+  persistence: StatePersistence;
+  state: WorkspaceState;
+  hosts: readonly Host[];
+  placement: Placement;
+  classifier: Classifier;
+  logger: Logger;
+  settings: () => JobManagerSettings;
+  /** argv for a job: interpreter, script, arguments. Throws with a user-facing message if it cannot. */
+  commandFor: (job: Job) => Promise<string[]>;
+  /** Deletes a job's log and bookkeeping files when it leaves the history. */
+  removeJobFiles: (jobId: string) => Promise<void>;
+  now?: () => number;
+  newId?: () => string;
+}
+
+/** Thrown by changes attempted in a window that does not hold the dispatch lock. */
+export class ReadOnlyError extends Error {
+  constructor() {
+    super('Another VS Code window on this workspace is running the TrainQ queue; make changes there (this window shows it read-only).');
+  }
+}
+
+/** How many re-prioritisations the classifier keeps learning from (most recent first). */
+const MAX_EXAMPLES = 500;
+
+export class JobManager implements Disposable {
+  private state: WorkspaceState;
+  private readonly statuses = new Map<string, HostStatus>();
+  private waiting = new Map<string, string>();
+  private readonly cancelling = new Set<string>();
+  private writable = false;
+  private blockedReason: string | undefined;
+  private round: Promise<void> = Promise.resolve();
+  private roundQueued = false;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly disposables: Disposable[] = [];
+
+  private readonly changed = new Emitter<void>();
+  /** Fires after any change to jobs, hosts or waiting reasons. */
+  readonly onDidChange = this.changed.event;
+  private readonly failed = new Emitter<{ job: Job; message: string }>();
+  /** Fires when a job could not be started, so the UI can tell the user once. */
+  readonly onDidFailToStart = this.failed.event;
+
+  constructor(private readonly deps: JobManagerDeps) {
+    this.state = deps.state;
+    this.now = deps.now ?? Date.now;
+    this.newId = deps.newId ?? randomUUID;
+    deps.classifier.retrain(this.state.priorityExamples);
+    for (const host of deps.hosts) {
+      this.disposables.push(host.onDidExit((report) => void this.onExit(host, report)));
+    }
+  }
+
+  get jobs(): readonly Job[] {
+    return this.state.jobs;
+  }
+  get paused(): boolean {
+    return this.state.paused;
+  }
+  /** False in a window that does not hold the dispatch lock: it shows the queue but changes nothing. */
+  get canDispatch(): boolean {
+    return this.writable;
+  }
+  /** Why nothing starts although this window could dispatch (e.g. the workspace is not trusted). */
+  get dispatchBlockedReason(): string | undefined {
+    return this.blockedReason;
+  }
+  job(id: string): Job | undefined {
+    return this.state.jobs.find((j) => j.id === id);
+  }
+  waitingReason(id: string): string | undefined {
+    return this.waiting.get(id);
+  }
+  hostStatuses(): HostStatus[] {
+    return this.deps.hosts.map((h) => this.statuses.get(h.name)).filter((s): s is HostStatus => s !== undefined);
+  }
+  host(name: string | undefined): Host | undefined {
+    return this.deps.hosts.find((h) => h.name === name);
+  }
+  lastInputs(key: string): LastInputs | undefined {
+    return this.state.lastInputs[key];
+  }
+  /** The classifier's verdict for features the user is still editing (validates them). */
+  classify(features: JobFeatures): { priority: Priority; path: string } {
+    return this.deps.classifier.classify(features);
+  }
+
+  async queue(spec: JobSpec, inputsKey: string): Promise<Job> {
+    this.assertWritable();
+    const job = this.createJob(spec);
+    this.state.lastInputs[inputsKey] = {
+      args: [...spec.args],
+      gpus: spec.gpus,
+      importance: spec.importance,
+      expectedGain: spec.expectedGain,
+      runtimeSec: spec.runtimeSec,
+    };
+    await this.commit();
+    this.kick();
+    return job;
+  }
+
+  /** Classifies (and so validates) the spec and appends a queued job. */
+  private createJob(spec: JobSpec): Job {
+    const { priority, path: reason } = this.deps.classifier.classify(featuresOf(spec));
+    const job: Job = {
+      ...spec,
+      args: [...spec.args],
+      id: this.newId(),
+      name: path.basename(spec.script),
+      priority,
+      priorityReason: reason,
+      priorityOverridden: false,
+      state: 'queued',
+      createdAt: this.now(),
+    };
+    this.state.jobs.push(job);
+    return job;
+  }
+
+  async cancel(id: string): Promise<void> {
+    this.assertWritable();
+    const job = this.require(id);
+    if (job.state === 'queued') {
+      this.finish(job, 'cancelled', undefined, 'Cancelled before it started.');
+      await this.commit();
+      return;
+    }
+    if (job.state !== 'running') {
+      throw new Error(`${job.name} is already ${job.state}.`);
+    }
+    const host = this.host(job.host);
+    if (!host) {
+      throw new Error(`${job.name} runs on host '${job.host}', which is not configured any more.`);
+    }
+    this.cancelling.add(job.id);
+    await host.cancel(job, this.deps.settings().cancelGraceSeconds);
+  }
+
+  async retry(id: string): Promise<Job> {
+    this.assertWritable();
+    const old = this.require(id);
+    const spec: JobSpec = {
+      script: old.script,
+      args: old.args,
+      cwd: old.cwd,
+      gpus: old.gpus,
+      importance: old.importance,
+      expectedGain: old.expectedGain,
+      runtimeSec: old.runtimeSec,
+    };
+    const job = this.createJob(spec);
+    job.retryOf = old.id;
+    if (old.priorityOverridden) {
+      job.priority = old.priority;
+      job.priorityReason = old.priorityReason;
+      job.priorityOverridden = true;
+    }
+    await this.commit();
+    this.kick();
+    return job;
+  }
+
+  /**
+   * The user knows better than the tree: the job takes the new priority, the choice becomes a
+   * labelled example, and jobs the user has not overridden are classified again by the retrained tree.
+   */
+  async setPriority(id: string, priority: Priority): Promise<void> {
+    this.assertWritable();
+    const job = this.require(id);
+    job.priority = priority;
+    job.priorityOverridden = true;
+    job.priorityReason = 'Set by you.';
+    const example: PriorityExample = { features: featuresOf(job), label: priority, at: this.now() };
+    this.state.priorityExamples = [...this.state.priorityExamples, example].slice(-MAX_EXAMPLES);
+    this.deps.classifier.retrain(this.state.priorityExamples);
+    for (const other of this.state.jobs) {
+      if (other.state === 'queued' && !other.priorityOverridden) {
+        const verdict = this.deps.classifier.classify(featuresOf(other));
+        other.priority = verdict.priority;
+        other.priorityReason = verdict.path;
+      }
+    }
+    await this.commit();
+    this.kick();
+  }
+
+  async remove(id: string): Promise<void> {
+    this.assertWritable();
+    const job = this.require(id);
+    if (!isFinished(job.state)) {
+      throw new Error(`${job.name} is ${job.state}; cancel it before removing it from the history.`);
+    }
+    this.state.jobs = this.state.jobs.filter((j) => j.id !== id);
+    await this.commit();
+    await this.deps.removeJobFiles(id).catch((e) => this.deps.logger.warn(`Could not delete files of job ${id}: ${e}`));
+  }
+
+  async clearFinished(): Promise<number> {
+    this.assertWritable();
+    const gone = this.state.jobs.filter((j) => isFinished(j.state));
+    this.state.jobs = this.state.jobs.filter((j) => !isFinished(j.state));
+    await this.commit();
+    await Promise.all(gone.map((j) => this.deps.removeJobFiles(j.id).catch(() => undefined)));
+    return gone.length;
+  }
+
+  async setPaused(paused: boolean): Promise<void> {
+    this.assertWritable();
+    this.state.paused = paused;
+    await this.commit();
+    this.kick();
+  }
+
+  /** Probes every host in parallel; a host that fails its probe is shown offline, never thrown. */
+  async refreshHosts(): Promise<HostStatus[]> {
+    await Promise.all(
+      this.deps.hosts.map(async (host) => {
+        try {
+          this.statuses.set(host.name, await host.probe());
+        } catch (e) {
+          const error = e instanceof Error ? e.message : String(e);
+          this.statuses.set(host.name, { name: host.name, kind: host.kind, state: 'offline', gpus: [], error, probedAt: this.now() });
+        }
+      }),
+    );
+    this.changed.fire();
+    this.kick();
+    return this.hostStatuses();
+  }
+
+  /**
+   * After a window reload or crash: follow running jobs that are alive, record exit codes that were
+   * written while nobody watched, and mark the rest Lost. Never starts anything again by itself.
+   */
+  async reconcile(): Promise<void> {
+    for (const job of this.state.jobs.filter((j) => j.state === 'running')) {
+      const host = this.host(job.host);
+      if (!host) {
+        this.finish(job, 'lost', undefined, `Host '${job.host}' is no longer configured.`);
+        continue;
+      }
+      const result = await host.reattach(job).catch((e) => ({ kind: 'lost' as const, reason: String(e) }));
+      if (result.kind === 'exited') {
+        this.finish(job, result.exitCode === 0 ? 'succeeded' : 'failed', result.exitCode);
+      } else if (result.kind === 'lost') {
+        this.finish(job, 'lost', undefined, result.reason);
+      }
+    }
+    await this.commit();
+  }
+
+  /** Called when this window gains or loses the dispatch lock. */
+  setWritable(writable: boolean): void {
+    this.writable = writable;
+    this.changed.fire();
+    this.kick();
+  }
+
+  /** Stops (reason given) or allows (undefined) starting jobs; the queue stays editable. */
+  blockDispatch(reason: string | undefined): void {
+    this.blockedReason = reason;
+    this.changed.fire();
+    this.kick();
+  }
+
+  /** A read-only window adopts the state another window saved. */
+  replaceState(state: WorkspaceState): void {
+    this.state = state;
+    this.deps.classifier.retrain(state.priorityExamples);
+    this.changed.fire();
+  }
+
+  /** Runs a dispatch round soon; rounds never overlap and requests during a round coalesce into one more. */
+  kick(): Promise<void> {
+    if (this.roundQueued) {
+      return this.round;
+    }
+    this.roundQueued = true;
+    this.round = this.round.then(async () => {
+      this.roundQueued = false;
+      try {
+        await this.dispatchRound();
+      } catch (e) {
+        this.deps.logger.error(e instanceof Error ? e : String(e));
+      }
+    });
+    return this.round;
+  }
+
+  private async dispatchRound(): Promise<void> {
+    const { agingMinutes } = this.deps.settings();
+    const order = dispatchOrder(this.state.jobs, this.now(), agingMinutes * 60_000);
+    const holdBack = !this.writable
+      ? 'Another VS Code window on this workspace dispatches jobs.'
+      : (this.blockedReason ?? (this.state.paused ? 'Dispatching is paused.' : undefined));
+    if (holdBack || order.length === 0) {
+      const why = holdBack ?? '';
+      this.waiting = new Map(order.map((e) => [e.job.id, why]));
+      this.changed.fire();
+      return;
+    }
+    if (this.statuses.size === 0) {
+      await this.refreshHosts();
+    }
+    const offers = this.deps.hosts.map((h) => {
+      const status = this.statuses.get(h.name);
+      return {
+        name: h.name,
+        online: status?.state === 'online',
+        gpuIndices: status?.gpus.map((g) => g.index) ?? [],
+        speed: h.speed,
+        maxJobs: h.maxJobs,
+      };
+    });
+    const plan = planDispatch(order, buildCandidates(offers, this.state.jobs), this.deps.placement);
+    this.waiting = plan.waiting;
+    if (plan.launches.length === 0) {
+      this.changed.fire();
+      return;
+    }
+    // Recorded as running before anything starts: a crash in between leaves a job that reconcile
+    // marks Lost, which is visible, instead of a queued job that would run a second time.
+    for (const { job, host, gpuIndices } of plan.launches) {
+      Object.assign(job, { state: 'running', host, gpuIndices, startedAt: this.now(), reason: undefined });
+    }
+    await this.commit();
+    for (const { job, host, gpuIndices } of plan.launches) {
+      try {
+        const command = await this.deps.commandFor(job);
+        const { pgid } = await this.host(host)!.launch({ job, gpuIndices, command });
+        job.pgid = pgid;
+        this.deps.logger.info(`Started ${job.name} (${job.id}) on ${host}, GPUs [${gpuIndices.join(',')}], pgid ${pgid}.`);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        this.finish(job, 'failed', undefined, `Could not start: ${message}`);
+        this.deps.logger.warn(`Could not start ${job.name} (${job.id}) on ${host}: ${message}`);
+        this.failed.fire({ job, message });
+      }
+    }
+    await this.commit();
+  }
+
+  private async onExit(host: Host, report: ExitReport): Promise<void> {
+    const job = this.job(report.jobId);
+    if (!job || job.state !== 'running' || job.host !== host.name) {
+      return;
+    }
+    const cancelled = this.cancelling.delete(job.id);
+    if (cancelled) {
+      this.finish(job, 'cancelled', report.exitCode, 'Cancelled by you.');
+    } else if (report.exitCode === undefined) {
+      this.finish(job, 'lost', undefined, 'The process ended without recording an exit code (killed from outside TrainQ?).');
+    } else {
+      this.finish(job, report.exitCode === 0 ? 'succeeded' : 'failed', report.exitCode);
+    }
+    this.deps.logger.info(`${job.name} (${job.id}) ${job.state}${report.exitCode === undefined ? '' : `, exit code ${report.exitCode}`}.`);
+    await this.commit();
+    this.kick();
+  }
+
+  private finish(job: Job, state: Job['state'], exitCode: number | undefined, reason?: string): void {
+    job.state = state;
+    job.exitCode = exitCode;
+    job.endedAt = this.now();
+    job.reason = reason;
+  }
+
+  private assertWritable(): void {
+    if (!this.writable) {
+      throw new ReadOnlyError();
+    }
+  }
+
+  private require(id: string): Job {
+    const job = this.job(id);
+    if (!job) {
+      throw new Error('That job is no longer in the queue.');
+    }
+    return job;
+  }
+
+  private async commit(): Promise<void> {
+    this.changed.fire();
+    await this.deps.persistence.save(this.state);
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+    this.changed.dispose();
+    this.failed.dispose();
+  }
+}

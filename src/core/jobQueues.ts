@@ -1,0 +1,62 @@
+/**
+ * The multi-level queue: which queued job goes first, and how the Job Queue view groups jobs.
+ * Pure functions of the job list and the clock, so the view, the scheduler and the simulator agree.
+ */
+import { PRIORITIES, isFinished, type Job, type Priority } from './job';
+
+export interface QueuedEntry {
+  job: Job;
+  /** The priority the job is dispatched at: its own, raised by aging. */
+  effective: Priority;
+  /** Levels gained by waiting (0 when not aged). */
+  promotedLevels: number;
+}
+
+/**
+ * A job that has waited longer than `agingMs` moves up one level, and one more for each further
+ * `agingMs`, so a Low job reaches High after two periods and nothing starves behind a busy High queue.
+ * `agingMs` ≤ 0 turns aging off.
+ */
+export function effectivePriority(job: Job, now: number, agingMs: number): QueuedEntry {
+  const own = PRIORITIES.indexOf(job.priority);
+  const levels = agingMs > 0 ? Math.max(0, Math.floor((now - job.createdAt) / agingMs)) : 0;
+  const rank = Math.max(0, own - levels);
+  return { job, effective: PRIORITIES[rank], promotedLevels: own - rank };
+}
+
+/** Queued jobs in dispatch order: higher effective priority first, then shortest estimate, then oldest. */
+export function dispatchOrder(jobs: readonly Job[], now: number, agingMs: number): QueuedEntry[] {
+  return jobs
+    .filter((j) => j.state === 'queued')
+    .map((j) => effectivePriority(j, now, agingMs))
+    .sort(compareEntries);
+}
+
+function compareEntries(a: QueuedEntry, b: QueuedEntry): number {
+  return (
+    PRIORITIES.indexOf(a.effective) - PRIORITIES.indexOf(b.effective) ||
+    a.job.runtimeSec - b.job.runtimeSec ||
+    a.job.createdAt - b.job.createdAt ||
+    a.job.id.localeCompare(b.job.id)
+  );
+}
+
+export interface QueueGroups {
+  queued: Record<Priority, QueuedEntry[]>;
+  running: Job[];
+  /** Newest first, at most `finishedCap`. */
+  finished: Job[];
+  /** All finished jobs, including those past the cap. */
+  finishedTotal: number;
+}
+
+export function groupJobs(jobs: readonly Job[], now: number, agingMs: number, finishedCap: number): QueueGroups {
+  const queued: Record<Priority, QueuedEntry[]> = { high: [], medium: [], low: [] };
+  for (const entry of dispatchOrder(jobs, now, agingMs)) {
+    queued[entry.effective].push(entry);
+  }
+  const running = jobs.filter((j) => j.state === 'running').sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
+  const finishedAll = jobs.filter((j) => isFinished(j.state));
+  finishedAll.sort((a, b) => (b.endedAt ?? b.createdAt) - (a.endedAt ?? a.createdAt));
+  return { queued, running, finished: finishedAll.slice(0, Math.max(0, finishedCap)), finishedTotal: finishedAll.length };
+}

@@ -1,0 +1,520 @@
+/**
+ * One workspace's WorkspaceState on disk, kept the way Slurm keeps its state: every save writes a
+ * temp file, flushes it, keeps the current file as the backup and renames the temp file into place,
+ * so a crash at any instant leaves a complete store.json (old or new) and a complete backup.
+ * Loading falls back to the backup when store.json is damaged and says so in words a user follows.
+ */
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { FINISHED_STATES, IMPORTANCES, PRIORITIES } from './job';
+import type { JobState } from './job';
+import type { Logger } from './logger';
+import { isProcessAlive } from './storeLock';
+import { emptyWorkspaceState } from './workspaceState';
+import type { WorkspaceState } from './workspaceState';
+
+export const STORE_FORMAT = 'trainq-store';
+export const STORE_VERSION = 1;
+export const STORE_FILE = 'store.json';
+export const BACKUP_FILE = 'store.json.bak';
+
+/** Small stores stay readable for anyone debugging by hand; large ones skip indentation for speed and size. */
+const PRETTY_MAX_JOBS = 100;
+/** A temp file this old is left over from a crash even if its pid was reused by a live process. */
+const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
+const TEMP_NAME = /^store\.json\.(?:tmp|baktmp)-(\d+)-\d+$/;
+
+export interface StoreEnvelope {
+  format: string;
+  version: number;
+  savedAt: number;
+  state: unknown;
+}
+
+export interface LoadResult {
+  state: WorkspaceState;
+  /** Set when the store was damaged or missing and something was restored or reset; meant for the user. */
+  notice?: string;
+}
+
+export interface WriteInfo {
+  bytes: number;
+  jobs: number;
+}
+
+export interface JobStoreOptions {
+  /** Called after each durable write; tests count writes with it. */
+  onWrite?: (info: WriteInfo) => void;
+  now?: () => number;
+}
+
+/** The store was written by a newer TrainQ; this one must neither read it as garbage nor overwrite it. */
+export class StoreVersionError extends Error {
+  constructor(
+    readonly file: string,
+    readonly foundVersion: number,
+  ) {
+    super(
+      `TrainQ's job store ${file} was written by a newer version of TrainQ (store format ${foundVersion}; ` +
+        `this version understands up to ${STORE_VERSION}). Update TrainQ to use this workspace's queue; ` +
+        'the file was left untouched.',
+    );
+    this.name = 'StoreVersionError';
+  }
+}
+
+/** A store file that cannot be used: unparseable, empty, truncated or failing validation. */
+export class StoreDamagedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'StoreDamagedError';
+  }
+}
+
+/**
+ * MIGRATIONS[v] turns a version-v state into a version-(v + 1) state. Version 1 is current, so
+ * there are none yet; a v2 format adds MIGRATIONS[1] and keeps a v1 fixture in its tests.
+ */
+const MIGRATIONS: Record<number, (state: unknown) => unknown> = {};
+
+export function migrate(envelope: StoreEnvelope): WorkspaceState {
+  let state = envelope.state;
+  for (let version = envelope.version; version < STORE_VERSION; version++) {
+    const step = MIGRATIONS[version];
+    if (!step) {
+      throw new StoreDamagedError(`no migration from store format ${version}`);
+    }
+    state = step(state);
+  }
+  return validateState(state);
+}
+
+/** Parses a store file's text; throws StoreDamagedError, or StoreVersionError for a newer format. */
+export function parseStore(text: string, file: string): { state: WorkspaceState; savedAt: number } {
+  if (text.trim() === '') {
+    throw new StoreDamagedError('the file is empty');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new StoreDamagedError(errorMessage(err));
+  }
+  if (typeof raw !== 'object' || raw === null || (raw as { format?: unknown }).format !== STORE_FORMAT) {
+    throw new StoreDamagedError('the file is not a TrainQ store');
+  }
+  const { version, savedAt, state } = raw as Record<string, unknown>;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new StoreDamagedError('the store has no valid format version');
+  }
+  if (version > STORE_VERSION) {
+    throw new StoreVersionError(file, version);
+  }
+  if (typeof savedAt !== 'number' || !Number.isFinite(savedAt)) {
+    throw new StoreDamagedError('the store has no valid save time');
+  }
+  return { state: migrate({ format: STORE_FORMAT, version, savedAt, state }), savedAt };
+}
+
+type Candidate =
+  | { kind: 'missing' }
+  | { kind: 'ok'; state: WorkspaceState; savedAt: number }
+  | { kind: 'damaged'; reason: string };
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+let tempSeq = 0;
+
+export class JobStore {
+  /** Absolute path of store.json, for a read-only window to watch. */
+  readonly file: string;
+  private readonly backupFile: string;
+  private readonly now: () => number;
+  /** The newest state asked for but not yet being written, with everyone waiting for it. */
+  private pending: { state: WorkspaceState; waiters: Waiter[] } | undefined;
+  private writing = false;
+  /**
+   * Whether store.json is known to be a good store. When it is damaged the next save must not
+   * rotate it over the good backup: the backup is then the only good copy.
+   */
+  private mainIsGood = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly logger: Logger,
+    private readonly options: JobStoreOptions,
+  ) {
+    this.file = path.join(dir, STORE_FILE);
+    this.backupFile = path.join(dir, BACKUP_FILE);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Opens (creating the folder) and loads the store; throws StoreVersionError for a newer format. */
+  static async open(
+    dir: string,
+    logger: Logger,
+    options: JobStoreOptions = {},
+  ): Promise<{ store: JobStore } & LoadResult> {
+    await fs.mkdir(dir, { recursive: true });
+    const store = new JobStore(dir, logger, options);
+    const loaded = await store.load();
+    await store.removeStaleTemps();
+    return { store, ...loaded };
+  }
+
+  /** Re-reads the store from disk with the same fallback rules as open(). */
+  async load(): Promise<LoadResult> {
+    const main = await this.readCandidate(this.file);
+    if (main.kind === 'ok') {
+      this.mainIsGood = true;
+      return { state: main.state };
+    }
+    this.mainIsGood = false;
+    const backup = await this.readCandidate(this.backupFile);
+    const result = await this.recover(main, backup);
+    if (result.notice) {
+      this.logger.warn(result.notice);
+    }
+    return result;
+  }
+
+  /**
+   * Saves durably. Writes never overlap; saves asked for during a write are coalesced into one
+   * write of the newest state, and each promise resolves once a write holding its state (or a
+   * later one) is on disk.
+   */
+  save(state: WorkspaceState): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.pending) {
+        this.pending.state = state;
+        this.pending.waiters.push({ resolve, reject });
+      } else {
+        this.pending = { state, waiters: [{ resolve, reject }] };
+      }
+      if (!this.writing) {
+        void this.drain();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.pending) {
+      const batch = this.pending;
+      this.pending = undefined;
+      try {
+        await this.write(batch.state);
+        batch.waiters.forEach((w) => w.resolve());
+      } catch (err) {
+        this.logger.error(`TrainQ could not save its job store: ${errorMessage(err)}`);
+        batch.waiters.forEach((w) => w.reject(err));
+      }
+    }
+    this.writing = false;
+  }
+
+  private async write(state: WorkspaceState): Promise<void> {
+    const envelope: StoreEnvelope = { format: STORE_FORMAT, version: STORE_VERSION, savedAt: this.now(), state };
+    // Serialised here, not in save(), so a coalesced write captures the newest state in one go.
+    const text = state.jobs.length <= PRETTY_MAX_JOBS ? JSON.stringify(envelope, null, 2) : JSON.stringify(envelope);
+    const tmp = this.tempPath('tmp');
+    try {
+      const handle = await fs.open(tmp, 'w');
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (this.mainIsGood) {
+        await this.rotateBackup();
+      }
+      await fs.rename(tmp, this.file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+    this.mainIsGood = true;
+    await syncDirectory(this.dir);
+    this.options.onWrite?.({ bytes: Buffer.byteLength(text), jobs: state.jobs.length });
+  }
+
+  /**
+   * Makes the current store.json the backup without a moment where store.json is missing:
+   * a hard link (or a copy where links are unsupported) is renamed over the old backup.
+   */
+  private async rotateBackup(): Promise<void> {
+    const tmp = this.tempPath('baktmp');
+    try {
+      await fs.link(this.file, tmp);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') {
+        return;
+      }
+      try {
+        await copyDurably(this.file, tmp);
+      } catch (copyErr) {
+        await fs.rm(tmp, { force: true }).catch(() => undefined);
+        if (errorCode(copyErr) === 'ENOENT') {
+          return;
+        }
+        throw copyErr;
+      }
+    }
+    await fs.rename(tmp, this.backupFile);
+  }
+
+  private async recover(main: Exclude<Candidate, { kind: 'ok' }>, backup: Candidate): Promise<LoadResult> {
+    const empty = emptyWorkspaceState();
+    if (main.kind === 'missing') {
+      if (backup.kind === 'missing') {
+        return { state: empty };
+      }
+      if (backup.kind === 'ok') {
+        return {
+          state: backup.state,
+          notice: `TrainQ's job store was missing; restored the previous copy from ${formatTime(backup.savedAt)}.`,
+        };
+      }
+      const keptBackup = await this.keepAside(this.backupFile);
+      return {
+        state: empty,
+        notice:
+          `TrainQ's job store was missing and its backup was damaged (${backup.reason}); starting with an empty ` +
+          `queue. ${keptSentence([keptBackup])}`,
+      };
+    }
+    const keptMain = await this.keepAside(this.file);
+    if (backup.kind === 'ok') {
+      return {
+        state: backup.state,
+        notice:
+          `TrainQ's job store was damaged (${main.reason}); restored the previous copy from ` +
+          `${formatTime(backup.savedAt)}. ${keptSentence([keptMain])}`,
+      };
+    }
+    if (backup.kind === 'missing') {
+      return {
+        state: empty,
+        notice:
+          `TrainQ's job store was damaged (${main.reason}) and there was no previous copy; starting with an ` +
+          `empty queue. ${keptSentence([keptMain])}`,
+      };
+    }
+    const keptBackup = await this.keepAside(this.backupFile);
+    return {
+      state: empty,
+      notice:
+        `TrainQ's job store and its backup were both damaged (${main.reason}; ${backup.reason}); starting with ` +
+        `an empty queue. ${keptSentence([keptMain, keptBackup])}`,
+    };
+  }
+
+  private async readCandidate(file: string): Promise<Candidate> {
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (err) {
+      return errorCode(err) === 'ENOENT' ? { kind: 'missing' } : { kind: 'damaged', reason: errorMessage(err) };
+    }
+    try {
+      return { kind: 'ok', ...parseStore(text, file) };
+    } catch (err) {
+      if (err instanceof StoreDamagedError) {
+        return { kind: 'damaged', reason: err.message };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Copies a damaged file to `<name>.corrupt-<time>` and returns that name. It copies rather than
+   * renames because another window may read the store at the same time; the next save replaces
+   * the damaged file. An identical copy kept earlier is reused so repeated loads don't pile up copies.
+   */
+  private async keepAside(file: string): Promise<string | undefined> {
+    const base = path.basename(file);
+    try {
+      const damaged = await fs.readFile(file);
+      for (const name of await fs.readdir(this.dir)) {
+        if (name.startsWith(`${base}.corrupt-`)) {
+          const kept = await fs.readFile(path.join(this.dir, name)).catch(() => undefined);
+          if (kept && kept.equals(damaged)) {
+            return name;
+          }
+        }
+      }
+      const stamp = new Date(this.now()).toISOString().replace(/[:.]/g, '-');
+      for (let attempt = 0; ; attempt++) {
+        const name = `${base}.corrupt-${stamp}${attempt === 0 ? '' : `-${attempt}`}`;
+        try {
+          await fs.writeFile(path.join(this.dir, name), damaged, { flag: 'wx' });
+          return name;
+        } catch (err) {
+          if (errorCode(err) !== 'EEXIST' || attempt >= 20) {
+            throw err;
+          }
+        }
+      }
+    } catch (err) {
+      this.logger.error(`TrainQ could not keep a copy of the damaged ${base}: ${errorMessage(err)}`);
+      return undefined;
+    }
+  }
+
+  /** Temp files of writers that died mid-save; a live writer's own temp files are left alone. */
+  private async removeStaleTemps(): Promise<void> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const match = TEMP_NAME.exec(name);
+      if (!match) {
+        continue;
+      }
+      const pid = Number(match[1]);
+      const file = path.join(this.dir, name);
+      const stat = await fs.stat(file).catch(() => undefined);
+      const old = stat !== undefined && this.now() - stat.mtimeMs > TEMP_MAX_AGE_MS;
+      if (pid !== process.pid && (old || !isProcessAlive(pid))) {
+        await fs.rm(file, { force: true }).catch(() => undefined);
+        this.logger.debug(`Removed ${name}, left over from an interrupted save.`);
+      }
+    }
+  }
+
+  private tempPath(kind: 'tmp' | 'baktmp'): string {
+    return path.join(this.dir, `${STORE_FILE}.${kind}-${process.pid}-${++tempSeq}`);
+  }
+}
+
+async function copyDurably(from: string, to: string): Promise<void> {
+  await fs.copyFile(from, to, fsConstants.COPYFILE_FICLONE);
+  const handle = await fs.open(to, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Makes the renames durable; Windows and some file systems cannot fsync a directory, which is fine there. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Best effort by design: EISDIR, EPERM, EINVAL and EBADF all mean "not supported here".
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+function keptSentence(names: Array<string | undefined>): string {
+  const kept = names.filter((n): n is string => n !== undefined);
+  if (kept.length === 0) {
+    return 'A copy of the damaged file could not be kept; see the TrainQ log.';
+  }
+  return kept.length === 1
+    ? `The damaged file was kept as ${kept[0]}.`
+    : `The damaged files were kept as ${kept.join(' and ')}.`;
+}
+
+function formatTime(epochMs: number): string {
+  return new Date(epochMs).toLocaleString();
+}
+
+function errorCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Every JobState; job.ts lists only the finished ones. */
+const JOB_STATES: readonly JobState[] = ['queued', 'running', ...FINISHED_STATES];
+
+/**
+ * Checks the shape closely enough to reject garbage (a stray file, a half-merged edit, a store
+ * from another tool); a failure counts as a damaged store, so the backup is used instead.
+ */
+export function validateState(value: unknown): WorkspaceState {
+  const state = record(value, 'the state');
+  const ids = new Set<string>();
+  list(state.jobs, 'jobs').forEach((item, i) => {
+    const at = `jobs[${i}]`;
+    const job = record(item, at);
+    const id = text(job.id, `${at}.id`);
+    if (id === '' || ids.has(id)) {
+      fail(`${at}.id is empty or repeated`);
+    }
+    ids.add(id);
+    ['name', 'script', 'cwd', 'priorityReason'].forEach((key) => text(job[key], `${at}.${key}`));
+    ['gpus', 'runtimeSec', 'createdAt'].forEach((key) => num(job[key], `${at}.${key}`));
+    texts(job.args, `${at}.args`);
+    oneOf(job.state, JOB_STATES, `${at}.state`);
+    oneOf(job.priority, PRIORITIES, `${at}.priority`);
+    oneOf(job.importance, IMPORTANCES, `${at}.importance`);
+    bool(job.priorityOverridden, `${at}.priorityOverridden`);
+  });
+  list(state.priorityExamples, 'priorityExamples').forEach((item, i) => {
+    const at = `priorityExamples[${i}]`;
+    const example = record(item, at);
+    record(example.features, `${at}.features`);
+    oneOf(example.label, PRIORITIES, `${at}.label`);
+    num(example.at, `${at}.at`);
+  });
+  for (const [script, item] of Object.entries(record(state.lastInputs, 'lastInputs'))) {
+    const at = `lastInputs[${JSON.stringify(script)}]`;
+    const inputs = record(item, at);
+    texts(inputs.args, `${at}.args`);
+    num(inputs.gpus, `${at}.gpus`);
+    num(inputs.runtimeSec, `${at}.runtimeSec`);
+    oneOf(inputs.importance, IMPORTANCES, `${at}.importance`);
+  }
+  bool(state.paused, 'paused');
+  return state as unknown as WorkspaceState;
+}
+
+function fail(what: string): never {
+  throw new StoreDamagedError(what);
+}
+
+function record(value: unknown, at: string): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : fail(`${at} is not an object`);
+}
+
+function list(value: unknown, at: string): unknown[] {
+  return Array.isArray(value) ? value : fail(`${at} is not a list`);
+}
+
+function text(value: unknown, at: string): string {
+  return typeof value === 'string' ? value : fail(`${at} is not a string`);
+}
+
+function texts(value: unknown, at: string): void {
+  list(value, at).forEach((item, i) => text(item, `${at}[${i}]`));
+}
+
+function num(value: unknown, at: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    fail(`${at} is not a number`);
+  }
+}
+
+function bool(value: unknown, at: string): void {
+  if (typeof value !== 'boolean') {
+    fail(`${at} is not true or false`);
+  }
+}
+
+function oneOf<T>(value: unknown, allowed: readonly T[], at: string): void {
+  if (!allowed.includes(value as T)) {
+    fail(`${at} is not one of ${allowed.join(', ')}`);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * One dispatch round: walk the queue in dispatch order and ask the placement where each job goes.
+ * Pure (no I/O, no clock): the extension's dispatcher and the simulator both call it, so the
+ * policy that is benchmarked is the one that ships.
+ */
+import type { QueuedEntry } from './jobQueues';
+import type { Job } from './job';
+import { canTake, type HostCandidate, type Placement } from './placement';
+
+export interface PlannedLaunch {
+  job: Job;
+  host: string;
+  gpuIndices: number[];
+}
+
+export interface DispatchPlan {
+  launches: PlannedLaunch[];
+  /** Why each job that stays queued waits, by job id: shown in the Job Queue. */
+  waiting: Map<string, string>;
+}
+
+/**
+ * Greedy with backfill: a job that cannot start now does not block smaller jobs behind it, which keeps
+ * GPUs busy; aging (in the queue order) is what keeps large jobs from starving.
+ */
+export function planDispatch(order: readonly QueuedEntry[], hosts: readonly HostCandidate[], placement: Placement): DispatchPlan {
+  const candidates = hosts.map((h) => ({ ...h, freeGpus: [...h.freeGpus] }));
+  const largest = candidates.reduce((m, c) => Math.max(m, c.totalGpus), 0);
+  const plan: DispatchPlan = { launches: [], waiting: new Map() };
+
+  for (const { job } of order) {
+    if (candidates.length === 0) {
+      plan.waiting.set(job.id, 'No host is online.');
+      continue;
+    }
+    if (job.gpus > largest) {
+      plan.waiting.set(job.id, `Needs ${plural(job.gpus, 'GPU')} on one host; the largest host has ${largest}.`);
+      continue;
+    }
+    const feasible = candidates.filter((c) => canTake(c, job.gpus));
+    if (feasible.length === 0) {
+      plan.waiting.set(job.id, waitReason(job, candidates));
+      continue;
+    }
+    const decision = placement.choose(job, feasible, candidates);
+    if (decision.kind === 'wait') {
+      plan.waiting.set(job.id, decision.reason);
+      continue;
+    }
+    const target = feasible.find((c) => c.host === decision.host);
+    if (!target) {
+      // A placement bug must not wedge the queue or oversubscribe a host: the job waits and says why.
+      plan.waiting.set(job.id, `Placement '${placement.name}' chose '${decision.host}', which cannot take the job now.`);
+      continue;
+    }
+    const gpuIndices = target.freeGpus.splice(0, job.gpus);
+    target.runningJobs += 1;
+    plan.launches.push({ job, host: target.host, gpuIndices });
+  }
+  return plan;
+}
+
+function waitReason(job: Job, candidates: readonly HostCandidate[]): string {
+  const withGpus = candidates.filter((c) => c.totalGpus >= job.gpus);
+  if (withGpus.every((c) => c.runningJobs >= c.maxJobs)) {
+    return 'Waiting for a free job slot (every host is at its job limit).';
+  }
+  return `Waiting for ${plural(job.gpus, 'free GPU')} on one host.`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** What a host offers the scheduler, derived from its last probe and the jobs TrainQ runs there. */
+export interface HostOffer {
+  name: string;
+  online: boolean;
+  gpuIndices: number[];
+  speed: number;
+  maxJobs: number;
+  utilizationPct?: number;
+}
+
+/** Free GPUs are derived from the running jobs every round, never tracked separately, so they cannot drift. */
+export function buildCandidates(offers: readonly HostOffer[], jobs: readonly Job[]): HostCandidate[] {
+  return offers
+    .filter((o) => o.online)
+    .map((o) => {
+      const running = jobs.filter((j) => j.state === 'running' && j.host === o.name);
+      const held = new Set(running.flatMap((j) => j.gpuIndices ?? []));
+      return {
+        host: o.name,
+        totalGpus: o.gpuIndices.length,
+        freeGpus: o.gpuIndices.filter((i) => !held.has(i)).sort((a, b) => a - b),
+        speed: o.speed,
+        runningJobs: running.length,
+        maxJobs: o.maxJobs,
+        utilizationPct: o.utilizationPct,
+      };
+    });
+}

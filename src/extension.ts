@@ -1,0 +1,145 @@
+/**
+ * Composition root: builds the services, registers the UI, and hands every disposable to VS Code.
+ * Behaviour lives in core/, hosts/ and ui/; this file only wires them together.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Disposable } from './core/emitter';
+import { JobManager } from './core/jobManager';
+import { JobStore } from './core/jobStore';
+import type { Logger } from './core/logger';
+import { MostFreeGpusPlacement } from './core/placement';
+import { PriorityClassifier } from './core/priorityClassifier';
+import { DispatchLock } from './core/storeLock';
+import { LocalHost } from './hosts/localHost';
+import { COMMANDS, registerCommands } from './ui/commands';
+import { ConfigWatcher } from './ui/config';
+import { HostsView } from './ui/hostsView';
+import { createLog } from './ui/log';
+import { JobLogProvider } from './ui/logDocuments';
+import { commandForJob } from './ui/pythonInterpreter';
+import { JobQueueView, jobsFromArgs } from './ui/queueView';
+import { ResourceStatusBar } from './ui/statusBar';
+import { UNTRUSTED_REASON } from './ui/trust';
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const started = Date.now();
+  const { channel, logger } = createLog();
+  const config = new ConfigWatcher();
+  context.subscriptions.push(channel, config);
+
+  if (!context.storageUri) {
+    // TrainQ's queue belongs to a workspace; without a folder there is nowhere to keep it.
+    for (const id of Object.keys(COMMANDS)) {
+      context.subscriptions.push(
+        vscode.commands.registerCommand(id, () => vscode.window.showInformationMessage('TrainQ: open a folder to queue training jobs.')),
+      );
+    }
+    return;
+  }
+
+  const storageDir = context.storageUri.fsPath;
+  const jobsRoot = path.join(storageDir, 'jobs');
+  const opened = await JobStore.open(storageDir, logger);
+  if (opened.notice) {
+    void vscode.window.showWarningMessage(`TrainQ: ${opened.notice}`);
+  }
+
+  const local = new LocalHost({ jobsRoot, maxJobs: config.value.localMaxJobs, nvidiaSmi: config.value.nvidiaSmiPath, logger });
+  const manager = new JobManager({
+    persistence: opened.store,
+    state: opened.state,
+    hosts: [local],
+    placement: new MostFreeGpusPlacement(),
+    classifier: new PriorityClassifier(),
+    logger,
+    settings: () => config.value,
+    commandFor: (job) => commandForJob(job, config.value.python, logger),
+    removeJobFiles: (id) => fs.promises.rm(path.join(jobsRoot, id), { recursive: true, force: true }),
+  });
+  context.subscriptions.push(local, manager);
+
+  const logs = new JobLogProvider(manager);
+  const queueView = new JobQueueView(manager, config);
+  context.subscriptions.push(
+    logs,
+    queueView,
+    new HostsView(manager),
+    new ResourceStatusBar(manager, config),
+    ...registerCommands({
+      manager,
+      config,
+      logger,
+      channel,
+      openLog: (job) => logs.open(job),
+      jobIds: (args) => jobsFromArgs(args, queueView.selection()),
+    }),
+    manager.onDidFailToStart(({ job, message }) => void vscode.window.showErrorMessage(`TrainQ could not start ${job.name}: ${message}`)),
+    manager.onDidChange(() => void vscode.commands.executeCommand('setContext', 'trainq.paused', manager.paused)),
+  );
+
+  applyTrust(manager);
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => applyTrust(manager)));
+  context.subscriptions.push(await takeDispatchLock(storageDir, opened.store, manager, logger));
+  logger.info(`TrainQ activated in ${Date.now() - started} ms (storage ${storageDir}).`);
+}
+
+function applyTrust(manager: JobManager): void {
+  manager.blockDispatch(vscode.workspace.isTrusted ? undefined : UNTRUSTED_REASON);
+}
+
+/**
+ * One window per workspace dispatches. The others show the queue read-only, follow the store file
+ * as the dispatching window saves it, and keep trying the lock so one takes over when that window goes.
+ */
+async function takeDispatchLock(storageDir: string, store: JobStore, manager: JobManager, logger: Logger): Promise<Disposable> {
+  const lock = DispatchLock.create(path.join(storageDir, 'dispatch.lock'), { logger });
+  const storeFile = path.join(storageDir, 'store.json');
+  let following = false;
+  const follow = (on: boolean) => {
+    if (on && !following) {
+      fs.watchFile(storeFile, { interval: 2000, persistent: false }, () => {
+        void store.load().then((loaded) => manager.replaceState(loaded.state));
+      });
+    } else if (!on && following) {
+      fs.unwatchFile(storeFile);
+    }
+    following = on;
+  };
+  const becomeDispatcher = async () => {
+    follow(false);
+    // The previous dispatcher may have saved since we last read: start from its latest state.
+    manager.replaceState((await store.load()).state);
+    manager.setWritable(true);
+    await manager.reconcile();
+    logger.info('This window dispatches TrainQ jobs for the workspace.');
+  };
+
+  const disposables: Disposable[] = [lock];
+  if (await lock.tryAcquire()) {
+    manager.setWritable(true);
+    await manager.reconcile();
+  } else {
+    const owner = await lock.owner();
+    logger.info(`Another window (pid ${owner?.pid ?? '?'}) dispatches TrainQ jobs; this one shows the queue read-only.`);
+    follow(true);
+    disposables.push(lock.startRetrying(5000));
+  }
+  disposables.push(
+    lock.onDidChangeHeld((held) => {
+      if (held) {
+        void becomeDispatcher();
+      } else {
+        manager.setWritable(false);
+        follow(true);
+        disposables.push(lock.startRetrying(5000));
+      }
+    }),
+  );
+  return { dispose: () => { follow(false); disposables.forEach((d) => d.dispose()); } };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions; jobs keep running on purpose.
+}

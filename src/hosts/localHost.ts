@@ -1,0 +1,247 @@
+/**
+ * The local machine as a TrainQ host. Jobs run detached, in their own process group, under a
+ * small shell wrapper that writes the exit code into the job's folder, so a job outlives a
+ * window reload and its result is known even if it ended while VS Code was closed.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { Emitter } from '../core/emitter';
+import type { Job } from '../core/job';
+import type { Logger } from '../core/logger';
+import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from './host';
+import {
+  delay,
+  groupState,
+  jobFiles,
+  readExitCode,
+  readPgidFile,
+  resolveExecutable,
+  signalGroup,
+  spawnWrapper,
+  type JobFiles,
+} from './localProcess';
+import { queryGpus } from './nvidiaSmi';
+import { probeResources } from './resourceProbe';
+
+export interface LocalHostOptions {
+  name?: string;
+  /** Folder under the extension's storage; each job gets <jobsRoot>/<jobId>/. */
+  jobsRoot: string;
+  maxJobs: number;
+  speed?: number;
+  /** nvidia-smi command (path or name on PATH). */
+  nvidiaSmi?: string;
+  logger: Logger;
+  /** How often reattached jobs are checked, in ms. */
+  pollMs?: number;
+}
+
+/** How long to wait for a group to vanish after SIGKILL before giving up. */
+const KILL_WAIT_MS = 5000;
+const CANCEL_CHECK_MS = 100;
+
+export class LocalHost implements Host {
+  readonly name: string;
+  readonly kind = 'local' as const;
+  readonly speed: number;
+  readonly maxJobs: number;
+
+  private readonly exitEmitter = new Emitter<ExitReport>();
+  readonly onDidExit = this.exitEmitter.event;
+
+  private readonly jobsRoot: string;
+  private readonly nvidiaSmi: string;
+  private readonly logger: Logger;
+  private readonly pollMs: number;
+  /** Jobs whose end this instance will report, each exactly once. */
+  private readonly followed = new Set<string>();
+  private readonly pollTimers = new Map<string, NodeJS.Timeout>();
+  private disposed = false;
+
+  constructor(opts: LocalHostOptions) {
+    this.name = opts.name ?? 'local';
+    this.jobsRoot = opts.jobsRoot;
+    this.maxJobs = opts.maxJobs;
+    this.speed = opts.speed ?? 1;
+    this.nvidiaSmi = opts.nvidiaSmi ?? 'nvidia-smi';
+    this.logger = opts.logger;
+    this.pollMs = opts.pollMs ?? 1000;
+  }
+
+  async probe(): Promise<HostStatus> {
+    const [gpuResult, resources] = await Promise.all([
+      queryGpus({ command: this.nvidiaSmi }),
+      probeResources(this.logger),
+    ]);
+    if (gpuResult.note) {
+      this.logger.debug(`${this.name}: ${gpuResult.note}`);
+    }
+    return {
+      name: this.name,
+      kind: this.kind,
+      state: 'online',
+      gpus: gpuResult.gpus,
+      gpuNote: gpuResult.note,
+      ...resources,
+      probedAt: Date.now(),
+    };
+  }
+
+  logPath(jobId: string): string {
+    return jobFiles(this.jobsRoot, jobId).log;
+  }
+
+  async launch(request: LaunchRequest): Promise<LaunchResult> {
+    const { job, command, gpuIndices } = request;
+    const files = jobFiles(this.jobsRoot, job.id);
+    if (command.length === 0) {
+      throw new Error(`Job ${job.id} has no command to run`);
+    }
+    await this.checkCwd(job.cwd);
+    if (!(await resolveExecutable(command[0], job.cwd, process.env.PATH))) {
+      const where = command[0].includes('/') ? `relative to ${job.cwd}` : 'on PATH';
+      throw new Error(`Interpreter '${command[0]}' was not found ${where}`);
+    }
+    await fs.mkdir(files.dir, { recursive: true });
+    // A leftover exit file (a retry reusing the folder) would end the new job at once.
+    await Promise.all([files.exit, files.exitTmp, files.pgid].map((f) => fs.rm(f, { force: true })));
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // Empty for CPU jobs, so frameworks see no GPU rather than all of them.
+      CUDA_VISIBLE_DEVICES: gpuIndices.join(','),
+      TRAINQ_JOB_ID: job.id,
+      PYTHONUNBUFFERED: '1',
+    };
+    const child = await spawnWrapper({ files, command, cwd: job.cwd, env });
+    const pgid = child.pid;
+    if (pgid === undefined) {
+      throw new Error(`Job ${job.id} did not start`);
+    }
+    this.followChild(job.id, files, child);
+    this.logger.info(`${this.name}: started job ${job.id} (pgid ${pgid}, GPUs [${gpuIndices.join(',')}])`);
+    return { pgid };
+  }
+
+  async cancel(job: Job, graceSec: number): Promise<void> {
+    const files = jobFiles(this.jobsRoot, job.id);
+    const pgid = job.pgid ?? (await readPgidFile(files));
+    if (pgid === undefined || pgid <= 1) {
+      this.logger.warn(`${this.name}: cannot cancel job ${job.id}: no process group recorded`);
+      return;
+    }
+    const state = await groupState(pgid, files.dir);
+    if (state !== 'ours') {
+      // 'foreign': the pid now belongs to someone else; signalling it would hit an unrelated program.
+      this.logger.info(`${this.name}: job ${job.id} is not running (process group ${pgid}: ${state})`);
+      return;
+    }
+    signalGroup(pgid, 'SIGTERM');
+    if (await this.waitGone(pgid, files.dir, graceSec * 1000)) {
+      return;
+    }
+    this.logger.info(`${this.name}: job ${job.id} ignored SIGTERM for ${graceSec}s, sending SIGKILL`);
+    signalGroup(pgid, 'SIGKILL');
+    if (!(await this.waitGone(pgid, files.dir, KILL_WAIT_MS))) {
+      this.logger.warn(`${this.name}: process group ${pgid} of job ${job.id} survived SIGKILL`);
+    }
+  }
+
+  async reattach(job: Job): Promise<ReattachResult> {
+    const files = jobFiles(this.jobsRoot, job.id);
+    if (this.followed.has(job.id)) {
+      return { kind: 'running' };
+    }
+    const recorded = await readExitCode(files);
+    if (recorded !== undefined) {
+      return { kind: 'exited', exitCode: recorded };
+    }
+    const pgid = job.pgid ?? (await readPgidFile(files));
+    if (pgid === undefined || pgid <= 1) {
+      return { kind: 'lost', reason: 'no process id was recorded for the job, so it cannot be followed' };
+    }
+    const state = await groupState(pgid, files.dir);
+    if (state === 'ours') {
+      this.followPolling(job.id, files, pgid);
+      return { kind: 'running' };
+    }
+    // The wrapper may have written its code between the first read and the liveness check.
+    const late = await readExitCode(files);
+    if (late !== undefined) {
+      return { kind: 'exited', exitCode: late };
+    }
+    return { kind: 'lost', reason: 'the process ended while VS Code was closed without recording an exit code' };
+  }
+
+  /** Stops following jobs; the jobs themselves keep running, so a window reload does not kill them. */
+  dispose(): void {
+    this.disposed = true;
+    for (const timer of this.pollTimers.values()) {
+      clearTimeout(timer);
+    }
+    this.pollTimers.clear();
+    this.followed.clear();
+    this.exitEmitter.dispose();
+  }
+
+  private async checkCwd(cwd: string): Promise<void> {
+    // spawn reports a missing cwd as ENOENT of /bin/sh, which would be misleading.
+    const stat = await fs.stat(cwd).catch(() => undefined);
+    if (!stat?.isDirectory()) {
+      throw new Error(`Working folder '${cwd}' does not exist`);
+    }
+  }
+
+  private followChild(jobId: string, files: JobFiles, child: ChildProcess): void {
+    this.followed.add(jobId);
+    child.once('exit', () => {
+      void readExitCode(files).then((exitCode) => this.report(jobId, exitCode));
+    });
+  }
+
+  private followPolling(jobId: string, files: JobFiles, pgid: number): void {
+    this.followed.add(jobId);
+    const check = async (): Promise<void> => {
+      this.pollTimers.delete(jobId);
+      if (this.disposed) {
+        return;
+      }
+      let exitCode = await readExitCode(files);
+      if (exitCode === undefined && (await groupState(pgid, files.dir)) === 'ours') {
+        schedule();
+        return;
+      }
+      // Re-read: the wrapper writes the file just before it exits.
+      exitCode ??= await readExitCode(files);
+      this.report(jobId, exitCode);
+    };
+    const schedule = (): void => {
+      // setTimeout chained after each check, so a slow /proc scan never overlaps the next one.
+      const timer = setTimeout(() => void check().catch((err) => this.logger.error(err)), this.pollMs);
+      timer.unref();
+      this.pollTimers.set(jobId, timer);
+    };
+    schedule();
+  }
+
+  private report(jobId: string, exitCode: number | undefined): void {
+    if (this.disposed || !this.followed.delete(jobId)) {
+      return;
+    }
+    this.logger.info(`${this.name}: job ${jobId} ended with ${exitCode ?? 'no recorded exit code'}`);
+    this.exitEmitter.fire({ jobId, exitCode });
+  }
+
+  private async waitGone(pgid: number, jobDir: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await groupState(pgid, jobDir)) !== 'ours') {
+        return true;
+      }
+      if (Date.now() >= deadline) {
+        return false;
+      }
+      await delay(Math.min(CANCEL_CHECK_MS, Math.max(0, deadline - Date.now())));
+    }
+  }
+}

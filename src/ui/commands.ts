@@ -1,0 +1,140 @@
+/**
+ * Every TrainQ command in one table: id → factory taking the services. Registered in one loop,
+ * each handler wrapped so an error becomes one clear message instead of an unhandled rejection.
+ */
+import * as vscode from 'vscode';
+import { PRIORITIES, priorityLabel, type Job, type Priority } from '../core/job';
+import type { JobManager } from '../core/jobManager';
+import type { Logger } from '../core/logger';
+import type { ConfigWatcher } from './config';
+import { InputCancelled } from './stepInput';
+import { askJobSpec, pickTrainingScript, prefillFor, validateScript } from './queueInput';
+import { requireTrust } from './trust';
+
+export interface CommandServices {
+  manager: JobManager;
+  config: ConfigWatcher;
+  logger: Logger;
+  channel: vscode.LogOutputChannel;
+  openLog(job: Job): Promise<void>;
+  /** Job ids from a command's arguments (tree item, multi-selection) or the view's selection. */
+  jobIds(args: unknown[]): string[];
+}
+
+type Handler = (...args: unknown[]) => unknown;
+type CommandFactory = (s: CommandServices) => Handler;
+
+export const COMMANDS: Record<string, CommandFactory> = {
+  'trainq.queueScript': (s) => async () => {
+    if (!(await requireTrust('queue a training script'))) {
+      return;
+    }
+    const { scriptGlobs, scriptExcludes } = s.config.value;
+    const uri = await pickTrainingScript(scriptGlobs, scriptExcludes);
+    if (uri) {
+      await queueScript(s, uri);
+    }
+  },
+  'trainq.queueFile': (s) => async (arg?: unknown) => {
+    if (!(await requireTrust('queue a training script'))) {
+      return;
+    }
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    if (!uri) {
+      throw new Error('Open a .py or .sh file, or right-click one in the Explorer, to queue it.');
+    }
+    await queueScript(s, uri);
+  },
+  'trainq.pauseDispatching': (s) => async () => {
+    await s.manager.setPaused(true);
+    vscode.window.setStatusBarMessage('TrainQ: dispatching paused; running jobs continue.', 4000);
+  },
+  'trainq.resumeDispatching': (s) => async () => {
+    if (await requireTrust('start jobs')) {
+      await s.manager.setPaused(false);
+    }
+  },
+  'trainq.clearFinished': (s) => async () => {
+    const n = await s.manager.clearFinished();
+    vscode.window.setStatusBarMessage(`TrainQ: removed ${n} finished job${n === 1 ? '' : 's'} from the history.`, 4000);
+  },
+  'trainq.refreshHosts': (s) => () => s.manager.refreshHosts(),
+  'trainq.showQueue': () => () => vscode.commands.executeCommand('trainq.jobQueue.focus'),
+  'trainq.showLog': (s) => () => s.channel.show(true),
+  'trainq.job.cancel': (s) => async (...args) => {
+    for (const id of s.jobIds(args)) {
+      await s.manager.cancel(id);
+    }
+  },
+  'trainq.job.retry': (s) => async (...args) => {
+    if (!(await requireTrust('retry a job'))) {
+      return;
+    }
+    for (const id of s.jobIds(args)) {
+      await s.manager.retry(id);
+    }
+  },
+  'trainq.job.setPriority': (s) => async (...args) => {
+    const ids = s.jobIds(args);
+    if (ids.length === 0) {
+      return;
+    }
+    const current = s.manager.job(ids[0])?.priority;
+    const picked = await vscode.window.showQuickPick(
+      PRIORITIES.map((p) => ({ label: priorityLabel(p), description: p === current ? 'current' : undefined, value: p as Priority })),
+      { title: 'Set Priority', placeHolder: 'TrainQ learns from this choice for similar jobs' },
+    );
+    for (const id of picked ? ids : []) {
+      await s.manager.setPriority(id, picked!.value);
+    }
+  },
+  'trainq.job.openLog': (s) => async (...args) => {
+    const job = s.manager.job(s.jobIds(args)[0] ?? '');
+    if (job) {
+      await s.openLog(job);
+    }
+  },
+  'trainq.job.revealScript': (s) => async (...args) => {
+    const job = s.manager.job(s.jobIds(args)[0] ?? '');
+    if (job) {
+      const uri = vscode.Uri.file(job.script);
+      await vscode.window.showTextDocument(uri, { preview: true }).then(undefined, () => {
+        throw new Error(`${vscode.workspace.asRelativePath(uri)} no longer exists.`);
+      });
+      await vscode.commands.executeCommand('revealInExplorer', uri);
+    }
+  },
+  'trainq.job.remove': (s) => async (...args) => {
+    for (const id of s.jobIds(args)) {
+      await s.manager.remove(id);
+    }
+  },
+};
+
+async function queueScript(s: CommandServices, uri: vscode.Uri): Promise<void> {
+  const script = await validateScript(uri);
+  const { values, warnings } = await prefillFor(script, s.manager.lastInputs(script.key));
+  warnings.forEach((w) => s.logger.warn(`${script.key}: ${w}`));
+  const spec = await askJobSpec(script, values);
+  const job = await s.manager.queue(spec, script.key);
+  vscode.window.setStatusBarMessage(`TrainQ: queued ${job.name} as ${priorityLabel(job.priority)}.`, 5000);
+}
+
+export function registerCommands(s: CommandServices): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([id, factory]) => {
+    const handler = factory(s);
+    return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await handler(...args);
+      } catch (e) {
+        if (e instanceof InputCancelled) {
+          return undefined;
+        }
+        const message = e instanceof Error ? e.message : String(e);
+        s.logger.warn(`${id} failed: ${message}`);
+        void vscode.window.showErrorMessage(`TrainQ: ${message}`);
+        return undefined;
+      }
+    });
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * Queueing a script: find or validate the script, then a short multi-step input prefilled from
+ * the values last used for that script and from its `# trainq:` header comment.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ArgsError, formatArgs, parseArgs } from '../core/argv';
+import { DurationError, formatDuration, parseDuration } from '../core/duration';
+import { FeatureError, checkExpectedGain, checkGpus, checkRuntimeSec } from '../core/features';
+import type { Importance, JobSpec } from '../core/job';
+import { parseScriptHeader } from '../core/scriptHeader';
+import type { LastInputs } from '../core/workspaceState';
+import { StepInput } from './stepInput';
+
+const DEFAULTS: LastInputs = { args: [], gpus: 1, importance: 'normal', runtimeSec: 3600 };
+const RUNNABLE = new Set(['.py', '.sh']);
+
+export interface ScriptChoice {
+  uri: vscode.Uri;
+  /** Workspace-relative path: the key of the script's remembered inputs. */
+  key: string;
+  folder: vscode.WorkspaceFolder;
+}
+
+/** Lists the workspace's training scripts for the quick pick (settings trainq.scriptGlobs / scriptExcludes). */
+export async function findTrainingScripts(globs: string[], excludes: string[]): Promise<vscode.Uri[]> {
+  if (globs.length === 0) {
+    return [];
+  }
+  const include = globs.length === 1 ? globs[0] : `{${globs.join(',')}}`;
+  const exclude = excludes.length === 0 ? undefined : excludes.length === 1 ? excludes[0] : `{${excludes.join(',')}}`;
+  const found = await vscode.workspace.findFiles(include, exclude, 2000);
+  return found.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+export async function pickTrainingScript(globs: string[], excludes: string[]): Promise<vscode.Uri | undefined> {
+  const scripts = await findTrainingScripts(globs, excludes);
+  if (scripts.length === 0) {
+    const open = 'Open Settings';
+    const answer = await vscode.window.showInformationMessage(
+      `No training scripts match trainq.scriptGlobs (${globs.join(', ') || 'empty'}). Queue any .py or .sh file from the Explorer's context menu, or change the setting.`,
+      open,
+    );
+    if (answer === open) {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'trainq.scriptGlobs');
+    }
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    scripts.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, true), uri })),
+    { title: 'Queue Training Script', placeHolder: 'Pick the script to queue', matchOnDescription: true },
+  );
+  return picked?.uri;
+}
+
+/** Refuses anything TrainQ must not run: gone, not a file, outside the workspace, wrong type. */
+export async function validateScript(uri: vscode.Uri): Promise<ScriptChoice> {
+  if (uri.scheme !== 'file') {
+    throw new Error(`TrainQ runs scripts from local files; ${uri.toString()} is not one.`);
+  }
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  if (!folder) {
+    throw new Error(`${path.basename(uri.fsPath)} is outside the workspace; TrainQ only runs the workspace's own scripts.`);
+  }
+  const stat = await fs.stat(uri.fsPath).catch(() => undefined);
+  if (!stat) {
+    throw new Error(`${vscode.workspace.asRelativePath(uri)} no longer exists.`);
+  }
+  if (!stat.isFile()) {
+    throw new Error(`${vscode.workspace.asRelativePath(uri)} is not a file.`);
+  }
+  if (!RUNNABLE.has(path.extname(uri.fsPath).toLowerCase())) {
+    throw new Error(`TrainQ runs .py and .sh scripts; ${path.basename(uri.fsPath)} is neither.`);
+  }
+  return { uri, key: vscode.workspace.asRelativePath(uri, true), folder };
+}
+
+/** The starting values: remembered inputs win over the header comment, which wins over defaults. */
+export async function prefillFor(script: ScriptChoice, remembered: LastInputs | undefined): Promise<{ values: LastInputs; warnings: string[] }> {
+  const text = await fs.readFile(script.uri.fsPath, 'utf8').catch(() => '');
+  const header = parseScriptHeader(text.slice(0, 16_384));
+  return { values: { ...DEFAULTS, ...header.values, ...(remembered ?? {}) }, warnings: header.warnings };
+}
+
+const IMPORTANCE_ITEMS: Array<vscode.QuickPickItem & { value: Importance }> = [
+  { label: 'High', description: 'results needed soon', value: 'high' },
+  { label: 'Normal', value: 'normal' },
+  { label: 'Low', description: 'run when GPUs are idle', value: 'low' },
+];
+
+/** Asks for arguments, GPUs, importance, expected gain and runtime; undefined when cancelled. */
+export async function askJobSpec(script: ScriptChoice, prefill: LastInputs): Promise<JobSpec> {
+  const name = path.basename(script.uri.fsPath);
+  const input = new StepInput(`Queue ${name}`, 5);
+  const answers = await input.run(() => [
+    {
+      kind: 'text',
+      prompt: 'Arguments for the script (quoted like a shell, but never run through one)',
+      placeholder: 'e.g. --lr 3e-4 --name "baseline run"',
+      value: formatArgs(prefill.args),
+      validate: (v) => messageOf(() => parseArgs(v)),
+    },
+    {
+      kind: 'text',
+      prompt: 'GPUs needed on one host (0 for a CPU job)',
+      value: String(prefill.gpus),
+      validate: (v) => messageOf(() => checkGpus(toNumber(v, 'gpus'))),
+    },
+    { kind: 'pick', placeholder: 'Importance', items: IMPORTANCE_ITEMS, active: prefill.importance },
+    {
+      kind: 'text',
+      prompt: 'Expected gain in % (optional): how much this run should improve your metric',
+      placeholder: 'leave empty if unknown',
+      value: prefill.expectedGain === undefined ? '' : String(prefill.expectedGain),
+      validate: (v) => (v.trim() === '' ? undefined : messageOf(() => checkExpectedGain(toNumber(v.replace(/%$/, ''), 'expectedGain')))),
+    },
+    {
+      kind: 'text',
+      prompt: 'Runtime estimate (e.g. 45m, 3h, 1h30m, 2d)',
+      value: formatDuration(prefill.runtimeSec).replace(/\s+/g, ''),
+      validate: (v) => messageOf(() => checkRuntimeSec(parseDuration(v))),
+    },
+  ]);
+  const [argsText, gpusText, importance, gainText, runtimeText] = answers as [string, string, Importance, string, string];
+  return {
+    script: script.uri.fsPath,
+    cwd: script.folder.uri.fsPath,
+    args: parseArgs(argsText),
+    gpus: toNumber(gpusText, 'gpus'),
+    importance,
+    expectedGain: gainText.trim() === '' ? undefined : toNumber(gainText.replace(/%$/, ''), 'expectedGain'),
+    runtimeSec: parseDuration(runtimeText),
+  };
+}
+
+const FIELD_NAMES = { gpus: 'GPUs', expectedGain: 'Expected gain' } as const;
+
+function toNumber(text: string, field: keyof typeof FIELD_NAMES): number {
+  const trimmed = text.trim();
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(trimmed)) {
+    throw new FeatureError(field, `${FIELD_NAMES[field]} must be a number (got "${trimmed}").`);
+  }
+  return Number(trimmed);
+}
+
+function messageOf(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (e) {
+    if (e instanceof ArgsError || e instanceof DurationError || e instanceof FeatureError) {
+      return e.message;
+    }
+    return e instanceof Error ? e.message : String(e);
+  }
+}

@@ -1,0 +1,344 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Job } from '../../src/core/job';
+import { silentLogger } from '../../src/core/logger';
+import type { ExitReport } from '../../src/hosts/host';
+import { LocalHost } from '../../src/hosts/localHost';
+import { WRAPPER_SCRIPT } from '../../src/hosts/localProcess';
+
+const FAKE_SMI = path.join(__dirname, '..', 'fixtures', 'bin', 'nvidia-smi');
+
+let root: string;
+let jobsRoot: string;
+let work: string;
+const hosts: LocalHost[] = [];
+let seq = 0;
+
+before(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'trainq-localhost-'));
+  jobsRoot = path.join(root, 'jobs');
+  work = path.join(root, 'work dir');
+  await fs.mkdir(work, { recursive: true });
+});
+
+after(async () => {
+  for (const host of hosts) {
+    host.dispose();
+  }
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+function newHost(): LocalHost {
+  const host = new LocalHost({ jobsRoot, maxJobs: 4, nvidiaSmi: FAKE_SMI, logger: silentLogger, pollMs: 50 });
+  hosts.push(host);
+  return host;
+}
+
+function makeJob(script: string, args: string[] = [], extra: Partial<Job> = {}): Job {
+  seq += 1;
+  return {
+    id: `job-${process.pid}-${seq}`,
+    name: path.basename(script),
+    script,
+    args,
+    cwd: work,
+    gpus: 0,
+    importance: 'normal',
+    runtimeSec: 10,
+    priority: 'medium',
+    priorityReason: 'test',
+    priorityOverridden: false,
+    state: 'running',
+    createdAt: Date.now(),
+    ...extra,
+  };
+}
+
+async function writeScript(name: string, body: string): Promise<string> {
+  const file = path.join(work, name);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, body);
+  return file;
+}
+
+/** Resolves with the job's exit report; the timer also keeps the event loop alive while waiting. */
+function nextExit(host: LocalHost, jobId: string, timeoutMs = 10_000): Promise<ExitReport> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no exit for ${jobId} within ${timeoutMs} ms`)), timeoutMs);
+    const sub = host.onDidExit((report) => {
+      if (report.jobId === jobId) {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(report);
+      }
+    });
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function logOf(host: LocalHost, jobId: string): Promise<string> {
+  return fs.readFile(host.logPath(jobId), 'utf8').catch(() => '');
+}
+
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Pids of the group's processes that are not zombies (Linux only; elsewhere every member counts). */
+async function liveMembers(pgid: number): Promise<number[]> {
+  if (process.platform !== 'linux') {
+    return groupExists(pgid) ? [pgid] : [];
+  }
+  const live: number[] = [];
+  for (const entry of await fs.readdir('/proc')) {
+    const stat = /^\d+$/.test(entry) ? await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '') : '';
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (stat !== '' && Number(fields[2]) === pgid && fields[0] !== 'Z') {
+      live.push(Number(entry));
+    }
+  }
+  return live;
+}
+
+/**
+ * No process of the group may still run. Grandchildren orphaned by the kill are reaped by
+ * init, not by us, and some container inits reap only every second or two, so the group id
+ * itself may linger a little as zombies before vanishing.
+ */
+async function assertGroupGone(pgid: number): Promise<void> {
+  assert.deepEqual(await liveMembers(pgid), []);
+  await waitFor(`process group ${pgid} to vanish`, () => !groupExists(pgid), 5000);
+}
+
+test('probe reports the fake 4-GPU machine and local resources', async () => {
+  const status = await newHost().probe();
+  assert.equal(status.name, 'local');
+  assert.equal(status.kind, 'local');
+  assert.equal(status.state, 'online');
+  assert.equal(status.gpus.length, 4);
+  assert.equal(status.gpuNote, undefined);
+  assert.ok(status.cpuCount !== undefined && status.cpuCount >= 1);
+  assert.ok(status.memTotalBytes !== undefined && status.memTotalBytes > 0);
+  assert.ok(status.memUsedBytes !== undefined && status.memUsedBytes > 0 && status.memUsedBytes <= status.memTotalBytes);
+});
+
+test('a job sees its GPUs, its id and its arguments, and exits 0', async () => {
+  const host = newHost();
+  const script = await writeScript(
+    'env.sh',
+    'echo "cvd=[$CUDA_VISIBLE_DEVICES] id=[$TRAINQ_JOB_ID] unbuf=[$PYTHONUNBUFFERED]"\nfor a in "$@"; do echo "arg=[$a]"; done\n',
+  );
+  const job = makeJob(script, ['--lr', '0.1']);
+  const exited = nextExit(host, job.id);
+  const { pgid } = await host.launch({ job, gpuIndices: [1, 3], command: ['sh', script, '--lr', '0.1'] });
+  assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
+  assert.equal(
+    await logOf(host, job.id),
+    `cvd=[1,3] id=[${job.id}] unbuf=[1]\narg=[--lr]\narg=[0.1]\n`,
+  );
+  const dir = path.join(jobsRoot, job.id);
+  assert.equal((await fs.readFile(path.join(dir, 'exit'), 'utf8')).trim(), '0');
+  assert.equal(Number((await fs.readFile(path.join(dir, 'pgid'), 'utf8')).trim()), pgid);
+  assert.equal(existsSync(path.join(dir, 'exit.tmp')), false);
+});
+
+test('a non-zero exit code is captured', async () => {
+  const host = newHost();
+  const script = await writeScript('fail.sh', 'echo failing\nexit 3\n');
+  const job = makeJob(script);
+  const exited = nextExit(host, job.id);
+  await host.launch({ job, gpuIndices: [], command: ['sh', script] });
+  assert.deepEqual(await exited, { jobId: job.id, exitCode: 3 });
+  assert.equal(await logOf(host, job.id), 'failing\n');
+});
+
+test('shell metacharacters in arguments reach the script literally', async () => {
+  const host = newHost();
+  const pwned = path.join(os.tmpdir(), `trainq-pwned-${process.pid}-${Date.now()}`);
+  const script = await writeScript(
+    'argv.py',
+    'import json, os, sys\nprint(json.dumps({"argv": sys.argv[1:], "cvd": os.environ.get("CUDA_VISIBLE_DEVICES")}))\n',
+  );
+  const args = [
+    `'; touch ${pwned}; '`,
+    `"; touch ${pwned}; "`,
+    '$(id)',
+    '`id`',
+    '$HOME',
+    "it's \"quoted\"",
+    'line one\nline two',
+    '  spaced  out  ',
+    '',
+    '*',
+    '-c',
+  ];
+  const job = makeJob(script, args);
+  const exited = nextExit(host, job.id);
+  await host.launch({ job, gpuIndices: [], command: ['python3', script, ...args] });
+  assert.equal((await exited).exitCode, 0);
+  const printed = JSON.parse(await logOf(host, job.id)) as { argv: string[]; cvd: string | null };
+  assert.deepEqual(printed.argv, args);
+  assert.equal(printed.cvd, '', 'a CPU job must see no GPUs, not all of them');
+  assert.equal(existsSync(pwned), false);
+});
+
+test('a script path with spaces runs', async () => {
+  const host = newHost();
+  const script = await writeScript('my scripts/train run.sh', 'echo "ran from $(pwd)"\n');
+  const job = makeJob(script);
+  const exited = nextExit(host, job.id);
+  await host.launch({ job, gpuIndices: [0], command: ['sh', script] });
+  assert.equal((await exited).exitCode, 0);
+  assert.equal(await logOf(host, job.id), `ran from ${work}\n`);
+});
+
+test('cancel stops a sleeping job with SIGTERM well within the grace period', async () => {
+  const host = newHost();
+  const script = await writeScript('sleep.sh', 'echo started\nsleep 30\necho not reached\n');
+  const job = makeJob(script);
+  const exited = nextExit(host, job.id);
+  const { pgid } = await host.launch({ job, gpuIndices: [], command: ['sh', script] });
+  await waitFor('the job to start', async () => (await logOf(host, job.id)).includes('started'));
+  const started = Date.now();
+  await host.cancel({ ...job, pgid }, 5);
+  const report = await exited;
+  assert.ok(Date.now() - started < 3000, 'SIGTERM alone should stop it, long before the 5 s grace');
+  // The wrapper survives the group-wide SIGTERM and records 128 + 15.
+  assert.equal(report.exitCode, 143);
+  await assertGroupGone(pgid);
+  assert.equal((await logOf(host, job.id)).includes('not reached'), false);
+});
+
+test('cancel SIGKILLs a job that ignores SIGTERM once the grace period is over', async () => {
+  const host = newHost();
+  const script = await writeScript(
+    'stubborn.sh',
+    "trap 'echo got TERM' TERM\necho started\nwhile :; do sleep 0.1; done\n",
+  );
+  const job = makeJob(script);
+  const exited = nextExit(host, job.id);
+  const { pgid } = await host.launch({ job, gpuIndices: [], command: ['sh', script] });
+  await waitFor('the job to start', async () => (await logOf(host, job.id)).includes('started'));
+  const started = Date.now();
+  await host.cancel({ ...job, pgid }, 1);
+  const elapsed = Date.now() - started;
+  const report = await exited;
+  assert.ok(elapsed >= 900 && elapsed < 4000, `cancel took ${elapsed} ms for a 1 s grace`);
+  assert.ok((await logOf(host, job.id)).includes('got TERM'), 'SIGTERM comes first');
+  // SIGKILL takes the wrapper too, so no code can be recorded.
+  assert.equal(report.exitCode, undefined);
+  await assertGroupGone(pgid);
+});
+
+test('after a restart a running job is followed again and its exit code observed', async () => {
+  const first = newHost();
+  const script = await writeScript('slow.sh', 'echo started\nsleep 1\nexit 7\n');
+  const job = makeJob(script);
+  let firstFired = false;
+  first.onDidExit(() => (firstFired = true));
+  const { pgid } = await first.launch({ job, gpuIndices: [2], command: ['sh', script] });
+  first.dispose();
+
+  const second = newHost();
+  const exited = nextExit(second, job.id);
+  assert.deepEqual(await second.reattach({ ...job, pgid }), { kind: 'running' });
+  assert.deepEqual(await exited, { jobId: job.id, exitCode: 7 });
+  assert.equal(firstFired, false, 'a disposed host reports nothing');
+  assert.ok((await logOf(second, job.id)).includes('started'));
+});
+
+test('a job that ended while VS Code was closed is reported with its code', async () => {
+  const first = newHost();
+  const script = await writeScript('quick.sh', 'sleep 0.2\nexit 5\n');
+  const job = makeJob(script);
+  const { pgid } = await first.launch({ job, gpuIndices: [], command: ['sh', script] });
+  first.dispose();
+  const exitFile = path.join(jobsRoot, job.id, 'exit');
+  await waitFor('the job to finish', () => existsSync(exitFile));
+  await waitFor('the group to end', () => !groupExists(pgid));
+
+  const second = newHost();
+  assert.deepEqual(await second.reattach({ ...job, pgid }), { kind: 'exited', exitCode: 5 });
+});
+
+test('a job with neither a live process nor an exit code is lost', async () => {
+  const dead = spawn('true');
+  const deadPid = dead.pid!;
+  await new Promise((r) => dead.once('exit', r));
+  const job = makeJob(path.join(work, 'gone.py'), [], { pgid: deadPid });
+  await fs.mkdir(path.join(jobsRoot, job.id), { recursive: true });
+  await fs.writeFile(path.join(jobsRoot, job.id, 'pgid'), `${deadPid}\n`);
+
+  const result = await newHost().reattach(job);
+  assert.equal(result.kind, 'lost');
+  assert.match(result.kind === 'lost' ? result.reason : '', /ended while VS Code was closed without recording an exit code/);
+});
+
+test('a reused pid is neither followed nor signalled', { skip: process.platform !== 'linux' }, async () => {
+  // A detached sleep stands in for an unrelated program that got the job's old pid.
+  const stranger = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+  const pid = stranger.pid!;
+  try {
+    const host = newHost();
+    const job = makeJob(path.join(work, 'old.py'), [], { pgid: pid });
+    const result = await host.reattach(job);
+    assert.equal(result.kind, 'lost');
+    await host.cancel(job, 0);
+    assert.equal(groupExists(pid), true, 'cancel must not kill a process that is not the job');
+  } finally {
+    stranger.kill('SIGKILL');
+  }
+});
+
+test('a missing interpreter is a clear launch error', async () => {
+  const host = newHost();
+  const script = await writeScript('never.py', 'print("never")\n');
+  const job = makeJob(script);
+  await assert.rejects(
+    host.launch({ job, gpuIndices: [], command: ['python9', script] }),
+    /Interpreter 'python9' was not found/,
+  );
+  assert.equal(existsSync(path.join(jobsRoot, job.id)), false, 'nothing was started');
+});
+
+test('the wrapper itself records 127 and says why when the interpreter vanished after the check', async () => {
+  const dir = path.join(root, 'bare-wrapper');
+  await fs.mkdir(dir, { recursive: true });
+  const child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, 'trainq-job', dir, 'python9', 'train.py'], {
+    cwd: work,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  assert.equal(code, 127);
+  assert.equal((await fs.readFile(path.join(dir, 'exit'), 'utf8')).trim(), '127');
+  assert.equal(stderr, 'trainq: interpreter python9 was not found\n');
+});
+
+test('job ids that could escape the jobs folder are refused', async () => {
+  const host = newHost();
+  const script = await writeScript('ok.sh', 'exit 0\n');
+  const job = { ...makeJob(script), id: '../escape' };
+  await assert.rejects(host.launch({ job, gpuIndices: [], command: ['sh', script] }), /Invalid job id/);
+  assert.throws(() => host.logPath('a/b'), /Invalid job id/);
+  assert.equal(existsSync(path.join(root, 'escape')), false);
+});
