@@ -1,74 +1,76 @@
 /**
  * The labelled examples the priority classifier learns at start-up, before the user has overridden
- * anything. They are the default policy written as data, so the tree learned from them can be read
- * back as these rules (the thresholds sit halfway between the examples either side of them):
+ * anything: the default policy below, evaluated at representative jobs.
  *
- *   1. Importance high → High, whatever the job costs: the user said so.
- *   2. Importance normal and expected gain ≥ 20%:
- *        runtime < 12h → High (a big improvement, back within a working day);
- *        runtime ≥ 12h → Medium (worth it, but not worth holding everything else up).
- *   3. Importance normal, smaller or no expected gain:
- *        gpus ≥ 4 and runtime ≥ 12h → Low (it would hold much of a host for a long time);
- *        otherwise → Medium.
- *   4. Importance low: runtime < 1h → Medium (a short job unblocks the user quickly, so it is
- *      never Low); otherwise → Low.
- *
- * A job with no expected gain counts as NEUTRAL_GAIN_PCT (5%), below rule 2's threshold.
- * Boundary examples come in pairs (15% and 25% gain, 30m and 2h, 8h and 18h, 3 and 4 GPUs) so the
- * learned thresholds land on round values: 20%, 1h, 12h and 4 GPUs.
+ * The jobs form a full grid with one value on each side of every threshold the policy uses
+ * (2 | 6 GPUs, no gain | 35%, 30m | 2h | 3d, every importance). Every region of the policy then holds
+ * a labelled example, and CART places each cut halfway between neighbouring values (runtime on a log
+ * scale): (2 + 6) / 2 = 4 GPUs, (5 + 35) / 2 = 20% gain, √(30m · 2h) = 1h, √(2h · 3d) = 12h. So the
+ * tree learned from this set makes the same decision as defaultPolicy for every job, which the tests
+ * check, and a default decision can be explained by reading the rules.
  */
 import type { Importance, JobFeatures, Priority } from './job';
+import { IMPORTANCES } from './job';
+import { NEUTRAL_GAIN_PCT } from './features';
 
 export interface LabelledFeatures {
   features: JobFeatures;
   label: Priority;
 }
 
-const M = 60;
-const H = 3_600;
-const D = 86_400;
+/** A big expected improvement: worth running before other work of the same importance. */
+export const BIG_GAIN_PCT = 20;
+/** Shorter jobs unblock the user quickly, so they are never Low. */
+export const SHORT_RUNTIME_SEC = 3_600;
+/** Longer jobs would not be back within a working day. */
+export const LONG_RUNTIME_SEC = 12 * 3_600;
+/** From this many GPUs a long job holds much of a host. */
+export const MANY_GPUS = 4;
 
-function ex(gpus: number, importance: Importance, expectedGain: number | undefined, runtimeSec: number, label: Priority): LabelledFeatures {
-  return { features: { gpus, importance, expectedGain, runtimeSec }, label };
+/**
+ * The policy the default tree learns:
+ *   1. Importance high → High, whatever the job costs: the user said so.
+ *   2. Importance normal with an expected gain ≥ 20%: High if it finishes within 12h; otherwise
+ *      Medium (worth it, but not worth holding everything else up for).
+ *   3. Importance normal with a smaller or no gain: Low if it needs ≥ 4 GPUs for ≥ 12h, since it
+ *      would hold much of a host for a long time; otherwise Medium.
+ *   4. Importance low: Medium when shorter than 1h (a short job unblocks the user quickly), else Low.
+ * A job with no expected gain counts as NEUTRAL_GAIN_PCT (5%), so rule 2 never applies to it.
+ */
+export function defaultPolicy(f: JobFeatures): Priority {
+  const gain = f.expectedGain ?? NEUTRAL_GAIN_PCT;
+  switch (f.importance) {
+    case 'high':
+      return 'high';
+    case 'normal':
+      if (gain >= BIG_GAIN_PCT) {
+        return f.runtimeSec < LONG_RUNTIME_SEC ? 'high' : 'medium';
+      }
+      return f.gpus >= MANY_GPUS && f.runtimeSec >= LONG_RUNTIME_SEC ? 'low' : 'medium';
+    case 'low':
+      return f.runtimeSec < SHORT_RUNTIME_SEC ? 'medium' : 'low';
+  }
 }
 
-export const DEFAULT_TRAINING_SET: readonly LabelledFeatures[] = [
-  // Rule 1: high importance is High, from a CPU job of minutes to a 16-GPU job of days.
-  ex(0, 'high', undefined, 2 * H, 'high'),
-  ex(1, 'high', undefined, 30 * M, 'high'),
-  ex(4, 'high', 2, 6 * H, 'high'),
-  ex(8, 'high', undefined, 2 * D, 'high'),
-  ex(16, 'high', undefined, 5 * D, 'high'),
+// One value either side of each threshold; see the header for where the learned cuts fall.
+const GRID_GPUS = [2, 6];
+const GRID_GAINS: ReadonlyArray<number | undefined> = [undefined, 35];
+const GRID_RUNTIMES_SEC = [30 * 60, 2 * 3_600, 3 * 86_400];
 
-  // Rule 2: normal importance with a big expected gain.
-  ex(1, 'normal', 25, 2 * H, 'high'),
-  ex(4, 'normal', 30, 30 * M, 'high'),
-  ex(2, 'normal', 40, 8 * H, 'high'),
-  ex(8, 'normal', 60, 6 * H, 'high'),
-  ex(2, 'normal', 25, 18 * H, 'medium'),
-  ex(8, 'normal', 50, 3 * D, 'medium'),
+function grid(): LabelledFeatures[] {
+  const examples: LabelledFeatures[] = [];
+  for (const importance of IMPORTANCES as readonly Importance[]) {
+    for (const expectedGain of GRID_GAINS) {
+      for (const gpus of GRID_GPUS) {
+        for (const runtimeSec of GRID_RUNTIMES_SEC) {
+          const features: JobFeatures = { gpus, importance, expectedGain, runtimeSec };
+          examples.push({ features, label: defaultPolicy(features) });
+        }
+      }
+    }
+  }
+  return examples;
+}
 
-  // Rule 3: normal importance, small or unknown gain; long many-GPU jobs go last.
-  ex(4, 'normal', undefined, 18 * H, 'low'),
-  ex(4, 'normal', 5, 1 * D, 'low'),
-  ex(8, 'normal', 10, 2 * D, 'low'),
-  ex(16, 'normal', 15, 5 * D, 'low'),
-  ex(0, 'normal', undefined, 10 * M, 'medium'),
-  ex(1, 'normal', undefined, 2 * H, 'medium'),
-  ex(1, 'normal', 5, 1 * D, 'medium'),
-  ex(2, 'normal', 15, 8 * H, 'medium'),
-  ex(3, 'normal', undefined, 3 * D, 'medium'),
-  ex(4, 'normal', 10, 30 * M, 'medium'),
-  ex(8, 'normal', undefined, 8 * H, 'medium'),
-
-  // Rule 4: low importance; short jobs still get Medium.
-  ex(0, 'low', undefined, 5 * M, 'medium'),
-  ex(1, 'low', undefined, 30 * M, 'medium'),
-  ex(2, 'low', 10, 30 * M, 'medium'),
-  ex(8, 'low', undefined, 20 * M, 'medium'),
-  ex(1, 'low', undefined, 2 * H, 'low'),
-  ex(2, 'low', 30, 6 * H, 'low'),
-  ex(0, 'low', undefined, 1 * D, 'low'),
-  ex(8, 'low', undefined, 12 * H, 'low'),
-  ex(16, 'low', undefined, 3 * D, 'low'),
-];
+/** 36 examples: 3 importances × 2 gains × 2 GPU counts × 3 runtimes. */
+export const DEFAULT_TRAINING_SET: readonly LabelledFeatures[] = grid();

@@ -27,7 +27,7 @@ export const USER_EXAMPLE_WEIGHT = 3;
  * maxDepth 6: the default policy needs five levels (two importance splits, gain, gpus, runtime),
  * and one more lets an override carve its neighbourhood out of a default region.
  */
-export const TREE_OPTIONS: Readonly<CartOptions> = { gainFunction: 'gini', splitFunction: 'mean', maxDepth: 6, minNumSamples: 2, gainThreshold: 0.01 };
+export const TREE_OPTIONS: Readonly<CartOptions> = { gainFunction: 'gini', splitFunction: 'mean', maxDepth: 6, minNumSamples: 1, gainThreshold: 0.01 };
 
 // ml-cart's labels are class indices; its tie-break picks the lowest, so ties go to the higher priority.
 const LABEL_CODE: Readonly<Record<Priority, number>> = { high: 0, medium: 1, low: 2 };

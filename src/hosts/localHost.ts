@@ -107,7 +107,7 @@ export class LocalHost implements Host {
     await Promise.all([files.exit, files.exitTmp, files.pgid].map((f) => fs.rm(f, { force: true })));
 
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...jobEnvironment(process.env),
       // Empty for CPU jobs, so frameworks see no GPU rather than all of them.
       CUDA_VISIBLE_DEVICES: gpuIndices.join(','),
       TRAINQ_JOB_ID: job.id,
@@ -244,4 +244,19 @@ export class LocalHost implements Host {
       await delay(Math.min(CANCEL_CHECK_MS, Math.max(0, deadline - Date.now())));
     }
   }
+}
+
+/**
+ * The extension host's environment minus what only makes sense inside it: ELECTRON_RUN_AS_NODE would
+ * turn any Electron app the job starts into plain Node, and the VSCODE_* variables point at this
+ * window's IPC handles, which are gone once the window reloads while the job keeps running.
+ */
+export function jobEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key !== 'ELECTRON_RUN_AS_NODE' && !key.startsWith('VSCODE_')) {
+      clean[key] = value;
+    }
+  }
+  return clean;
 }

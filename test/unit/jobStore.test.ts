@@ -99,7 +99,7 @@ for (const [what, damage] of [
   ['empty', () => ''],
   ['truncated', (good: string) => good.slice(0, Math.floor(good.length / 2))],
 ] as const) {
-  test(`an ${what} store.json falls back to the backup, says so, and keeps the damaged file`, async (t) => {
+  test(`a store.json that is ${what} falls back to the backup, says so, and keeps the damaged file`, async (t) => {
     const dir = await tempDir(t);
     const older = stateWith(2, 'old');
     await twoGenerations(dir, older, stateWith(3, 'new'));
@@ -270,7 +270,7 @@ test('a writer killed mid-save in a loop always leaves a store holding every ack
       });
     });
     await firstAck;
-    await delay(random() * 40);
+    await delay(random() * 100);
     child.kill('SIGKILL');
     await exited;
     if ((await fs.readdir(dir)).some((name) => name.includes('.tmp-') || name.includes('.baktmp-'))) {

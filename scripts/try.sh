@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Try TrainQ in a real VS Code in the browser: builds and installs the VSIX into code-server, opens a sample
+# workspace with two small training scripts, and serves it on http://127.0.0.1:${PORT:-8080}.
+#
+#   TRAINQ_FAKE_GPUS=1   put test/fixtures/bin (a fake 4-GPU nvidia-smi) first on PATH; without it TrainQ
+#                        sees this machine's real GPUs, if any.
+#   TRAINQ_WORKSPACE=DIR open DIR instead of the sample workspace.
+#   PORT=N               serve on another port.
+# State (settings, the job queue) persists in the cache between runs; delete $CACHE/try to start afresh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo=$PWD
+
+CACHE=${TRAINQ_CACHE:-$HOME/.cache/trainq}
+PORT=${PORT:-8080}
+code_server=$CACHE/code-server/code-server
+workspace=${TRAINQ_WORKSPACE:-$CACHE/sample-workspace}
+
+bash scripts/setupCodeServer.sh
+[[ -d node_modules ]] || npm ci --no-audit --no-fund
+npm run build
+npm run package
+
+"$code_server" --extensions-dir "$CACHE/try/extensions" --install-extension "$repo/dist/trainq.vsix" --force
+
+if [[ ! -d $workspace ]]; then
+  mkdir -p "$(dirname "$workspace")"
+  cp -r "$repo/test/fixtures/workspace" "$workspace"
+  echo "created the sample workspace $workspace"
+fi
+
+if [[ -n ${TRAINQ_FAKE_GPUS:-} ]]; then
+  export PATH="$repo/test/fixtures/bin:$PATH"
+  echo "using the fake nvidia-smi from test/fixtures/bin (4 simulated GPUs)"
+fi
+
+url="http://127.0.0.1:$PORT/?folder=$workspace"
+cat <<MSG
+
+TrainQ is served at
+  $url
+(on a remote machine: ssh -L $PORT:127.0.0.1:$PORT <host>, then open the URL locally). Ctrl+C stops it.
+
+MSG
+exec "$code_server" \
+  --auth none \
+  --bind-addr "127.0.0.1:$PORT" \
+  --disable-telemetry \
+  --disable-update-check \
+  --extensions-dir "$CACHE/try/extensions" \
+  --user-data-dir "$CACHE/try/user-data" \
+  "$workspace"

@@ -1,0 +1,341 @@
+/**
+ * Text the views show for jobs and hosts: tree descriptions, Markdown tooltips, status-bar text.
+ * Editor-free so every string the user sees is unit-tested in plain Node; the ui/ files only wrap
+ * these strings in TreeItems, MarkdownStrings and status-bar items.
+ */
+import { formatDuration } from './duration';
+import { isFinished, priorityLabel, type Job, type Priority } from './job';
+import type { GpuInfo, HostStatus } from '../hosts/host';
+
+const SEP = ' · ';
+
+/** Elapsed wall-clock time as a stopwatch shows it: `m:ss`, or `h:mm:ss` from an hour on. */
+export function formatElapsed(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** Local date and time, `YYYY-MM-DD HH:MM:SS`: sortable and unambiguous, unlike locale formats. */
+export function formatTimestamp(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** Bytes (or MiB via mibToGiB) as GiB with one decimal, dropping a trailing `.0` (`40`, `12.1`). */
+export function formatGiB(bytes: number): string {
+  return trimZero(bytes / 1024 ** 3);
+}
+
+function mibToGiB(mib: number): string {
+  return trimZero(mib / 1024);
+}
+
+function trimZero(value: number): string {
+  return value.toFixed(1).replace(/\.0$/, '');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Escapes a user string (file name, argument, error text) for Markdown shown with theme icons on:
+ * punctuation that could start formatting, links or HTML is backslash-escaped, newlines become
+ * spaces, and `$(name)` is escaped so a file name cannot render as an icon. Parentheses stay as they
+ * are: with `[` `]` escaped they cannot form a link, and escaping them would break the icon escape.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/\r\n|\r|\n/g, ' ')
+    .replace(/[\\`*_{}[\]#+\-.!|<>&~]/g, '\\$&')
+    .replace(/\$\(/g, '\\$(');
+}
+
+/**
+ * A Markdown code span that shows `text` verbatim: the fence is one backtick longer than any run
+ * inside it, and padded with spaces so leading or trailing backticks survive. Escapes don't work in
+ * code spans, so a `$(` is broken with a zero-width space to keep it from rendering as an icon.
+ */
+export function codeSpan(text: string): string {
+  const body = text.replace(/\r\n|\r|\n/g, ' ').replace(/\$\(/g, '$\u200b(');
+  if (body.trim() === '') {
+    return `_(${body === '' ? 'empty' : 'blank'})_`;
+  }
+  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence} ${body} ${fence}`;
+}
+
+/** Turns the scheduler's full sentences into the few words that fit in a tree description. */
+export function shortWaitingReason(reason: string): string {
+  const text = reason.trim();
+  let m: RegExpMatchArray | null;
+  if (/^Dispatching is paused/i.test(text)) {
+    return 'paused';
+  }
+  if (/^Another VS Code window/i.test(text)) {
+    return 'another window dispatches';
+  }
+  if (/not trusted/i.test(text)) {
+    return 'workspace not trusted';
+  }
+  if (/^No host is online/i.test(text)) {
+    return 'no host online';
+  }
+  if ((m = text.match(/^Needs (\d+) GPUs? on one host; the largest host has (\d+)/i))) {
+    return `needs ${plural(Number(m[1]), 'GPU')} (largest host: ${m[2]})`;
+  }
+  if (/^Waiting for a free job slot/i.test(text)) {
+    return 'waiting for a job slot';
+  }
+  if ((m = text.match(/^Waiting for (\d+) free GPUs?/i))) {
+    return `waiting for ${plural(Number(m[1]), 'free GPU')}`;
+  }
+  const clause = text.split(/[(;:]|\.(?:\s|$)/)[0].trim();
+  const lowered = clause.charAt(0).toLowerCase() + clause.slice(1);
+  return lowered.length > 40 ? `${lowered.slice(0, 39).trimEnd()}…` : lowered;
+}
+
+/** Where a job stands in the queue, as the view knows it (aging and waiting are not stored on the job). */
+export interface JobContext {
+  now: number;
+  /** The priority the job is dispatched at (its own, raised by aging); queued jobs only. */
+  effective?: Priority;
+  /** Levels gained by waiting; queued jobs only. */
+  promotedLevels?: number;
+  waitingReason?: string;
+}
+
+/** `h:mm:ss` so far for a running job, total run time for a finished one; undefined if it never started. */
+export function jobRunTime(job: Job, now: number): string | undefined {
+  if (job.startedAt === undefined) {
+    return undefined;
+  }
+  const end = isFinished(job.state) ? (job.endedAt ?? job.startedAt) : now;
+  return formatElapsed(end - job.startedAt);
+}
+
+function gpuPart(job: Job): string {
+  if (job.gpuIndices && job.gpuIndices.length > 0) {
+    return `GPU ${job.gpuIndices.join(',')}`;
+  }
+  return 'CPU';
+}
+
+/**
+ * The tree description: the state word first, then what matters in that state —
+ * `running · local · GPU 0,1 · 1:23`, `queued · waiting for 2 free GPUs · ↑ aged · est. 1h 30m`.
+ */
+export function jobDescription(job: Job, ctx: JobContext): string {
+  const parts: string[] = [job.state];
+  if (job.state === 'queued') {
+    if (ctx.waitingReason) {
+      parts.push(shortWaitingReason(ctx.waitingReason));
+    }
+    if ((ctx.promotedLevels ?? 0) > 0) {
+      parts.push('↑ aged');
+    }
+    parts.push(`est. ${formatDuration(job.runtimeSec)}`);
+    return parts.join(SEP);
+  }
+  // A job cancelled while queued never got a host; its description is just the state.
+  if (job.host !== undefined) {
+    parts.push(job.host, gpuPart(job));
+  }
+  const time = jobRunTime(job, ctx.now);
+  if (time !== undefined) {
+    parts.push(time);
+  }
+  return parts.join(SEP);
+}
+
+export interface TooltipOptions {
+  /** The script path as the user knows it (workspace-relative when possible); defaults to the absolute path. */
+  scriptDisplay?: string;
+}
+
+/** Every field of a job as Markdown, one per line; user strings are escaped (see escapeMarkdown). */
+export function jobTooltipMarkdown(job: Job, ctx: JobContext, opts: TooltipOptions = {}): string {
+  const lines: string[] = [`**${escapeMarkdown(job.name)}** — ${job.state}`, ''];
+  const field = (label: string, value: string) => lines.push(`**${label}:** ${value}`);
+
+  field('Script', codeSpan(opts.scriptDisplay ?? job.script));
+  field('Arguments', job.args.length > 0 ? job.args.map(codeSpan).join(' ') : '_none_');
+  const assigned = job.gpuIndices && job.gpuIndices.length > 0 ? ` · assigned ${job.gpuIndices.join(', ')}` : '';
+  field('GPUs', job.gpus === 0 ? 'none (CPU job)' : `${job.gpus} requested${assigned}`);
+  field('Importance', job.importance);
+  field('Expected gain', job.expectedGain === undefined ? 'not given' : `${job.expectedGain}%`);
+  field('Runtime estimate', formatDuration(job.runtimeSec));
+
+  const promoted = ctx.promotedLevels ?? 0;
+  const shown = job.state === 'queued' && ctx.effective ? ctx.effective : job.priority;
+  const aging = promoted > 0 ? ` (raised by aging from ${priorityLabel(job.priority)}, ${plural(promoted, 'level')})` : '';
+  field('Priority', `${priorityLabel(shown)}${aging}`);
+  field('Why', job.priorityOverridden ? 'Set by you.' : escapeMarkdown(job.priorityReason || 'unknown'));
+
+  field('State', job.state);
+  if (job.host !== undefined) {
+    field('Host', escapeMarkdown(job.host));
+  }
+  if (job.exitCode !== undefined) {
+    field('Exit code', String(job.exitCode));
+  }
+  field('Created', formatTimestamp(job.createdAt));
+  if (job.startedAt !== undefined) {
+    field('Started', formatTimestamp(job.startedAt));
+  }
+  if (job.endedAt !== undefined) {
+    field('Ended', formatTimestamp(job.endedAt));
+  }
+  const time = jobRunTime(job, ctx.now);
+  if (time !== undefined) {
+    field(isFinished(job.state) ? 'Ran for' : 'Running for', time);
+  }
+  if (job.state === 'queued') {
+    field('Waiting', ctx.waitingReason ? escapeMarkdown(ctx.waitingReason) : 'for the next dispatch round');
+  } else if (job.reason) {
+    field('Reason', escapeMarkdown(job.reason));
+  }
+  if (job.retryOf) {
+    field('Retry of', codeSpan(job.retryOf));
+  }
+  field('Job id', codeSpan(job.id));
+  // Two trailing spaces make each line a hard break without turning the tooltip into a list.
+  return lines.join('  \n');
+}
+
+/** A group's count, or `shown of total` when the Finished group is capped. */
+export function groupCount(shown: number, total: number = shown): string {
+  return total > shown ? `${shown} of ${total}` : String(shown);
+}
+
+/** `online · 4 GPUs · CPU 23% · mem 12.1/31.2 GiB`, or `offline: <error>`. */
+export function hostDescription(status: HostStatus): string {
+  if (status.state === 'offline') {
+    const error = status.error?.split(/\r?\n/)[0].trim();
+    return error ? `offline: ${error}` : 'offline';
+  }
+  if (status.state === 'connecting') {
+    return 'connecting…';
+  }
+  const parts = ['online', status.gpus.length === 0 ? 'no GPU' : plural(status.gpus.length, 'GPU')];
+  if (status.cpuLoadPct !== undefined) {
+    parts.push(`CPU ${Math.round(status.cpuLoadPct)}%`);
+  }
+  if (status.memUsedBytes !== undefined && status.memTotalBytes !== undefined) {
+    parts.push(`mem ${formatGiB(status.memUsedBytes)}/${formatGiB(status.memTotalBytes)} GiB`);
+  }
+  return parts.join(SEP);
+}
+
+export function gpuLabel(gpu: GpuInfo): string {
+  return `GPU ${gpu.index} · ${gpu.name}`;
+}
+
+/** `41% · 10.2/40 GiB`, then the TrainQ jobs holding the GPU. */
+export function gpuDescription(gpu: GpuInfo, heldBy: readonly string[] = []): string {
+  const parts = [gpu.utilizationPct === undefined ? 'n/a' : `${Math.round(gpu.utilizationPct)}%`];
+  if (gpu.memoryUsedMiB !== undefined && gpu.memoryTotalMiB !== undefined) {
+    parts.push(`${mibToGiB(gpu.memoryUsedMiB)}/${mibToGiB(gpu.memoryTotalMiB)} GiB`);
+  }
+  if (heldBy.length > 0) {
+    parts.push(`held by ${heldBy.join(', ')}`);
+  }
+  return parts.join(SEP);
+}
+
+export function noGpuLabel(status: HostStatus): string {
+  return status.gpuNote ? `no GPU (${status.gpuNote})` : 'no GPU';
+}
+
+export interface QueueCounts {
+  running: number;
+  queued: number;
+}
+
+/** Mean utilisation over the GPUs of online hosts that report one; undefined when there are none. */
+function meanGpuUtilization(statuses: readonly HostStatus[]): number | undefined {
+  const values = statuses
+    .filter((s) => s.state === 'online')
+    .flatMap((s) => s.gpus.map((g) => g.utilizationPct))
+    .filter((v): v is number => v !== undefined);
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+}
+
+function meanCpuLoad(statuses: readonly HostStatus[]): number | undefined {
+  const values = statuses.filter((s) => s.state === 'online' && s.cpuLoadPct !== undefined).map((s) => s.cpuLoadPct!);
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+}
+
+/** The status-bar parts without icons, shared by the text and its screen-reader label. */
+function statusParts(counts: QueueCounts, statuses: readonly HostStatus[]): string[] {
+  const parts = [`${counts.running} running`, `${counts.queued} queued`];
+  // Before the first probe nothing is known about the machine: show no resource figures rather than guess.
+  if (statuses.length > 0) {
+    const hasGpu = statuses.some((s) => s.state === 'online' && s.gpus.length > 0);
+    const gpu = meanGpuUtilization(statuses);
+    parts.push(!hasGpu ? 'no GPU' : gpu === undefined ? 'GPU n/a' : `GPU ${Math.round(gpu)}%`);
+    const cpu = meanCpuLoad(statuses);
+    if (cpu !== undefined) {
+      parts.push(`CPU ${Math.round(cpu)}%`);
+    }
+  }
+  return parts;
+}
+
+/** `$(pulse) 2 running · 3 queued · GPU 41% · CPU 23%`; with no GPU, `no GPU` replaces the GPU figure. */
+export function statusBarText(counts: QueueCounts, statuses: readonly HostStatus[]): string {
+  return `$(pulse) ${statusParts(counts, statuses).join(SEP)}`;
+}
+
+export function statusBarAccessibilityLabel(counts: QueueCounts, statuses: readonly HostStatus[]): string {
+  return `TrainQ: ${statusParts(counts, statuses).join(', ')}`;
+}
+
+/** Markdown for one host and its GPUs, used by the status-bar tooltip and the Hosts view. */
+export function hostTooltipMarkdown(status: HostStatus): string {
+  const lines = [`**${escapeMarkdown(status.name)}** (${status.kind}) — ${escapeMarkdown(hostDescription(status))}`];
+  if (status.state === 'online') {
+    if (status.cpuCount !== undefined) {
+      lines.push(`- ${plural(status.cpuCount, 'CPU')}`);
+    }
+    for (const gpu of status.gpus) {
+      lines.push(`- ${escapeMarkdown(gpuLabel(gpu))}: ${gpuDescription(gpu)}`);
+    }
+    if (status.gpus.length === 0) {
+      lines.push(`- ${escapeMarkdown(noGpuLabel(status))}`);
+    }
+  }
+  lines.push('', `_Probed ${formatTimestamp(status.probedAt)}_`);
+  return lines.join('\n');
+}
+
+export function statusBarTooltipMarkdown(counts: QueueCounts, statuses: readonly HostStatus[]): string {
+  const head = `**TrainQ** — ${plural(counts.running, 'job')} running, ${counts.queued} queued`;
+  const hosts = statuses.length > 0 ? statuses.map(hostTooltipMarkdown) : ['_Hosts not probed yet._'];
+  return [head, ...hosts, '_Click to show the Job Queue._'].join('\n\n---\n\n');
+}
+
+/** What a terminal shows for a log: colour codes removed, each `\r`-rewritten line (progress bars) at its last state. */
+export function cleanLogText(text: string): string {
+  return text
+    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
+    .split('\n')
+    .map((line) => {
+      const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
+      const cut = trimmed.lastIndexOf('\r');
+      return cut < 0 ? trimmed : trimmed.slice(cut + 1);
+    })
+    .join('\n');
+}
+
+/** The first line of a log shown from its tail. */
+export function truncatedLogNotice(totalBytes: number, shownBytes: number, file: string): string {
+  const mib = (n: number) => trimZero(n / 1024 ** 2);
+  return `[TrainQ: this log is ${mib(totalBytes)} MiB; showing the last ${mib(shownBytes)} MiB. Full file: ${file}]`;
+}

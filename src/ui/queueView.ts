@@ -1,0 +1,299 @@
+/**
+ * The Job Queue view: maps the groups computed in core (jobQueues.ts) to TreeItems, lets a queued job
+ * be dragged into another priority group, and keeps elapsed times ticking while jobs run.
+ */
+import * as vscode from 'vscode';
+import type { Job, Priority } from '../core/job';
+import { escapeMarkdown, groupCount, jobDescription, jobTooltipMarkdown, type JobContext } from '../core/jobFormat';
+import type { JobManager } from '../core/jobManager';
+import { groupJobs, type QueueGroups } from '../core/jobQueues';
+import type { ConfigWatcher } from './config';
+
+const VIEW_ID = 'trainq.jobQueue';
+const MIME = 'application/vnd.code.tree.trainq.jobqueue';
+const REFRESH_DEBOUNCE_MS = 100;
+const TICK_MS = 1000;
+/** Aging moves queued jobs between groups with no event to say so; a periodic regroup catches it. */
+const REGROUP_EVERY_TICKS = 30;
+
+type GroupKey = Priority | 'running' | 'finished';
+
+export interface GroupNode {
+  readonly kind: 'group';
+  readonly key: GroupKey;
+}
+
+export interface JobNode {
+  readonly kind: 'job';
+  readonly job: Job;
+  readonly group: GroupNode;
+  readonly ctx: JobContext;
+}
+
+export type QueueNode = GroupNode | JobNode;
+
+/** What the view needs from the manager; a narrow slice so it can be driven by a fake. */
+export type QueueViewManager = Pick<
+  JobManager,
+  'jobs' | 'onDidChange' | 'waitingReason' | 'canDispatch' | 'paused' | 'dispatchBlockedReason' | 'setPriority' | 'job'
+>;
+export type QueueViewConfig = Pick<ConfigWatcher, 'value' | 'onDidChange'>;
+
+const GROUP_LABELS: Record<GroupKey, string> = { high: 'High', medium: 'Medium', low: 'Low', running: 'Running', finished: 'Finished' };
+const GROUP_ICONS: Record<GroupKey, vscode.ThemeIcon> = {
+  high: new vscode.ThemeIcon('arrow-up'),
+  medium: new vscode.ThemeIcon('arrow-right'),
+  low: new vscode.ThemeIcon('arrow-down'),
+  running: new vscode.ThemeIcon('play'),
+  finished: new vscode.ThemeIcon('history'),
+};
+// One instance per state: getTreeItem runs for thousands of jobs per refresh.
+const STATE_ICONS: Record<Job['state'], vscode.ThemeIcon> = {
+  queued: new vscode.ThemeIcon('clock'),
+  running: new vscode.ThemeIcon('sync~spin'),
+  succeeded: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  cancelled: new vscode.ThemeIcon('circle-slash'),
+  lost: new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground')),
+};
+
+export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.TreeDragAndDropController<QueueNode>, vscode.Disposable {
+  readonly dragMimeTypes = [MIME];
+  readonly dropMimeTypes = [MIME];
+
+  private readonly changeEmitter = new vscode.EventEmitter<QueueNode | undefined>();
+  readonly onDidChangeTreeData = this.changeEmitter.event;
+
+  // Group nodes live as long as the view, so a tick can refresh just the Running group by identity.
+  private readonly groupNodes = new Map<GroupKey, GroupNode>(
+    (['high', 'medium', 'low', 'running', 'finished'] as const).map((key) => [key, { kind: 'group', key }]),
+  );
+  private readonly treeView: vscode.TreeView<QueueNode>;
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Computed at most once per refresh, on the first getChildren/getTreeItem that needs it. */
+  private groups: QueueGroups | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private ticks = 0;
+
+  constructor(
+    private readonly manager: QueueViewManager,
+    private readonly config: QueueViewConfig,
+  ) {
+    this.treeView = vscode.window.createTreeView(VIEW_ID, {
+      treeDataProvider: this,
+      dragAndDropController: this,
+      showCollapseAll: false,
+      canSelectMany: true,
+    });
+    this.disposables.push(
+      this.treeView,
+      this.changeEmitter,
+      manager.onDidChange(() => this.scheduleRefresh()),
+      config.onDidChange(() => this.scheduleRefresh()),
+      this.treeView.onDidChangeVisibility(() => this.updateTicking()),
+    );
+    this.updateChrome();
+  }
+
+  /** Job ids selected in the view, for commands run from a keybinding or the palette. */
+  selection(): string[] {
+    return this.treeView.selection.filter(isJobNode).map((n) => n.job.id);
+  }
+
+  getTreeItem(node: QueueNode): vscode.TreeItem {
+    return node.kind === 'group' ? this.groupItem(node) : jobItem(node);
+  }
+
+  getChildren(node?: QueueNode): QueueNode[] {
+    if (!node) {
+      return [...this.groupNodes.values()];
+    }
+    if (node.kind === 'job') {
+      return [];
+    }
+    const groups = this.currentGroups();
+    const now = Date.now();
+    if (node.key === 'running' || node.key === 'finished') {
+      return groups[node.key].map((job) => ({ kind: 'job', job, group: node, ctx: { now } }));
+    }
+    return groups.queued[node.key].map((e) => ({
+      kind: 'job',
+      job: e.job,
+      group: node,
+      ctx: { now, effective: e.effective, promotedLevels: e.promotedLevels, waitingReason: this.manager.waitingReason(e.job.id) },
+    }));
+  }
+
+  getParent(node: QueueNode): QueueNode | undefined {
+    return node.kind === 'job' ? node.group : undefined;
+  }
+
+  /** The tooltip is built on hover only: building Markdown for thousands of jobs per refresh would be waste. */
+  resolveTreeItem(item: vscode.TreeItem, node: QueueNode): vscode.TreeItem {
+    if (node.kind === 'job') {
+      const scriptDisplay = vscode.workspace.asRelativePath(node.job.script, true);
+      const md = new vscode.MarkdownString(jobTooltipMarkdown(node.job, node.ctx, { scriptDisplay }), true);
+      md.isTrusted = false;
+      item.tooltip = md;
+    }
+    return item;
+  }
+
+  handleDrag(source: readonly QueueNode[], data: vscode.DataTransfer): void {
+    const ids = source.filter((n): n is JobNode => isJobNode(n) && n.job.state === 'queued').map((n) => n.job.id);
+    if (ids.length > 0) {
+      data.set(MIME, new vscode.DataTransferItem(JSON.stringify(ids)));
+    }
+  }
+
+  async handleDrop(target: QueueNode | undefined, data: vscode.DataTransfer): Promise<void> {
+    const key = target?.kind === 'job' ? target.group.key : target?.key;
+    if (key !== 'high' && key !== 'medium' && key !== 'low') {
+      return;
+    }
+    const ids = parseIds(await data.get(MIME)?.asString());
+    try {
+      for (const id of ids) {
+        const job = this.manager.job(id);
+        // Dropping a job where the user already put it would only add a duplicate training example.
+        if (job?.state === 'queued' && !(job.priority === key && job.priorityOverridden)) {
+          await this.manager.setPriority(id, key);
+        }
+      }
+    } catch (e) {
+      void vscode.window.showErrorMessage(`TrainQ: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private groupItem(node: GroupNode): vscode.TreeItem {
+    const groups = this.currentGroups();
+    const shown = node.key === 'running' || node.key === 'finished' ? groups[node.key].length : groups.queued[node.key].length;
+    const total = node.key === 'finished' ? groups.finishedTotal : shown;
+    // An empty group stays as a drop target but cannot expand; a different id when it fills up makes
+    // VS Code apply Expanded instead of the state it remembered for the empty node.
+    const item = new vscode.TreeItem(GROUP_LABELS[node.key], shown > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.id = shown > 0 ? `group:${node.key}` : `group:${node.key}:empty`;
+    item.description = groupCount(shown, total);
+    item.iconPath = GROUP_ICONS[node.key];
+    item.contextValue = `group.${node.key}`;
+    if (node.key === 'finished' && total > shown) {
+      item.tooltip = `Showing the newest ${shown} of ${total} finished jobs (setting trainq.finishedHistory).`;
+    }
+    return item;
+  }
+
+  private currentGroups(): QueueGroups {
+    if (!this.groups) {
+      const { agingMinutes, finishedHistory } = this.config.value;
+      this.groups = groupJobs(this.manager.jobs, Date.now(), agingMinutes * 60_000, finishedHistory);
+    }
+    return this.groups;
+  }
+
+  /** Bursts of changes (a dispatch round saves and fires several times) make one refresh. */
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) {
+      return;
+    }
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refresh();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  private refresh(): void {
+    this.groups = undefined;
+    this.changeEmitter.fire(undefined);
+    this.updateChrome();
+  }
+
+  private updateChrome(): void {
+    const m = this.manager;
+    this.treeView.message = !m.canDispatch
+      ? 'Read-only: another window on this workspace runs the queue.'
+      : m.dispatchBlockedReason
+        ? m.dispatchBlockedReason
+        : m.paused
+          ? 'Dispatching is paused.'
+          : undefined;
+    const running = m.jobs.reduce((n, j) => n + (j.state === 'running' ? 1 : 0), 0);
+    this.treeView.badge = running > 0 ? { value: running, tooltip: `${running} TrainQ job${running === 1 ? '' : 's'} running` } : undefined;
+    this.updateTicking(running);
+  }
+
+  /** Elapsed times tick once a second, but only while someone can see them. */
+  private updateTicking(running = this.manager.jobs.filter((j) => j.state === 'running').length): void {
+    const wanted = running > 0 && this.treeView.visible;
+    if (wanted && !this.tickTimer) {
+      this.ticks = 0;
+      this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    } else if (!wanted && this.tickTimer) {
+      clearInterval(this.tickTimer);
+      this.tickTimer = undefined;
+    }
+  }
+
+  private tick(): void {
+    this.ticks += 1;
+    if (this.ticks % REGROUP_EVERY_TICKS === 0) {
+      this.refresh();
+    } else {
+      // Only running jobs' times change between events; refreshing just that group keeps the tick cheap.
+      this.changeEmitter.fire(this.groupNodes.get('running'));
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.refreshTimer);
+    clearInterval(this.tickTimer);
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+function jobItem(node: JobNode): vscode.TreeItem {
+  const { job } = node;
+  const item = new vscode.TreeItem(job.name, vscode.TreeItemCollapsibleState.None);
+  item.id = job.id;
+  item.description = jobDescription(job, node.ctx);
+  item.iconPath = STATE_ICONS[job.state];
+  item.contextValue = job.state === 'queued' ? 'job.queued' : job.state === 'running' ? 'job.running' : 'job.finished';
+  item.accessibilityInformation = { label: `${job.name}, ${item.description}` };
+  return item;
+}
+
+export function isJobNode(value: unknown): value is JobNode {
+  return typeof value === 'object' && value !== null && (value as JobNode).kind === 'job' && typeof (value as JobNode).job?.id === 'string';
+}
+
+/**
+ * Job ids from a command's arguments. A tree item command gets (clicked node, selected nodes) when
+ * several are selected; a palette or keybinding invocation gets none, and then `fallback` (the
+ * view's selection) is used. Plain id strings are accepted for commands run programmatically.
+ */
+export function jobsFromArgs(args: readonly unknown[], fallback: readonly string[] = []): string[] {
+  const ids = new Set<string>();
+  const visit = (arg: unknown) => {
+    if (Array.isArray(arg)) {
+      arg.forEach(visit);
+    } else if (isJobNode(arg)) {
+      ids.add(arg.job.id);
+    } else if (typeof arg === 'string' && arg !== '') {
+      ids.add(arg);
+    }
+  };
+  args.forEach(visit);
+  return ids.size > 0 ? [...ids] : [...fallback];
+}
+
+function parseIds(text: string | undefined): string[] {
+  try {
+    const value: unknown = JSON.parse(text ?? '[]');
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** For Markdown built outside core (kept here so callers don't reach for their own escaping). */
+export { escapeMarkdown };

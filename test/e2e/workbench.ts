@@ -1,0 +1,321 @@
+// Playwright helpers that drive the VS Code workbench the way a user does: the command palette, quick
+// inputs, tree views, the status bar. Every wait polls the DOM for the state it needs; none sleeps blindly.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { chromium } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
+import { outputDir } from "./codeServer";
+
+const chromiumPath = process.env.TRAINQ_CHROMIUM ?? "/usr/bin/chromium";
+const chromiumArgs = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+
+export const defaultTimeoutMs = 30_000;
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(chromiumPath)) {
+    throw new Error(`Chromium not found at ${chromiumPath}: apt-get install -y chromium (or set TRAINQ_CHROMIUM)`);
+  }
+  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+}
+
+/** Opens the workbench in a new page and waits until it is usable; browser console errors go to a log file. */
+export async function openWorkbench(browser: Browser, url: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(defaultTimeoutMs);
+  const consoleLog = path.join(outputDir, "browser-console.log");
+  fs.mkdirSync(outputDir, { recursive: true });
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") {
+      fs.appendFileSync(consoleLog, `[${message.type()}] ${message.text()}\n`);
+    }
+  });
+  page.on("pageerror", (error) => fs.appendFileSync(consoleLog, `[pageerror] ${error.stack ?? error.message}\n`));
+  await page.goto(url);
+  await waitForWorkbench(page);
+  return page;
+}
+
+/** The workbench has rendered its parts and the connection to the server's extension host is up. */
+export async function waitForWorkbench(page: Page, timeoutMs = 90_000): Promise<void> {
+  await page.locator(".monaco-workbench .part.statusbar").waitFor({ state: "visible", timeout: timeoutMs });
+  await page.locator(".monaco-workbench .part.activitybar").waitFor({ state: "visible", timeout: timeoutMs });
+  // The remote indicator shows "Disconnected" or a spinner until the extension host connection is made.
+  await page.waitForFunction(
+    () => !document.querySelector(".monaco-workbench .codicon-loading, .monaco-workbench .codicon-sync~spin"),
+    undefined,
+    { timeout: timeoutMs },
+  );
+}
+
+/** Reloads the window through the command palette, as a user would, and waits for the new workbench. */
+export async function reloadWindow(page: Page): Promise<void> {
+  const navigated = page.waitForEvent("framenavigated", { timeout: 60_000 });
+  await runCommand(page, "Developer: Reload Window");
+  await navigated;
+  await waitForWorkbench(page);
+}
+
+const quickInput = (page: Page) => page.locator(".quick-input-widget");
+const quickInputBox = (page: Page) => page.locator(".quick-input-widget .quick-input-box input");
+const quickInputRows = (page: Page) => page.locator(".quick-input-widget .quick-input-list .monaco-list-row");
+
+/** Runs a command by its palette title, e.g. "TrainQ: Pause Dispatching". */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await closeQuickInput(page);
+  await page.keyboard.press("F1");
+  await quickInput(page).waitFor({ state: "visible" });
+  await quickInputBox(page).fill(`>${title}`);
+  await pickRow(page, title);
+}
+
+/**
+ * Chooses the quick-pick row whose label is exactly `label` (the filter box is typed into first). Rows are
+ * matched on their label text, so "Medium" never picks "Medium-high".
+ */
+export async function chooseQuickPick(page: Page, label: string): Promise<void> {
+  await quickInput(page).waitFor({ state: "visible" });
+  await quickInputBox(page).fill(label);
+  await pickRow(page, label);
+}
+
+async function pickRow(page: Page, label: string): Promise<void> {
+  const row = quickInputRows(page).filter({ has: page.locator(".label-name", { hasText: exactly(label) }) });
+  try {
+    await row.first().waitFor({ state: "visible" });
+  } catch (error) {
+    const shown = await quickInputRows(page).allInnerTexts();
+    throw new Error(`no quick-pick row "${label}"; shown: ${JSON.stringify(shown)}`, { cause: error });
+  }
+  const before = await quickInputState(page);
+  await row.first().click();
+  await waitForQuickInputChange(page, before);
+}
+
+/**
+ * Answers the current input box step: replaces its value when `value` is given, otherwise accepts the
+ * prefilled one, then waits for the next step or for the input to close. Fails on a validation message.
+ */
+export async function answerInput(page: Page, value?: string): Promise<void> {
+  await quickInput(page).waitFor({ state: "visible" });
+  if (value !== undefined) await quickInputBox(page).fill(value);
+  const before = await quickInputState(page);
+  await quickInputBox(page).press("Enter");
+  await waitForQuickInputChange(page, before);
+}
+
+/** The title, prompt and value of the open quick input, or null when none is open. */
+export async function quickInputState(page: Page): Promise<string | null> {
+  return page.evaluate(() => {
+    const widget = document.querySelector<HTMLElement>(".quick-input-widget");
+    if (!widget || widget.style.display === "none" || widget.offsetParent === null) return null;
+    const text = (selector: string) => widget.querySelector<HTMLElement>(selector)?.innerText ?? "";
+    const input = widget.querySelector<HTMLInputElement>(".quick-input-box input");
+    return [text(".quick-input-title"), text(".quick-input-message"), input?.placeholder, input?.value].join("|");
+  });
+}
+
+async function waitForQuickInputChange(page: Page, before: string | null, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const now = await quickInputState(page);
+    if (now !== before) return;
+    const severity = await page
+      .locator(".quick-input-widget .quick-input-message .codicon-error, .quick-input-widget .inputValidationError")
+      .count();
+    if (severity > 0) {
+      throw new Error(`the input was rejected: ${await page.locator(".quick-input-widget .quick-input-message").innerText()}`);
+    }
+    await page.waitForTimeout(100);
+  }
+  // Two consecutive steps may look alike; the caller's next wait decides whether this one was accepted.
+}
+
+export async function closeQuickInput(page: Page): Promise<void> {
+  if ((await quickInputState(page)) !== null) {
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => {
+      const widget = document.querySelector<HTMLElement>(".quick-input-widget");
+      return !widget || widget.style.display === "none" || widget.offsetParent === null;
+    });
+  }
+}
+
+export interface TreeRow {
+  label: string;
+  description: string;
+  ariaLabel: string;
+  /** 1 for top-level items. */
+  level: number;
+  expanded: boolean | null;
+}
+
+/** The pane of a view, found by its title as shown in the pane header, e.g. "Job Queue". */
+export function viewPane(page: Page, viewTitle: string): Locator {
+  return page
+    .locator(".pane")
+    .filter({ has: page.locator(".pane-header .title", { hasText: exactly(viewTitle) }) })
+    .first();
+}
+
+/** Opens a view container from the activity bar (e.g. "TrainQ") unless it is already showing. */
+export async function openViewContainer(page: Page, title: string): Promise<void> {
+  const item = page.locator(`.part.activitybar .action-item a[aria-label^="${title}"]`).first();
+  await item.waitFor({ state: "visible" });
+  const checked = await item.locator("xpath=..").getAttribute("aria-selected");
+  const expanded = await item.getAttribute("aria-expanded");
+  if (checked !== "true" && expanded !== "true") await item.click();
+}
+
+/** Expands a collapsed pane and returns the rows its tree renders (all of them, for a short tree). */
+export async function treeRows(page: Page, viewTitle: string): Promise<TreeRow[]> {
+  const pane = viewPane(page, viewTitle);
+  await pane.waitFor({ state: "visible" });
+  const header = pane.locator(".pane-header").first();
+  if ((await header.getAttribute("aria-expanded")) === "false") await header.click();
+  return pane.locator(".pane-body .monaco-list-row").evaluateAll((rows) =>
+    rows.map((row) => {
+      const text = (selector: string) => (row.querySelector<HTMLElement>(selector)?.textContent ?? "").trim();
+      const expanded = row.getAttribute("aria-expanded");
+      return {
+        label: text(".label-name"),
+        description: text(".label-description"),
+        ariaLabel: row.getAttribute("aria-label") ?? "",
+        level: Number(row.getAttribute("aria-level") ?? "1"),
+        expanded: expanded === null ? null : expanded === "true",
+      };
+    }),
+  );
+}
+
+/** Polls a view until a row satisfies `predicate`; the error lists the rows last seen. */
+export async function waitForTreeRow(
+  page: Page,
+  viewTitle: string,
+  predicate: (row: TreeRow) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<TreeRow> {
+  const deadline = Date.now() + timeoutMs;
+  let rows: TreeRow[] = [];
+  while (Date.now() < deadline) {
+    rows = await treeRows(page, viewTitle);
+    const match = rows.find(predicate);
+    if (match) return match;
+    await expandCollapsedRows(page, viewTitle);
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`timed out waiting for ${what} in ${viewTitle}; rows: ${JSON.stringify(rows, null, 1)}`);
+}
+
+/** Expands every collapsed row of a view, so that job items inside group nodes render. */
+export async function expandCollapsedRows(page: Page, viewTitle: string): Promise<void> {
+  const collapsed = viewPane(page, viewTitle).locator('.pane-body .monaco-list-row[aria-expanded="false"]');
+  for (let i = await collapsed.count(); i > 0; i--) {
+    await collapsed.first().locator(".monaco-tl-twistie").click();
+  }
+}
+
+/** The row locator of a tree item by its label (and, optionally, a description prefix). */
+export function treeRow(page: Page, viewTitle: string, label: string, descriptionPrefix?: string): Locator {
+  let row = viewPane(page, viewTitle)
+    .locator(".pane-body .monaco-list-row")
+    .filter({ has: page.locator(".label-name", { hasText: exactly(label) }) });
+  if (descriptionPrefix !== undefined) {
+    row = row.filter({ has: page.locator(".label-description", { hasText: startsWith(descriptionPrefix) }) });
+  }
+  return row.first();
+}
+
+/** Runs an item's context-menu action, e.g. "Open Log", by right-clicking its row. */
+export async function runContextAction(page: Page, row: Locator, action: string): Promise<void> {
+  await row.click({ button: "right" });
+  const item = page.locator(".context-view .monaco-menu .action-item .action-label", { hasText: exactly(action) });
+  try {
+    await item.first().waitFor({ state: "visible" });
+  } catch (error) {
+    const shown = await page.locator(".context-view .monaco-menu .action-label").allInnerTexts();
+    await page.keyboard.press("Escape");
+    throw new Error(`no context action "${action}"; shown: ${JSON.stringify(shown)}`, { cause: error });
+  }
+  await item.first().click();
+}
+
+/** The text of the first status-bar item matching `pattern`, codicons left out; null when none matches. */
+export async function statusBarText(page: Page, pattern: RegExp): Promise<string | null> {
+  const texts = await page.locator(".part.statusbar .statusbar-item").allInnerTexts();
+  return texts.map((text) => text.replace(/\s+/g, " ").trim()).find((text) => pattern.test(text)) ?? null;
+}
+
+export async function waitForStatusBarText(page: Page, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const text = await statusBarText(page, pattern);
+    if (text !== null) return text;
+    await page.waitForTimeout(250);
+  }
+  const all = await page.locator(".part.statusbar .statusbar-item").allInnerTexts();
+  throw new Error(`no status-bar item matches ${pattern}; items: ${JSON.stringify(all)}`);
+}
+
+export function statusBarItem(page: Page, pattern: RegExp): Locator {
+  return page.locator(".part.statusbar .statusbar-item", { hasText: pattern }).first();
+}
+
+/** The title of the active editor tab. */
+export async function activeEditorTitle(page: Page): Promise<string> {
+  const tab = page.locator(".part.editor .tab.active .label-name").first();
+  await tab.waitFor({ state: "visible" });
+  return (await tab.textContent())?.trim() ?? "";
+}
+
+/** The visible text of the active editor (Monaco renders only the lines in view: enough for short logs). */
+export async function activeEditorText(page: Page): Promise<string> {
+  const lines = page.locator(".part.editor .editor-group-container.active .monaco-editor .view-lines").first();
+  await lines.waitFor({ state: "visible" });
+  return lines.evaluate((element) => {
+    const rows = [...element.querySelectorAll<HTMLElement>(".view-line")];
+    // Lines are absolutely positioned and not in DOM order; their `top` gives the order.
+    rows.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+    return rows.map((row) => (row.textContent ?? "").replace(/\u00a0/g, " ")).join("\n");
+  });
+}
+
+/** Polls the active editor until its text matches. */
+export async function waitForEditorText(page: Page, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = "";
+  while (Date.now() < deadline) {
+    text = await activeEditorText(page).catch(() => "");
+    if (pattern.test(text)) return text;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`the active editor never matched ${pattern}; it shows:\n${text}`);
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(outputDir, { recursive: true });
+  const file = path.join(outputDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function exactly(text: string): RegExp {
+  return new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`);
+}
+
+function startsWith(text: string): RegExp {
+  return new RegExp(`^\\s*${escapeRegExp(text)}`);
+}

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { JobFeatures, JobSpec, Priority } from '../../src/core/job';
+import { JobManager, ReadOnlyError, type Classifier } from '../../src/core/jobManager';
+import { silentLogger } from '../../src/core/logger';
+import { MostFreeGpusPlacement } from '../../src/core/placement';
+import { emptyWorkspaceState, type PriorityExample } from '../../src/core/workspaceState';
+import { FakeHost, MemoryPersistence } from '../support/builders';
+
+/** High for high importance, else Medium, unless the user taught otherwise for that GPU count. */
+class RuleClassifier implements Classifier {
+  examples: readonly PriorityExample[] = [];
+  classify(f: JobFeatures): { priority: Priority; path: string } {
+    const taught = [...this.examples].reverse().find((e) => e.features.gpus === f.gpus);
+    if (taught) {
+      return { priority: taught.label, path: 'taught' };
+    }
+    return f.importance === 'high' ? { priority: 'high', path: 'importance high' } : { priority: 'medium', path: 'default' };
+  }
+  retrain(examples: readonly PriorityExample[]): void {
+    this.examples = examples;
+  }
+}
+
+const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
+  script: '/ws/train.py',
+  args: ['--lr', '3e-4'],
+  cwd: '/ws',
+  gpus: 1,
+  importance: 'normal',
+  runtimeSec: 600,
+  ...over,
+});
+
+function setup(gpus = 2) {
+  const host = new FakeHost('local', gpus);
+  const persistence = new MemoryPersistence();
+  let t = 1000;
+  let id = 0;
+  const manager = new JobManager({
+    persistence,
+    state: emptyWorkspaceState(),
+    hosts: [host],
+    placement: new MostFreeGpusPlacement(),
+    classifier: new RuleClassifier(),
+    logger: silentLogger,
+    settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1 }),
+    commandFor: async (job) => ['python3', job.script, ...job.args],
+    removeJobFiles: async () => undefined,
+    now: () => t++,
+    newId: () => `j${++id}`,
+  });
+  manager.setWritable(true);
+  return { host, persistence, manager };
+}
+
+test('queueing saves the job before acknowledging and dispatches it with a GPU', async () => {
+  const { host, persistence, manager } = setup();
+  const job = await manager.queue(spec({ importance: 'high' }), 'train.py');
+  assert.equal(persistence.last().jobs[0].id, job.id, 'durable when queue() resolves');
+  assert.equal(job.priority, 'high');
+  await manager.kick();
+  assert.equal(job.state, 'running');
+  assert.deepEqual(job.gpuIndices, [0]);
+  assert.deepEqual(host.launches[0].command, ['python3', '/ws/train.py', '--lr', '3e-4']);
+  assert.deepEqual(manager.lastInputs('train.py')?.args, ['--lr', '3e-4']);
+});
+
+test('a job is saved as running before its process starts, so a crash cannot run it twice', async () => {
+  const { host, persistence, manager } = setup();
+  const launchedWhileSaved: string[] = [];
+  const launch = host.launch.bind(host);
+  host.launch = async (request) => {
+    launchedWhileSaved.push(persistence.last().jobs.find((j) => j.id === request.job.id)!.state);
+    return launch(request);
+  };
+  await manager.queue(spec(), 'train.py');
+  await manager.kick();
+  assert.deepEqual(launchedWhileSaved, ['running']);
+});
+
+test('exit codes decide succeeded or failed; freed GPUs start the next job', async () => {
+  const { host, manager } = setup(1);
+  const a = await manager.queue(spec(), 'a');
+  const b = await manager.queue(spec(), 'b');
+  await manager.kick();
+  assert.equal(a.state, 'running');
+  assert.equal(b.state, 'queued');
+  assert.match(manager.waitingReason(b.id)!, /free GPU/);
+  host.exit(a.id, 0);
+  await new Promise((r) => setImmediate(r));
+  await manager.kick();
+  assert.equal(a.state, 'succeeded');
+  assert.equal(b.state, 'running');
+  host.exit(b.id, 2);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(b.state, 'failed');
+  assert.equal(b.exitCode, 2);
+});
+
+test('cancel: queued jobs are cancelled at once, running ones through the host', async () => {
+  const { host, manager } = setup(1);
+  const running = await manager.queue(spec(), 'a');
+  const queued = await manager.queue(spec(), 'b');
+  await manager.kick();
+  await manager.cancel(queued.id);
+  assert.equal(queued.state, 'cancelled');
+  await manager.cancel(running.id);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(host.cancelled, [running.id]);
+  assert.equal(running.state, 'cancelled');
+  await assert.rejects(manager.cancel(running.id), /already cancelled/);
+});
+
+test('a launch failure fails the job with the reason and tells the UI once', async () => {
+  const { host, manager } = setup();
+  host.failLaunchWith = "Interpreter 'python9' was not found on PATH";
+  const failures: string[] = [];
+  manager.onDidFailToStart(({ message }) => failures.push(message));
+  const job = await manager.queue(spec(), 'a');
+  await manager.kick();
+  assert.equal(job.state, 'failed');
+  assert.match(job.reason!, /python9/);
+  assert.deepEqual(failures, ["Interpreter 'python9' was not found on PATH"]);
+});
+
+test('paused or untrusted: nothing starts and queued jobs say why', async () => {
+  const { host, manager } = setup();
+  await manager.setPaused(true);
+  const job = await manager.queue(spec(), 'a');
+  await manager.kick();
+  assert.equal(host.launches.length, 0);
+  assert.equal(manager.waitingReason(job.id), 'Dispatching is paused.');
+  manager.blockDispatch('This workspace is not trusted.');
+  await manager.setPaused(false);
+  await manager.kick();
+  assert.equal(host.launches.length, 0);
+  assert.equal(manager.waitingReason(job.id), 'This workspace is not trusted.');
+  manager.blockDispatch(undefined);
+  await manager.kick();
+  assert.equal(host.launches.length, 1);
+});
+
+test('set priority records an example, retrains, and reclassifies similar queued jobs the user did not override', async () => {
+  const { manager, persistence } = setup(0);
+  const a = await manager.queue(spec({ gpus: 4 }), 'a');
+  const b = await manager.queue(spec({ gpus: 4 }), 'b');
+  const c = await manager.queue(spec({ gpus: 2 }), 'c');
+  await manager.setPriority(a.id, 'low');
+  assert.equal(a.priority, 'low');
+  assert.equal(a.priorityOverridden, true);
+  assert.equal(b.priority, 'low', 'similar job follows the lesson');
+  assert.equal(c.priority, 'medium', 'different job keeps its priority');
+  assert.equal(persistence.last().priorityExamples.length, 1);
+  assert.equal(persistence.last().priorityExamples[0].label, 'low');
+});
+
+test('retry queues a copy that remembers the original; remove only takes finished jobs', async () => {
+  const { host, manager } = setup();
+  const job = await manager.queue(spec(), 'a');
+  await assert.rejects(manager.remove(job.id), /cancel it before removing/);
+  await manager.kick();
+  host.exit(job.id, 1);
+  await new Promise((r) => setImmediate(r));
+  const copy = await manager.retry(job.id);
+  assert.notEqual(copy.id, job.id);
+  assert.equal(copy.retryOf, job.id);
+  assert.deepEqual(copy.args, job.args);
+  await manager.remove(job.id);
+  assert.equal(manager.job(job.id), undefined);
+  assert.ok(manager.job(copy.id));
+});
+
+test('reconcile after a restart: alive stays running, recorded exits are applied, the rest is Lost; nothing reruns', async () => {
+  const host = new FakeHost('local', 2);
+  const state = emptyWorkspaceState();
+  const base = { script: '/ws/t.py', args: [], cwd: '/ws', gpus: 1, importance: 'normal' as const, runtimeSec: 60, priority: 'medium' as const, priorityReason: '', priorityOverridden: false, createdAt: 0, host: 'local' };
+  state.jobs.push({ ...base, id: 'alive', name: 'alive', state: 'running', gpuIndices: [0] });
+  state.jobs.push({ ...base, id: 'gone', name: 'gone', state: 'running', host: 'removed-host' });
+  const manager = new JobManager({
+    persistence: new MemoryPersistence(),
+    state,
+    hosts: [host],
+    placement: new MostFreeGpusPlacement(),
+    classifier: new RuleClassifier(),
+    logger: silentLogger,
+    settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1 }),
+    commandFor: async () => ['true'],
+    removeJobFiles: async () => undefined,
+  });
+  manager.setWritable(true);
+  await manager.reconcile();
+  assert.equal(manager.job('alive')!.state, 'running');
+  assert.equal(manager.job('gone')!.state, 'lost');
+  assert.match(manager.job('gone')!.reason!, /no longer configured/);
+  assert.equal(host.launches.length, 0);
+});
+
+test('a read-only window refuses changes with a clear message', async () => {
+  const { manager } = setup();
+  manager.setWritable(false);
+  await assert.rejects(manager.queue(spec(), 'a'), ReadOnlyError);
+  await assert.rejects(manager.setPaused(true), /read-only/);
+});
