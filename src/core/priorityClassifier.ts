@@ -132,7 +132,10 @@ export class PriorityClassifier {
   }
 
   retrain(userExamples: readonly PriorityExample[]): void {
-    const { examples, fromUser } = buildTrainingSet(this.base, userExamples);
+    const built = buildTrainingSet(this.base, userExamples);
+    const order = built.examples.map((_, i) => i).sort((a, b) => LABEL_CODE[built.examples[a].label] - LABEL_CODE[built.examples[b].label]);
+    const examples = order.map((i) => built.examples[i]);
+    const fromUser = order.map((i) => built.fromUser[i]);
     const rows = examples.map((e) => encodeFeatures(e.features));
     const labels = examples.map((e) => LABEL_CODE[e.label]);
     const tree = new DecisionTreeClassifier({ ...TREE_OPTIONS });

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { Job, Priority } from '../core/job';
-import { escapeMarkdown, groupCount, jobDescription, jobTooltipMarkdown, type JobContext } from '../core/jobFormat';
+import { groupCount, jobDescription, jobTooltipMarkdown, type JobContext } from '../core/jobFormat';
 import type { JobManager } from '../core/jobManager';
 import { groupJobs, type QueueGroups } from '../core/jobQueues';
 import type { ConfigWatcher } from './config';
@@ -294,6 +294,3 @@ function parseIds(text: string | undefined): string[] {
     return [];
   }
 }
-
-/** For Markdown built outside core (kept here so callers don't reach for their own escaping). */
-export { escapeMarkdown };

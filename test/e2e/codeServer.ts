@@ -127,7 +127,9 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     "--disable-telemetry",
     "--disable-update-check",
     "--disable-getting-started-override",
-    "--ignore-last-opened",
+    // The extension host of a reloaded window otherwise waits hours for its old window to come back, and
+    // two hosts would run TrainQ side by side; in the desktop editor a reload ends the old host at once.
+    "--reconnection-grace-time", "30",
     "--user-data-dir", userDataDir,
     "--extensions-dir", extensionsDir,
     options.workspace,

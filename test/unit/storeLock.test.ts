@@ -34,9 +34,15 @@ async function readLock(file: string): Promise<LockInfo> {
   return JSON.parse(await fs.readFile(file, 'utf8')) as LockInfo;
 }
 
-function nextValue<T>(event: (listener: (value: T) => void) => { dispose(): void }): Promise<T> {
-  return new Promise((resolve) => {
+/**
+ * The next value an event fires. The lock's timers are unref()'d, so the pending timeout here is
+ * also what keeps the test process alive while a retry or heartbeat is due.
+ */
+function nextValue<T>(event: (listener: (value: T) => void) => { dispose(): void }, timeoutMs = 2_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), timeoutMs);
     const sub = event((value) => {
+      clearTimeout(timer);
       sub.dispose();
       resolve(value);
     });
@@ -191,4 +197,47 @@ test('dispose releases the lock at once, and only a lock it owns', async (t) => 
   await writeLock(file, { ownerId: 'usurper' });
   c.dispose();
   assert.equal((await readLock(file)).ownerId, 'usurper');
+});
+
+test('of several windows recovering the same stale lock at once exactly one wins', async (t) => {
+  const file = await lockPath(t);
+  const deadPid = await exitedPid();
+  for (let round = 0; round < 20; round++) {
+    await writeLock(file, { pid: deadPid, ownerId: `dead-${round}` });
+    const locks = Array.from({ length: 5 }, (_, i) => DispatchLock.create(file, { ownerId: `w${round}-${i}`, logger: silentLogger }));
+
+    // Staggered starts make one contender's rename land after another's fresh create, the risky order.
+    const results = await Promise.all(
+      locks.map(async (l, i) => {
+        await new Promise((resolve) => setTimeout(resolve, (i * round) % 4));
+        return l.tryAcquire();
+      }),
+    );
+
+    assert.equal(results.filter(Boolean).length, 1, `round ${round}: ${results}`);
+    const winner = locks[results.indexOf(true)];
+    assert.equal((await readLock(file)).ownerId, winner.ownerId);
+    locks.forEach((l) => l.dispose());
+  }
+});
+
+test('a held, retrying lock does not keep a Node process alive', async (t) => {
+  const file = await lockPath(t);
+  const script = [
+    `const { DispatchLock } = require(${JSON.stringify(path.join(__dirname, '../../src/core/storeLock.ts'))});`,
+    `const lock = DispatchLock.create(${JSON.stringify(file)}, { heartbeatMs: 50, logger: console });`,
+    `lock.tryAcquire().then((held) => { lock.startRetrying(50); console.log('held ' + held); });`,
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+    child.once('exit', (c, s) => resolve([c, s])),
+  );
+  clearTimeout(killer);
+
+  assert.equal(output.trim(), 'held true');
+  assert.deepEqual([code, signal], [0, null], 'the process ended on its own');
 });

@@ -1,0 +1,120 @@
+/**
+ * The Hosts view: each host TrainQ can dispatch to, with its GPUs, CPU load and memory as last
+ * probed, and which TrainQ job holds each GPU. Probing itself is the status bar's and the
+ * Refresh Hosts command's job; this view only shows the manager's latest statuses.
+ */
+import * as vscode from 'vscode';
+import type { Job } from '../core/job';
+import { gpuDescription, gpuLabel, hostDescription, hostTooltipMarkdown, noGpuLabel } from '../core/jobFormat';
+import type { JobManager } from '../core/jobManager';
+import type { GpuInfo, HostStatus } from '../hosts/host';
+
+const VIEW_ID = 'trainq.hosts';
+const REFRESH_DEBOUNCE_MS = 100;
+
+type HostNode = { readonly kind: 'host'; readonly status: HostStatus };
+type GpuNode = { readonly kind: 'gpu'; readonly status: HostStatus; readonly gpu: GpuInfo; readonly heldBy: string[] };
+type NoGpuNode = { readonly kind: 'noGpu'; readonly status: HostStatus };
+export type HostsNode = HostNode | GpuNode | NoGpuNode;
+
+export type HostsViewManager = Pick<JobManager, 'jobs' | 'onDidChange' | 'hostStatuses' | 'refreshHosts'>;
+
+export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<HostsNode | undefined>();
+  readonly onDidChangeTreeData = this.changeEmitter.event;
+  private readonly treeView: vscode.TreeView<HostsNode>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly manager: HostsViewManager) {
+    this.treeView = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: false });
+    this.disposables.push(
+      this.treeView,
+      this.changeEmitter,
+      manager.onDidChange(() => this.scheduleRefresh()),
+      // The status bar probes only while the window is focused; opening this view should not show an empty list.
+      this.treeView.onDidChangeVisibility((e) => {
+        if (e.visible && manager.hostStatuses().length === 0) {
+          void manager.refreshHosts();
+        }
+      }),
+    );
+  }
+
+  getTreeItem(node: HostsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'host':
+        return hostItem(node.status);
+      case 'gpu': {
+        const item = new vscode.TreeItem(gpuLabel(node.gpu), vscode.TreeItemCollapsibleState.None);
+        item.id = `gpu:${node.status.name}:${node.gpu.index}`;
+        item.description = gpuDescription(node.gpu, node.heldBy);
+        item.iconPath = new vscode.ThemeIcon('circuit-board');
+        item.tooltip = `${gpuLabel(node.gpu)}\nUUID ${node.gpu.uuid}${node.heldBy.length > 0 ? `\nHeld by ${node.heldBy.join(', ')}` : '\nNot used by TrainQ'}`;
+        item.contextValue = 'gpu';
+        return item;
+      }
+      case 'noGpu': {
+        const item = new vscode.TreeItem(noGpuLabel(node.status), vscode.TreeItemCollapsibleState.None);
+        item.id = `nogpu:${node.status.name}`;
+        item.iconPath = new vscode.ThemeIcon('info');
+        item.tooltip = 'TrainQ runs only CPU jobs (0 GPUs) on this host.';
+        return item;
+      }
+    }
+  }
+
+  getChildren(node?: HostsNode): HostsNode[] {
+    if (!node) {
+      return this.manager.hostStatuses().map((status) => ({ kind: 'host', status }));
+    }
+    if (node.kind !== 'host' || node.status.state !== 'online') {
+      return [];
+    }
+    const { status } = node;
+    if (status.gpus.length === 0) {
+      return [{ kind: 'noGpu', status }];
+    }
+    const running = this.manager.jobs.filter((j) => j.state === 'running' && j.host === status.name);
+    return status.gpus.map((gpu) => ({ kind: 'gpu', status, gpu, heldBy: holders(running, gpu.index) }));
+  }
+
+  /** Host probes and job changes come in bursts; one refresh per burst is enough. */
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) {
+      return;
+    }
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.changeEmitter.fire(undefined);
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  dispose(): void {
+    clearTimeout(this.refreshTimer);
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+function hostItem(status: HostStatus): vscode.TreeItem {
+  const expandable = status.state === 'online';
+  const item = new vscode.TreeItem(status.name, expandable ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+  item.id = `host:${status.name}`;
+  item.description = hostDescription(status);
+  const icon = status.kind === 'local' ? 'vm' : 'server';
+  item.iconPath =
+    status.state === 'online'
+      ? new vscode.ThemeIcon(icon)
+      : status.state === 'connecting'
+        ? new vscode.ThemeIcon('loading~spin')
+        : new vscode.ThemeIcon(icon, new vscode.ThemeColor('errorForeground'));
+  const md = new vscode.MarkdownString(hostTooltipMarkdown(status), true);
+  md.isTrusted = false;
+  item.tooltip = md;
+  item.contextValue = `host.${status.state}`;
+  return item;
+}
+
+function holders(running: readonly Job[], index: number): string[] {
+  return running.filter((j) => j.gpuIndices?.includes(index)).map((j) => j.name);
+}
