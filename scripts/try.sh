@@ -2,8 +2,8 @@
 # Try TrainQ in a real VS Code in the browser: builds and installs the VSIX into code-server, opens a sample
 # workspace with two small training scripts, and serves it on http://127.0.0.1:${PORT:-8080}.
 #
-#   TRAINQ_FAKE_GPUS=1   put test/fixtures/bin (a fake 4-GPU nvidia-smi) first on PATH; without it TrainQ
-#                        sees this machine's real GPUs, if any.
+#   TRAINQ_FAKE_GPUS=N   put test/fixtures/bin first on PATH: its fake nvidia-smi reports N GPUs. Unset,
+#                        TrainQ sees this machine's real GPUs, if any.
 #   TRAINQ_WORKSPACE=DIR open DIR instead of the sample workspace.
 #   PORT=N               serve on another port.
 # State (settings, the job queue) persists in the cache between runs; delete $CACHE/try to start afresh.
@@ -31,7 +31,7 @@ fi
 
 if [[ -n ${TRAINQ_FAKE_GPUS:-} ]]; then
   export PATH="$repo/test/fixtures/bin:$PATH"
-  echo "using the fake nvidia-smi from test/fixtures/bin (4 simulated GPUs)"
+  echo "using the fake nvidia-smi from test/fixtures/bin ($TRAINQ_FAKE_GPUS simulated GPUs)"
 fi
 
 url="http://127.0.0.1:$PORT/?folder=$workspace"

@@ -45,14 +45,15 @@ function plural(n: number, word: string): string {
 
 /**
  * Escapes a user string (file name, argument, error text) for Markdown shown with theme icons on:
- * punctuation that could start formatting, links or HTML is backslash-escaped, newlines become
- * spaces, and `$(name)` is escaped so a file name cannot render as an icon. Parentheses stay as they
- * are: with `[` `]` escaped they cannot form a link, and escaping them would break the icon escape.
+ * punctuation that could start formatting, links, bare-URL autolinks or HTML is backslash-escaped,
+ * newlines become spaces, and `$(name)` is escaped so a file name cannot render as an icon.
+ * Parentheses stay as they are: with `[` `]` escaped they cannot form a link, and escaping them
+ * would break the icon escape.
  */
 export function escapeMarkdown(text: string): string {
   return text
     .replace(/\r\n|\r|\n/g, ' ')
-    .replace(/[\\`*_{}[\]#+\-.!|<>&~]/g, '\\$&')
+    .replace(/[\\`*_{}[\]#+\-.!|<>&~:]/g, '\\$&')
     .replace(/\$\(/g, '\\$(');
 }
 
@@ -71,8 +72,31 @@ export function codeSpan(text: string): string {
   return `${fence} ${body} ${fence}`;
 }
 
+/**
+ * Caches a string function of few distinct inputs: a refresh formats thousands of jobs that share a
+ * handful of waiting reasons and estimates, and the regexes would otherwise dominate its cost.
+ */
+function memoize<K, V>(fn: (key: K) => V, max = 500): (key: K) => V {
+  const cache = new Map<K, V>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      if (cache.size >= max) {
+        cache.clear();
+      }
+      value = fn(key);
+      cache.set(key, value);
+    }
+    return value;
+  };
+}
+
+const estimateText = memoize((sec: number) => `est. ${formatDuration(sec)}`);
+
 /** Turns the scheduler's full sentences into the few words that fit in a tree description. */
-export function shortWaitingReason(reason: string): string {
+export const shortWaitingReason = memoize(shortenReason);
+
+function shortenReason(reason: string): string {
   const text = reason.trim();
   let m: RegExpMatchArray | null;
   if (/^Dispatching is paused/i.test(text)) {
@@ -140,7 +164,7 @@ export function jobDescription(job: Job, ctx: JobContext): string {
     if ((ctx.promotedLevels ?? 0) > 0) {
       parts.push('↑ aged');
     }
-    parts.push(`est. ${formatDuration(job.runtimeSec)}`);
+    parts.push(estimateText(job.runtimeSec));
     return parts.join(SEP);
   }
   // A job cancelled while queued never got a host; its description is just the state.

@@ -90,7 +90,7 @@ export function migrate(envelope: StoreEnvelope): WorkspaceState {
 }
 
 /** Parses a store file's text; throws StoreDamagedError, or StoreVersionError for a newer format. */
-export function parseStore(text: string, file: string): { state: WorkspaceState; savedAt: number } {
+function parseStore(text: string, file: string): { state: WorkspaceState; savedAt: number } {
   if (text.trim() === '') {
     throw new StoreDamagedError('the file is empty');
   }
@@ -232,7 +232,7 @@ export class JobStore {
       if (this.mainIsGood) {
         await this.rotateBackup();
       }
-      await fs.rename(tmp, this.file);
+      await renamePatiently(tmp, this.file);
     } catch (err) {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
       throw err;
@@ -264,7 +264,7 @@ export class JobStore {
         throw copyErr;
       }
     }
-    await fs.rename(tmp, this.backupFile);
+    await renamePatiently(tmp, this.backupFile);
   }
 
   private async recover(main: Exclude<Candidate, { kind: 'ok' }>, backup: Candidate): Promise<LoadResult> {
@@ -396,6 +396,25 @@ async function copyDurably(from: string, to: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * On Windows a rename over a file fails with EPERM/EBUSY/EACCES for a moment while another process
+ * (a read-only window reading the store, a virus scanner) has it open; waiting briefly is enough.
+ */
+async function renamePatiently(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fs.rename(from, to);
+      return;
+    } catch (err) {
+      const transient = ['EPERM', 'EBUSY', 'EACCES'].includes(errorCode(err) ?? '');
+      if (process.platform !== 'win32' || !transient || attempt >= 10) {
+        throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10 * (attempt + 1)));
+    }
   }
 }
 

@@ -11,39 +11,44 @@ import type { PriorityExample } from './workspaceState';
 import type { LabelledFeatures } from './defaultTrainingSet';
 import { DEFAULT_TRAINING_SET } from './defaultTrainingSet';
 import type { FeatureColumn } from './features';
-import { FEATURE_COLUMNS, describeInterval, encodeFeatures, encodeRuntime, validateFeatures, NEUTRAL_GAIN_PCT } from './features';
+import { FEATURE_COLUMNS, describeInterval, encodeFeatures, validateFeatures } from './features';
 
-/** Only the most recent overrides count: old habits should fade, and training stays fast. */
+/** Only the most recent overrides count: old habits fade, and training stays fast. */
 export const MAX_USER_EXAMPLES = 500;
 
 /**
- * Each override enters the training set this many times. With minNumSamples 2, a node of two rows
- * or fewer becomes a leaf, so a single copy could only ever be outvoted by a neighbour; three copies
- * let the tree give one override a leaf of its own, and make it outweigh any one default example.
+ * minNumSamples is ml-cart's "a node with this many rows or fewer is a leaf", so 1 lets any two
+ * rows be split (scikit-learn's min_samples_split = 2) and a single override can get its own leaf.
+ * gainThreshold 0: a split that helps only later (the second of two importance splits) must not be
+ * refused. maxDepth 6: the default policy needs four levels, which leaves room for overrides.
  */
-export const USER_EXAMPLE_WEIGHT = 3;
+export const TREE_OPTIONS: Readonly<CartOptions> = { gainFunction: 'gini', splitFunction: 'mean', maxDepth: 6, minNumSamples: 1, gainThreshold: 0 };
 
-/**
- * maxDepth 6: the default policy needs five levels (two importance splits, gain, gpus, runtime),
- * and one more lets an override carve its neighbourhood out of a default region.
- */
-export const TREE_OPTIONS: Readonly<CartOptions> = { gainFunction: 'gini', splitFunction: 'mean', maxDepth: 6, minNumSamples: 1, gainThreshold: 0.01 };
-
-// ml-cart's labels are class indices; its tie-break picks the lowest, so ties go to the higher priority.
+// ml-cart's labels are class indices, and its ties go to the lowest index, so to the higher priority.
 const LABEL_CODE: Readonly<Record<Priority, number>> = { high: 0, medium: 1, low: 2 };
 const LABEL_OF: readonly Priority[] = ['high', 'medium', 'low'];
 
+/** Expected gains closer than this (in percentage points) count as the same. */
+const GAIN_NEIGHBOURHOOD = 10;
+
 /**
- * Two jobs are neighbours when the user would expect them to be treated alike: same importance,
- * GPU counts equal or within a factor of 2 (but a CPU job is never a GPU job's neighbour), runtimes
- * within a factor of 2 and expected gains within 10 points.
+ * Two encoded jobs are neighbours when a user would expect them to be treated alike: same importance,
+ * runtimes within a factor of 2, expected gains within 10 points, and GPU counts equal or within a
+ * factor of 2 (a CPU job is never a GPU job's neighbour).
  */
+function nearby(a: readonly number[], b: readonly number[]): boolean {
+  const fewer = Math.min(a[0], b[0]);
+  const more = Math.max(a[0], b[0]);
+  return (
+    a[1] === b[1] &&
+    Math.abs(a[3] - b[3]) <= 1 &&
+    Math.abs(a[2] - b[2]) <= GAIN_NEIGHBOURHOOD &&
+    (fewer === more || (fewer >= 1 && more <= 2 * fewer))
+  );
+}
+
 export function areNeighbours(a: JobFeatures, b: JobFeatures): boolean {
-  const [fewer, more] = a.gpus <= b.gpus ? [a.gpus, b.gpus] : [b.gpus, a.gpus];
-  const gpusClose = fewer === more || (fewer >= 1 && more <= 2 * fewer);
-  const runtimeClose = Math.abs(encodeRuntime(a.runtimeSec) - encodeRuntime(b.runtimeSec)) <= 1;
-  const gainClose = Math.abs((a.expectedGain ?? NEUTRAL_GAIN_PCT) - (b.expectedGain ?? NEUTRAL_GAIN_PCT)) <= 10;
-  return a.importance === b.importance && gpusClose && runtimeClose && gainClose;
+  return nearby(encodeFeatures(a), encodeFeatures(b));
 }
 
 function isUsable(example: PriorityExample): boolean {
@@ -56,15 +61,18 @@ function isUsable(example: PriorityExample): boolean {
 }
 
 export interface TrainingSet {
-  examples: LabelledFeatures[];
-  /** Parallel to examples: whether each came from the user. */
+  rows: number[][];
+  labels: number[];
+  /** Parallel to rows: whether each came from the user. */
   fromUser: boolean[];
 }
 
 /**
- * Decides what the tree learns from. The user's latest word wins locally: an override drops the
- * default examples and the older overrides that are its neighbours but carry another label, so the
- * tree has nothing nearby to contradict it, while defaults elsewhere keep the policy everywhere else.
+ * What the tree learns from. The user's latest word wins locally: each override removes the default
+ * examples and the older overrides that are its neighbours but carry another label, so nothing near
+ * it contradicts it, while the defaults elsewhere keep the policy for other jobs. Each override then
+ * counts once: conflicts are settled here rather than by outvoting, and every copy would cost
+ * training time (ml-cart's split search grows with rows × candidate splits).
  * Invalid stored examples (a hand-edited state file) are skipped rather than breaking start-up.
  */
 export function buildTrainingSet(base: readonly LabelledFeatures[], userExamples: readonly PriorityExample[]): TrainingSet {
@@ -72,24 +80,33 @@ export function buildTrainingSet(base: readonly LabelledFeatures[], userExamples
     .filter(isUsable)
     .sort((a, b) => b.at - a.at)
     .slice(0, MAX_USER_EXAMPLES);
-  const contradicts = (kept: readonly LabelledFeatures[], candidate: LabelledFeatures): boolean =>
-    kept.some((k) => k.label !== candidate.label && areNeighbours(k.features, candidate.features));
+  const userRows: number[][] = [];
+  const userLabels: Priority[] = [];
+  const contradicted = (row: readonly number[], label: Priority): boolean =>
+    userRows.some((kept, i) => userLabels[i] !== label && nearby(kept, row));
 
-  const user: LabelledFeatures[] = [];
   for (const example of newestFirst) {
-    if (!contradicts(user, example)) {
-      user.push({ features: example.features, label: example.label });
+    const row = encodeFeatures(example.features);
+    if (!contradicted(row, example.label)) {
+      userRows.push(row);
+      userLabels.push(example.label);
     }
   }
-  const examples = base.filter((example) => !contradicts(user, example));
-  const fromUser = examples.map(() => false);
-  for (const example of user) {
-    for (let copy = 0; copy < USER_EXAMPLE_WEIGHT; copy++) {
-      examples.push(example);
-      fromUser.push(true);
+  const set: TrainingSet = { rows: [], labels: [], fromUser: [] };
+  for (const example of base) {
+    const row = encodeFeatures(example.features);
+    if (!contradicted(row, example.label)) {
+      set.rows.push(row);
+      set.labels.push(LABEL_CODE[example.label]);
+      set.fromUser.push(false);
     }
   }
-  return { examples, fromUser };
+  userRows.forEach((row, i) => {
+    set.rows.push(row);
+    set.labels.push(LABEL_CODE[userLabels[i]]);
+    set.fromUser.push(true);
+  });
+  return set;
 }
 
 export interface DecisionStep {
@@ -103,7 +120,7 @@ export interface DecisionStep {
 
 export interface Classification {
   priority: Priority;
-  /** For the tooltip, e.g. "importance normal · gpus ≥ 4 · runtime ≥ 12h → Low". */
+  /** For the tooltip, e.g. "importance normal · gain < 20% · runtime ≥ 12h · gpus ≥ 4 → Low". */
   path: string;
   steps: DecisionStep[];
   /** True when most training examples behind the decision were the user's overrides. */
@@ -119,29 +136,24 @@ export class PriorityClassifier {
   private readonly base: readonly LabelledFeatures[];
   private root: CartNode = {};
   private readonly userLeaves = new Set<CartNode>();
-  private size = 0;
+  private rowCount = 0;
 
   constructor(userExamples: readonly PriorityExample[] = [], options: ClassifierOptions = {}) {
     this.base = options.baseExamples ?? DEFAULT_TRAINING_SET;
     this.retrain(userExamples);
   }
 
-  /** Number of rows the current tree was trained on (user examples counted with their weight). */
+  /** Rows the current tree was trained on, after overrides replaced the examples they contradict. */
   get trainingSize(): number {
-    return this.size;
+    return this.rowCount;
   }
 
   retrain(userExamples: readonly PriorityExample[]): void {
-    const built = buildTrainingSet(this.base, userExamples);
-    const order = built.examples.map((_, i) => i).sort((a, b) => LABEL_CODE[built.examples[a].label] - LABEL_CODE[built.examples[b].label]);
-    const examples = order.map((i) => built.examples[i]);
-    const fromUser = order.map((i) => built.fromUser[i]);
-    const rows = examples.map((e) => encodeFeatures(e.features));
-    const labels = examples.map((e) => LABEL_CODE[e.label]);
+    const { rows, labels, fromUser } = buildTrainingSet(this.base, userExamples);
     const tree = new DecisionTreeClassifier({ ...TREE_OPTIONS });
     tree.train(rows, labels);
     this.root = tree.root;
-    this.size = rows.length;
+    this.rowCount = rows.length;
     this.userLeaves.clear();
     this.settle(this.root, rows.map((_, i) => i), rows, labels, fromUser);
   }
@@ -166,11 +178,8 @@ export class PriorityClassifier {
   }
 
   /**
-   * ml-cart may put a threshold exactly on a training value (when equal values carry different
-   * labels), which would send a job just below an example's runtime the other way. Moving each
-   * threshold halfway between the training values either side keeps every training row on its side
-   * and makes nearby jobs follow their nearest examples. On the way down it notes which leaves were
-   * mostly learned from the user, for the tooltip.
+   * Routes the training rows down the tree to re-place each threshold (see placeThreshold), which
+   * keeps every row on its side, and notes the leaves mostly learned from overrides, for the tooltip.
    */
   private settle(node: CartNode, indices: number[], rows: number[][], labels: number[], fromUser: boolean[]): void {
     if (!node.left || !node.right) {
@@ -188,15 +197,39 @@ export class PriorityClassifier {
     if (left.length > 0 && right.length > 0) {
       const below = Math.max(...left.map((i) => rows[i][column]));
       const above = Math.min(...right.map((i) => rows[i][column]));
-      node.splitValue = (below + above) / 2;
+      const userBelow = left.some((i) => fromUser[i] && rows[i][column] === below);
+      const userAbove = right.some((i) => fromUser[i] && rows[i][column] === above);
+      node.splitValue = placeThreshold(column, below, above, userBelow, userAbove);
     }
     this.settle(node.left, left, rows, labels, fromUser);
     this.settle(node.right, right, rows, labels, fromUser);
   }
 }
 
+/** How far (log2 hours) an override reaches along runtime: 30% either way, a usual estimate error. */
+const RUNTIME_REACH = Math.log2(1.3);
+
+/**
+ * Any threshold above `below` and up to `above` splits the training rows the same way. ml-cart may
+ * put it on a row's own value (when equal values carry different labels); CART's convention is the
+ * midpoint, which sends new jobs to their nearest example. For runtime, when only one side of the gap
+ * is an override, the cut moves away from it as far as the gap allows, so that a job whose estimate
+ * differs from the overridden one by a usual estimation error is treated like it.
+ */
+function placeThreshold(column: number, below: number, above: number, userBelow: boolean, userAbove: boolean): number {
+  const mid = (below + above) / 2;
+  if (FEATURE_COLUMNS[column] !== 'runtime' || userBelow === userAbove) {
+    return mid;
+  }
+  // Stay clear of the rows' own values: `below` must remain below the cut, `above` at or above it.
+  const inset = (above - below) / 10;
+  return userBelow
+    ? Math.max(mid, Math.min(below + RUNTIME_REACH, above - inset))
+    : Math.min(mid, Math.max(above - RUNTIME_REACH, below + inset));
+}
+
 function leafPriority(node: CartNode): Priority {
-  // The same rule as ml-cart's predict: the most frequent label at the leaf, lowest index on ties.
+  // ml-cart's own rule: the most frequent label at the leaf, the lowest index on ties.
   const distribution = node.distribution;
   return distribution ? LABEL_OF[distribution.maxRowIndex(0)[1]] : 'medium';
 }

@@ -51,10 +51,17 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** What a lock file held when read; together these tell one lock file from its replacement. */
+interface LockFileIdentity {
+  raw: string;
+  mtimeMs: number;
+  ino: number;
+}
+
 type LockRead =
   | { kind: 'missing' }
-  | { kind: 'ok'; info: LockInfo; raw: string }
-  | { kind: 'garbage'; raw: string; mtimeMs: number };
+  | ({ kind: 'ok'; info: LockInfo } & LockFileIdentity)
+  | ({ kind: 'garbage' } & LockFileIdentity);
 
 export class DispatchLock implements Disposable {
   readonly ownerId: string;
@@ -116,6 +123,9 @@ export class DispatchLock implements Disposable {
    */
   startRetrying(intervalMs: number): Disposable {
     this.stopRetrying();
+    if (this.disposed) {
+      return { dispose: () => undefined };
+    }
     const timer = setInterval(() => {
       if (!this.isHeld) {
         this.tryAcquire().catch((err) => this.logger.warn(`TrainQ could not take the dispatch lock: ${err}`));
@@ -183,13 +193,15 @@ export class DispatchLock implements Disposable {
   /**
    * Stops every timer and releases the lock if we own it. Synchronous on purpose: VS Code does
    * not wait for async work while a window shuts down, and a lock left behind would make the
-   * other window wait for staleness before it can dispatch.
+   * other window wait for staleness before it can dispatch. Listeners are dropped first: a
+   * window being torn down must not react as if it had lost the lock (go read-only, retry).
    */
   dispose(): void {
     if (this.disposed) {
       return;
     }
     this.disposed = true;
+    this.heldEmitter.dispose();
     this.stopRetrying();
     if (this.isHeld) {
       try {
@@ -202,7 +214,6 @@ export class DispatchLock implements Disposable {
       }
       this.setHeld(false);
     }
-    this.heldEmitter.dispose();
   }
 
   private async acquire(): Promise<boolean> {
@@ -224,10 +235,10 @@ export class DispatchLock implements Disposable {
       if (!staleWhy) {
         return false;
       }
-      if (!(await this.removeStale(current.raw))) {
+      if (!(await this.removeStale(current))) {
         return false;
       }
-      this.logger.info(`TrainQ took over a stale dispatch lock (${staleWhy}).`);
+      this.logger.info(`TrainQ removed a stale dispatch lock (${staleWhy}).`);
     }
     return false;
   }
@@ -273,40 +284,66 @@ export class DispatchLock implements Disposable {
   }
 
   /**
-   * Moves the stale file to a unique name: of several windows recovering at once only one rename
-   * succeeds. If what we moved is not the stale lock we judged (a contender already replaced it with
-   * a fresh one), it is put back, without overwriting, and we give up this round.
+   * Deletes the stale lock we judged, under a short-lived guard file so that of several windows
+   * recovering at once only one deletes. Under the guard the lock file is compared with what was
+   * judged: if another window already recovered it and created a fresh lock, that one is kept.
+   * Returns false when another window is recovering right now.
    */
-  private async removeStale(staleRaw: string): Promise<boolean> {
-    const aside = `${this.file}.stale-${process.pid}-${++tempSeq}`;
-    try {
-      await fs.rename(this.file, aside);
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ENOENT';
-    }
-    const moved = await fs.readFile(aside, 'utf8').catch(() => undefined);
-    if (moved !== staleRaw) {
-      await fs.link(aside, this.file).catch(() => undefined);
-      await fs.rm(aside, { force: true });
+  private async removeStale(judged: LockFileIdentity): Promise<boolean> {
+    const guard = `${this.file}.recovering`;
+    if (!(await this.takeGuard(guard))) {
       return false;
     }
-    await fs.rm(aside, { force: true });
-    return true;
+    try {
+      const now = await this.read();
+      if (now.kind !== 'missing' && now.raw === judged.raw && now.mtimeMs === judged.mtimeMs && now.ino === judged.ino) {
+        await fs.rm(this.file, { force: true });
+      }
+      return true;
+    } finally {
+      await fs.rm(guard, { force: true });
+    }
+  }
+
+  private async takeGuard(guard: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await (await fs.open(guard, 'wx')).close();
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw err;
+        }
+      }
+      // A guard is held for milliseconds; an old one was left by a window that died while recovering.
+      const stat = await fs.stat(guard).catch(() => undefined);
+      if (stat && this.now() - stat.mtimeMs <= this.staleMs) {
+        return false;
+      }
+      await fs.rm(guard, { force: true });
+    }
+    return false;
   }
 
   private async read(): Promise<LockRead> {
-    let raw: string;
-    let mtimeMs: number;
+    let identity: LockFileIdentity;
     try {
-      [raw, { mtimeMs }] = await Promise.all([fs.readFile(this.file, 'utf8'), fs.stat(this.file)]);
+      // Read through one handle so the content, mtime and inode all belong to the same file.
+      const handle = await fs.open(this.file, 'r');
+      try {
+        const [raw, stat] = await Promise.all([handle.readFile('utf8'), handle.stat()]);
+        identity = { raw, mtimeMs: stat.mtimeMs, ino: stat.ino };
+      } finally {
+        await handle.close();
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         return { kind: 'missing' };
       }
       throw err;
     }
-    const info = parseInfo(raw);
-    return info ? { kind: 'ok', info, raw } : { kind: 'garbage', raw, mtimeMs };
+    const info = parseInfo(identity.raw);
+    return info ? { kind: 'ok', info, ...identity } : { kind: 'garbage', ...identity };
   }
 
   private info(heartbeatAt: number): LockInfo {

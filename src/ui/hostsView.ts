@@ -50,7 +50,8 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
         item.id = `gpu:${node.status.name}:${node.gpu.index}`;
         item.description = gpuDescription(node.gpu, node.heldBy);
         item.iconPath = new vscode.ThemeIcon('circuit-board');
-        item.tooltip = `${gpuLabel(node.gpu)}\nUUID ${node.gpu.uuid}${node.heldBy.length > 0 ? `\nHeld by ${node.heldBy.join(', ')}` : '\nNot used by TrainQ'}`;
+        const use = node.heldBy.length > 0 ? `Held by ${node.heldBy.join(', ')}` : 'Not used by TrainQ';
+        item.tooltip = `${gpuLabel(node.gpu)}\nUUID ${node.gpu.uuid}\n${use}`;
         item.contextValue = 'gpu';
         return item;
       }
@@ -98,7 +99,8 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
 
 function hostItem(status: HostStatus): vscode.TreeItem {
   const expandable = status.state === 'online';
-  const item = new vscode.TreeItem(status.name, expandable ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+  const { Expanded, None } = vscode.TreeItemCollapsibleState;
+  const item = new vscode.TreeItem(status.name, expandable ? Expanded : None);
   item.id = `host:${status.name}`;
   item.description = hostDescription(status);
   const icon = status.kind === 'local' ? 'vm' : 'server';

@@ -107,7 +107,8 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
 
   getChildren(node?: QueueNode): QueueNode[] {
     if (!node) {
-      return [...this.groupNodes.values()];
+      // No jobs at all: an empty root lets the view's welcome content (how to queue a script) show.
+      return this.manager.jobs.length === 0 ? [] : [...this.groupNodes.values()];
     }
     if (node.kind === 'job') {
       return [];
@@ -172,7 +173,8 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
     const total = node.key === 'finished' ? groups.finishedTotal : shown;
     // An empty group stays as a drop target but cannot expand; a different id when it fills up makes
     // VS Code apply Expanded instead of the state it remembered for the empty node.
-    const item = new vscode.TreeItem(GROUP_LABELS[node.key], shown > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const { Expanded, None } = vscode.TreeItemCollapsibleState;
+    const item = new vscode.TreeItem(GROUP_LABELS[node.key], shown > 0 ? Expanded : None);
     item.id = shown > 0 ? `group:${node.key}` : `group:${node.key}:empty`;
     item.description = groupCount(shown, total);
     item.iconPath = GROUP_ICONS[node.key];

@@ -18,8 +18,8 @@ export const codeServerBin = path.join(cacheRoot, "code-server", "code-server");
 export interface CodeServerOptions {
   /** The folder the workbench opens. */
   workspace: string;
-  /** Extensions installed with installExtension(); a fresh empty folder when omitted. */
-  extensionsDir?: string;
+  /** VSIX files installed into the instance's fresh extensions folder before it starts. */
+  install?: string[];
   /** Folders put first on the server's PATH, which the extension host and the jobs it starts inherit. */
   pathPrefix?: string[];
   env?: Record<string, string>;
@@ -42,7 +42,11 @@ export interface CodeServer {
   readonly userDataDir: string;
   readonly extensionsDir: string;
   readonly workspace: string;
-  /** Ends the server's process group and any process it started elsewhere (jobs in their own groups). */
+  /**
+   * Ends the server's process group and any process it started elsewhere (jobs in their own groups),
+   * copies the editor's logs (extension host, window) to test-output/e2e/logs-PORT and deletes the
+   * instance's temporary folders.
+   */
   stop(): Promise<void>;
 }
 
@@ -57,6 +61,7 @@ const defaultSettings: Record<string, unknown> = {
   "extensions.autoUpdate": false,
   "extensions.ignoreRecommendations": true,
   "chat.disableAIFeatures": true,
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
   "git.enabled": false,
   "security.workspace.trust.startupPrompt": "never",
 };
@@ -71,6 +76,33 @@ export function assertCodeServerInstalled(): void {
   if (probe.status !== 0) {
     throw new Error(`${codeServerBin} --version failed (${probe.stderr || probe.error}): ${hint}`);
   }
+}
+
+/**
+ * The packaged extension, rebuilt with `npm run build && npm run package` when it is missing or older than
+ * its sources, so that running the e2e tier alone never tests a stale VSIX.
+ */
+export function packagedExtension(): string {
+  const vsix = path.join(repoRoot, "dist", "trainq.vsix");
+  const sources = ["src", "media", "package.json", path.join("scripts", "build.mjs")].map((p) => path.join(repoRoot, p));
+  const built = fs.existsSync(vsix) ? fs.statSync(vsix).mtimeMs : 0;
+  if (sources.some((source) => newestMtime(source) > built)) {
+    for (const script of ["build", "package"]) {
+      const result = spawnSync("npm", ["run", script], { cwd: repoRoot, encoding: "utf8", timeout: 300_000 });
+      if (result.status !== 0) {
+        const output = `${result.stdout}\n${result.stderr}`.trim().slice(-3_000);
+        throw new Error(`npm run ${script} failed (exit ${result.status}):\n${output}`);
+      }
+    }
+  }
+  return vsix;
+}
+
+function newestMtime(file: string): number {
+  if (!fs.existsSync(file)) return 0;
+  const stat = fs.statSync(file);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return fs.readdirSync(file).reduce((newest, name) => Math.max(newest, newestMtime(path.join(file, name))), stat.mtimeMs);
 }
 
 /** Installs a VSIX the way a user would, which also checks that the package is well formed. */
@@ -88,14 +120,19 @@ export function installExtension(vsixPath: string, extensionsDir: string): void 
 export async function startCodeServer(options: CodeServerOptions): Promise<CodeServer> {
   const instanceDir = fs.mkdtempSync(path.join(os.tmpdir(), "trainq-e2e-"));
   const userDataDir = path.join(instanceDir, "user-data");
-  const extensionsDir = options.extensionsDir ?? path.join(instanceDir, "extensions");
+  const extensionsDir = path.join(instanceDir, "extensions");
   const settings = {
     ...defaultSettings,
     "security.workspace.trust.enabled": options.workspaceTrust === "enabled",
     ...options.settings,
   };
   fs.mkdirSync(path.join(userDataDir, "User"), { recursive: true });
-  fs.mkdirSync(extensionsDir, { recursive: true });
+  try {
+    for (const vsix of options.install ?? []) installExtension(vsix, extensionsDir);
+  } catch (error) {
+    fs.rmSync(instanceDir, { recursive: true, force: true });
+    throw error;
+  }
   fs.writeFileSync(path.join(userDataDir, "User", "settings.json"), JSON.stringify(settings, null, 2));
   // Its own config file, so the server never reads or writes ~/.config/code-server.
   const configFile = path.join(instanceDir, "config.yaml");
@@ -149,6 +186,9 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     stop: async () => {
       await killGroup(child, exited);
       killMarked(marker);
+      const logs = path.join(userDataDir, "logs");
+      if (fs.existsSync(logs)) fs.cpSync(logs, path.join(outputDir, `logs-${port}`), { recursive: true });
+      fs.rmSync(instanceDir, { recursive: true, force: true });
     },
   };
   try {

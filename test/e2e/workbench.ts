@@ -19,6 +19,21 @@ const chromiumArgs = [
 
 export const defaultTimeoutMs = 30_000;
 
+// The callbacks passed to page.evaluate run in the browser. These few declarations type them without adding
+// the DOM library to the whole project, where `document` must stay an error.
+interface DomElement {
+  readonly textContent: string | null;
+  readonly innerText: string;
+  readonly style: { readonly display: string; readonly top: string };
+  readonly offsetParent: unknown;
+  readonly placeholder?: string;
+  readonly value?: string;
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): DomElement | null;
+  querySelectorAll(selector: string): Iterable<DomElement>;
+}
+declare const document: { querySelector(selector: string): DomElement | null };
+
 export async function launchBrowser(): Promise<Browser> {
   if (!fs.existsSync(chromiumPath)) {
     throw new Error(`Chromium not found at ${chromiumPath}: apt-get install -y chromium (or set TRAINQ_CHROMIUM)`);
@@ -44,23 +59,16 @@ export async function openWorkbench(browser: Browser, url: string): Promise<Page
   return page;
 }
 
-/** The workbench has rendered its parts and the connection to the server's extension host is up. */
+/** The workbench has rendered its parts; views and the status bar fill in as the extension host comes up. */
 export async function waitForWorkbench(page: Page, timeoutMs = 90_000): Promise<void> {
-  await page.locator(".monaco-workbench .part.statusbar").waitFor({ state: "visible", timeout: timeoutMs });
-  await page.locator(".monaco-workbench .part.activitybar").waitFor({ state: "visible", timeout: timeoutMs });
-  // The remote indicator shows "Disconnected" or a spinner until the extension host connection is made.
-  await page.waitForFunction(
-    () => !document.querySelector(".monaco-workbench .codicon-loading, .monaco-workbench .codicon-sync~spin"),
-    undefined,
-    { timeout: timeoutMs },
-  );
+  for (const part of ["activitybar", "sidebar", "editor", "statusbar"]) {
+    await page.locator(`.monaco-workbench .part.${part}`).first().waitFor({ state: "visible", timeout: timeoutMs });
+  }
 }
 
 /** Reloads the window through the command palette, as a user would, and waits for the new workbench. */
 export async function reloadWindow(page: Page): Promise<void> {
-  const navigated = page.waitForEvent("framenavigated", { timeout: 60_000 });
-  await runCommand(page, "Developer: Reload Window");
-  await navigated;
+  await Promise.all([page.waitForEvent("framenavigated", { timeout: 60_000 }), runCommand(page, "Developer: Reload Window")]);
   await waitForWorkbench(page);
 }
 
@@ -112,14 +120,60 @@ export async function answerInput(page: Page, value?: string): Promise<void> {
   await waitForQuickInputChange(page, before);
 }
 
+/**
+ * Accepts every step of a multi-step input as prefilled (Enter on each), following the "(k/n)" step counter
+ * in the title: after step n the input must close.
+ */
+export async function acceptPrefilledSteps(page: Page, maxSteps = 12): Promise<void> {
+  for (let i = 0; i < maxSteps; i++) {
+    const title = await quickInputTitle(page);
+    if (title === null) return;
+    const step = /\((\d+)\/(\d+)\)\s*$/.exec(title);
+    if (!step) throw new Error(`the quick input "${title}" has no step counter`);
+    const [k, n] = [Number(step[1]), Number(step[2])];
+    await quickInputBox(page).press("Enter");
+    const next = k === n ? null : `(${k + 1}/${n})`;
+    try {
+      await page.waitForFunction(
+        (expected) => {
+          const widget = document.querySelector(".quick-input-widget");
+          const open = !!widget && widget.style.display !== "none" && widget.offsetParent !== null;
+          const text = widget?.querySelector(".quick-input-title")?.innerText ?? "";
+          return expected === null ? !open : open && text.trim().endsWith(expected);
+        },
+        next,
+        { timeout: 10_000 },
+      );
+    } catch (error) {
+      const message = await page.locator(".quick-input-widget .quick-input-message").innerText().catch(() => "");
+      throw new Error(`step ${k}/${n} of "${title}" was not accepted${message ? `: ${message}` : ""}`, { cause: error });
+    }
+  }
+  throw new Error(`the quick input was still open after ${maxSteps} steps`);
+}
+
+/** The title of the open quick input (waiting briefly for one to appear between steps), or null. */
+async function quickInputTitle(page: Page, waitMs = 2_000): Promise<string | null> {
+  const visible = await quickInput(page)
+    .waitFor({ state: "visible", timeout: waitMs })
+    .then(() => true, () => false);
+  if (!visible) return null;
+  return (await page.locator(".quick-input-widget .quick-input-title").innerText()).trim();
+}
+
 /** The title, prompt and value of the open quick input, or null when none is open. */
 export async function quickInputState(page: Page): Promise<string | null> {
+  // No named helpers inside page callbacks: tsx's esbuild wraps them in a __name() the page lacks.
   return page.evaluate(() => {
-    const widget = document.querySelector<HTMLElement>(".quick-input-widget");
+    const widget = document.querySelector(".quick-input-widget");
     if (!widget || widget.style.display === "none" || widget.offsetParent === null) return null;
-    const text = (selector: string) => widget.querySelector<HTMLElement>(selector)?.innerText ?? "";
-    const input = widget.querySelector<HTMLInputElement>(".quick-input-box input");
-    return [text(".quick-input-title"), text(".quick-input-message"), input?.placeholder, input?.value].join("|");
+    const input = widget.querySelector(".quick-input-box input");
+    return [
+      widget.querySelector(".quick-input-title")?.innerText ?? "",
+      widget.querySelector(".quick-input-message")?.innerText ?? "",
+      input?.placeholder,
+      input?.value,
+    ].join("|");
   });
 }
 
@@ -143,7 +197,7 @@ export async function closeQuickInput(page: Page): Promise<void> {
   if ((await quickInputState(page)) !== null) {
     await page.keyboard.press("Escape");
     await page.waitForFunction(() => {
-      const widget = document.querySelector<HTMLElement>(".quick-input-widget");
+      const widget = document.querySelector(".quick-input-widget");
       return !widget || widget.style.display === "none" || widget.offsetParent === null;
     });
   }
@@ -182,17 +236,13 @@ export async function treeRows(page: Page, viewTitle: string): Promise<TreeRow[]
   const header = pane.locator(".pane-header").first();
   if ((await header.getAttribute("aria-expanded")) === "false") await header.click();
   return pane.locator(".pane-body .monaco-list-row").evaluateAll((rows) =>
-    rows.map((row) => {
-      const text = (selector: string) => (row.querySelector<HTMLElement>(selector)?.textContent ?? "").trim();
-      const expanded = row.getAttribute("aria-expanded");
-      return {
-        label: text(".label-name"),
-        description: text(".label-description"),
-        ariaLabel: row.getAttribute("aria-label") ?? "",
-        level: Number(row.getAttribute("aria-level") ?? "1"),
-        expanded: expanded === null ? null : expanded === "true",
-      };
-    }),
+    (rows as unknown as DomElement[]).map((row) => ({
+      label: (row.querySelector(".label-name")?.textContent ?? "").trim(),
+      description: (row.querySelector(".label-description")?.textContent ?? "").trim(),
+      ariaLabel: row.getAttribute("aria-label") ?? "",
+      level: Number(row.getAttribute("aria-level") ?? "1"),
+      expanded: row.getAttribute("aria-expanded") === null ? null : row.getAttribute("aria-expanded") === "true",
+    })),
   );
 }
 
@@ -282,7 +332,7 @@ export async function activeEditorText(page: Page): Promise<string> {
   const lines = page.locator(".part.editor .editor-group-container.active .monaco-editor .view-lines").first();
   await lines.waitFor({ state: "visible" });
   return lines.evaluate((element) => {
-    const rows = [...element.querySelectorAll<HTMLElement>(".view-line")];
+    const rows = [...(element as unknown as DomElement).querySelectorAll(".view-line")];
     // Lines are absolutely positioned and not in DOM order; their `top` gives the order.
     rows.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
     return rows.map((row) => (row.textContent ?? "").replace(/\u00a0/g, " ")).join("\n");

@@ -173,7 +173,7 @@ test('a holder whose lock was taken over notices at its next heartbeat and fires
   assert.equal((await readLock(file)).ownerId, 'usurper', 'the new holder is not overwritten');
 });
 
-test('dispose releases the lock at once, and only a lock it owns', async (t) => {
+test('dispose releases the lock at once, quietly, and only a lock it owns', async (t) => {
   const file = await lockPath(t);
   const a = makeLock(t, file, { ownerId: 'window-a' });
   const b = makeLock(t, file, { ownerId: 'window-b' });
@@ -183,7 +183,7 @@ test('dispose releases the lock at once, and only a lock it owns', async (t) => 
 
   a.dispose();
 
-  assert.deepEqual(changes, [false]);
+  assert.deepEqual(changes, [], 'a window being torn down is not told it lost the lock');
   assert.equal(a.held, false);
   await assert.rejects(fs.stat(file), { code: 'ENOENT' });
   assert.equal(await a.tryAcquire(), false, 'a disposed lock never acquires again');
@@ -202,7 +202,7 @@ test('dispose releases the lock at once, and only a lock it owns', async (t) => 
 test('of several windows recovering the same stale lock at once exactly one wins', async (t) => {
   const file = await lockPath(t);
   const deadPid = await exitedPid();
-  for (let round = 0; round < 20; round++) {
+  for (let round = 0; round < 50; round++) {
     await writeLock(file, { pid: deadPid, ownerId: `dead-${round}` });
     const locks = Array.from({ length: 5 }, (_, i) => DispatchLock.create(file, { ownerId: `w${round}-${i}`, logger: silentLogger }));
 

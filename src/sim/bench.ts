@@ -1,0 +1,110 @@
+/**
+ * One benchmark: every requested policy over the same workload, and the report other tools read.
+ * Kept apart from the command line so tests and scripts can run it on in-memory inputs.
+ */
+import type { Cluster } from './clusterLoader';
+import { totalGpus } from './clusterLoader';
+import { lowerBoundAvgJct, policyMetrics, type PolicyMetrics } from './metrics';
+import type { PolicyEntry } from './policies';
+import { buildWorkload } from './simJobs';
+import { simulate } from './simulator';
+import type { Trace } from './traceLoader';
+
+export interface BenchInput {
+  trace: Trace;
+  /** What the report calls the trace (the path it was given as). */
+  traceLabel: string;
+  cluster: Cluster;
+  policies: readonly PolicyEntry[];
+  seed: number;
+  maxJobs?: number;
+  agingMinutes: number;
+}
+
+/** The JSON contract. Policy keys are exactly the policy names; times in seconds. */
+export interface BenchReport {
+  trace: string;
+  cluster: string;
+  jobs: number;
+  unplaceable: number;
+  lowerBound: { avgJct: number };
+  policies: Record<string, PolicyMetrics>;
+  seed: number;
+  agingMinutes: number;
+  skippedRows: number;
+}
+
+/** Per-policy facts for the console that are not part of the contract (they vary run to run). */
+export interface PolicyTiming {
+  events: number;
+  wallMs: number;
+  /** False for a policy that trains while it runs: its throughput measures learning, not the simulator. */
+  heuristic: boolean;
+}
+
+export class BenchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BenchError';
+  }
+}
+
+export function runBench(input: BenchInput): { report: BenchReport; timings: Map<string, PolicyTiming> } {
+  const workload = buildWorkload(input.trace.jobs, input.cluster, input.seed, input.maxJobs);
+  if (workload.jobs.length === 0) {
+    throw new BenchError(`Every job of ${input.traceLabel} needs more GPUs than the largest host of ${input.cluster.name} has; nothing to simulate.`);
+  }
+  const report: BenchReport = {
+    trace: input.traceLabel,
+    cluster: input.cluster.name,
+    jobs: workload.jobs.length,
+    unplaceable: workload.unplaceable,
+    lowerBound: { avgJct: lowerBoundAvgJct(workload.jobs) },
+    policies: {},
+    seed: input.seed,
+    agingMinutes: input.agingMinutes,
+    skippedRows: input.trace.skipped.length,
+  };
+  const timings = new Map<string, PolicyTiming>();
+  for (const entry of input.policies) {
+    if (!entry.create) {
+      throw new BenchError(`Policy '${entry.name}' is not available yet.`);
+    }
+    const policy = entry.create({ seed: input.seed, agingMs: input.agingMinutes * 60_000, cluster: input.cluster });
+    const run = simulate(workload.jobs, input.cluster, policy);
+    report.policies[entry.name] = policyMetrics(workload.jobs, input.cluster, run);
+    timings.set(entry.name, { events: run.events, wallMs: run.wallMs, heuristic: policy.trainSteps === undefined });
+  }
+  return { report, timings };
+}
+
+function pad(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+}
+
+const hours = (s: number): string => (s / 3_600).toFixed(2);
+const days = (s: number): string => (s / 86_400).toFixed(2);
+
+export function formatTable(report: BenchReport, timings: ReadonlyMap<string, PolicyTiming>): string {
+  const head = ['policy', 'avg JCT h', 'p95 JCT h', 'slowdown', 'makespan d', 'GPU util', 'decide p50 µs', 'events/s'];
+  const rows = Object.entries(report.policies).map(([name, m]) => {
+    const t = timings.get(name);
+    const rate = t && t.wallMs > 0 ? Math.round(t.events / (t.wallMs / 1000)).toLocaleString('en-US') : '-';
+    return [name, hours(m.avgJct), hours(m.p95Jct), m.avgSlowdown.toFixed(2), days(m.makespan), m.gpuUtil.toFixed(3), m.decisionP50Us.toFixed(2), rate];
+  });
+  rows.push(['lower bound', hours(report.lowerBound.avgJct), '', '1.00', '', '', '', '']);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [pad(head, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => pad(r, widths))].join('\n');
+}
+
+/** Job events per second of the simulator itself, over the heuristic policies' runs. */
+export function heuristicThroughput(timings: ReadonlyMap<string, PolicyTiming>): { events: number; seconds: number; perSec: number } {
+  const heuristic = [...timings.values()].filter((t) => t.heuristic);
+  const events = heuristic.reduce((s, t) => s + t.events, 0);
+  const seconds = heuristic.reduce((s, t) => s + t.wallMs, 0) / 1000;
+  return { events, seconds, perSec: seconds > 0 ? events / seconds : 0 };
+}
+
+export function describeCluster(cluster: Cluster): string {
+  return `${cluster.name}: ${cluster.hosts.length} hosts, ${totalGpus(cluster)} GPUs (${cluster.hosts.map((h) => `${h.name} ${h.gpus}×${h.speed}`).join(', ')})`;
+}

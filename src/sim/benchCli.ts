@@ -1,0 +1,143 @@
+/**
+ * `npm run bench -- --trace <csv> --cluster <json> [--policies p1,p2,...] [--seed N] [--max-jobs N]
+ *                   [--aging-minutes M] --out <file.json>`
+ * Other tools call this, so its failures are one line on stderr and a non-zero exit (2: bad
+ * arguments, 1: bad input), never a stack trace.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BenchError, describeCluster, formatTable, heuristicThroughput, runBench } from './bench';
+import { ClusterError, largestHostGpus, loadCluster } from './clusterLoader';
+import { PolicyError, defaultPolicyNames, resolvePolicies } from './policies';
+import { SimulationError } from './simulator';
+import { TraceError, describeSkipped, loadTrace } from './traceLoader';
+
+const USAGE =
+  'usage: npm run bench -- --trace <csv> --cluster <json> [--policies p1,p2,...] [--seed N] [--max-jobs N] [--aging-minutes M] --out <file.json>';
+/** Default aging period: an hour of simulated time, the extension's own default (trainq.agingMinutes). */
+const DEFAULT_AGING_MINUTES = 60;
+const DEFAULT_SEED = 1;
+
+class UsageError extends Error {}
+
+interface CliOptions {
+  trace: string;
+  cluster: string;
+  out: string;
+  policies: string[];
+  seed: number;
+  maxJobs?: number;
+  agingMinutes: number;
+}
+
+function wholeNumber(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${flag} must be a whole number ≥ ${min} (got "${text}")`);
+  }
+  return n;
+}
+
+export function parseCli(argv: readonly string[]): CliOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        trace: { type: 'string' },
+        cluster: { type: 'string' },
+        out: { type: 'string' },
+        policies: { type: 'string' },
+        seed: { type: 'string' },
+        'max-jobs': { type: 'string' },
+        'aging-minutes': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    // Node's messages go on with advice about positionals; the first sentence is the useful part.
+    throw new UsageError((err as Error).message.split('. ')[0]);
+  }
+  if (values.help) {
+    return 'help';
+  }
+  for (const flag of ['trace', 'cluster', 'out'] as const) {
+    if (!values[flag]) {
+      throw new UsageError(`--${flag} is required`);
+    }
+  }
+  const policies = values.policies === undefined ? defaultPolicyNames() : values.policies.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  if (policies.length === 0) {
+    throw new UsageError('--policies names no policy');
+  }
+  let agingMinutes = DEFAULT_AGING_MINUTES;
+  if (values['aging-minutes'] !== undefined) {
+    agingMinutes = Number(values['aging-minutes']);
+    if (values['aging-minutes'].trim() === '' || !Number.isFinite(agingMinutes) || agingMinutes < 0) {
+      throw new UsageError(`--aging-minutes must be a number ≥ 0, 0 turning aging off (got "${values['aging-minutes']}")`);
+    }
+  }
+  return {
+    trace: values.trace as string,
+    cluster: values.cluster as string,
+    out: values.out as string,
+    policies,
+    seed: values.seed === undefined ? DEFAULT_SEED : wholeNumber('seed', values.seed, 0),
+    maxJobs: values['max-jobs'] === undefined ? undefined : wholeNumber('max-jobs', values['max-jobs'], 1),
+    agingMinutes,
+  };
+}
+
+function main(argv: readonly string[]): number {
+  const parsed = parseCli(argv);
+  if (parsed === 'help') {
+    console.log(`${USAGE}\npolicies: ${defaultPolicyNames().join(', ')} (default: all)\ndefaults: --seed ${DEFAULT_SEED}, --aging-minutes ${DEFAULT_AGING_MINUTES}, every job`);
+    return 0;
+  }
+  const policies = resolvePolicies(parsed.policies);
+  const trace = loadTrace(parsed.trace);
+  const cluster = loadCluster(parsed.cluster);
+  if (trace.skipped.length > 0) {
+    console.error(`warning: ${parsed.trace}: ${describeSkipped(trace.skipped)}`);
+  }
+  const { report, timings } = runBench({ trace, traceLabel: parsed.trace, cluster, policies, seed: parsed.seed, maxJobs: parsed.maxJobs, agingMinutes: parsed.agingMinutes });
+
+  console.log(`trace    ${parsed.trace}: ${report.jobs} jobs simulated, ${report.unplaceable} unplaceable (need more than ${largestHostGpus(cluster)} GPUs on one host)`);
+  console.log(`cluster  ${describeCluster(cluster)}`);
+  console.log(`seed ${parsed.seed}, aging ${parsed.agingMinutes} min\n`);
+  console.log(formatTable(report, timings));
+  const t = heuristicThroughput(timings);
+  console.log(`\nsimulator: ${Math.round(t.perSec).toLocaleString('en-US')} job events/s over the heuristic policies (${t.events} events in ${t.seconds.toFixed(2)} s)`);
+
+  fs.mkdirSync(path.dirname(path.resolve(parsed.out)), { recursive: true });
+  fs.writeFileSync(parsed.out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${parsed.out}; wall time ${process.uptime().toFixed(2)} s`);
+  return 0;
+}
+
+function run(): void {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`bench: ${err.message}. ${USAGE}`);
+      process.exitCode = 2;
+    } else if (err instanceof TraceError || err instanceof ClusterError || err instanceof PolicyError || err instanceof BenchError || err instanceof SimulationError) {
+      console.error(`bench: ${err.message}`);
+      process.exitCode = 1;
+    } else if ((err as NodeJS.ErrnoException).code !== undefined) {
+      // File-system failures (writing --out) are the user's to fix, not a bug: one line.
+      console.error(`bench: ${(err as Error).message}`);
+      process.exitCode = 1;
+    } else {
+      throw err;
+    }
+  }
+}
+
+if (require.main === module) {
+  run();
+}

@@ -1,0 +1,97 @@
+/**
+ * The named policies the benchmark runs: an ordering (queue discipline) paired with a placement.
+ * Names are a contract (other tools read them from the JSON), so they live in one table; a new
+ * policy, such as the DQN placement, is one entry here.
+ */
+import { MostFreeGpusPlacement, type Placement } from '../core/placement';
+import { BestFitPlacement, FastestPlacement, FirstFitPlacement, RandomPlacement } from '../core/placementPolicies';
+import { PriorityClassifier } from '../core/priorityClassifier';
+import type { Cluster } from './clusterLoader';
+import type { SimEvent } from './simulator';
+import { fcfsDiscipline, priorityDiscipline, sjfDiscipline, type QueueDiscipline } from './queueDisciplines';
+import { createRng } from './rng';
+
+export interface PolicyContext {
+  seed: number;
+  /** Aging period of the priority queues, in ms of simulated time (0 turns aging off). */
+  agingMs: number;
+  cluster: Cluster;
+}
+
+/** One run's worth of a policy: created fresh per run, so state (an RNG, a learner) never leaks between runs. */
+export interface PolicyInstance {
+  discipline: QueueDiscipline;
+  placement: Placement;
+  /** Training steps taken so far, for a placement that learns while it runs; heuristics leave it out. */
+  trainSteps?(): number;
+  /** Sees every submission, start and finish: the feedback (rewards) a learning placement trains on. */
+  onEvent?(event: SimEvent): void;
+}
+
+export interface PolicyEntry {
+  name: string;
+  summary: string;
+  create?: (ctx: PolicyContext) => PolicyInstance;
+  /** Set instead of `create` for a policy that is named in the contract but not built yet. */
+  unavailable?: string;
+}
+
+export class PolicyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyError';
+  }
+}
+
+const withPriority = (ctx: PolicyContext, placement: Placement): PolicyInstance => ({
+  discipline: priorityDiscipline(new PriorityClassifier(), ctx.agingMs),
+  placement,
+});
+
+export const POLICIES: readonly PolicyEntry[] = [
+  {
+    name: 'fcfs-firstfit',
+    summary: 'submission order, first host with room',
+    create: () => ({ discipline: fcfsDiscipline(), placement: new FirstFitPlacement() }),
+  },
+  {
+    name: 'sjf-firstfit',
+    summary: 'shortest true duration first (an oracle), first host with room',
+    create: () => ({ discipline: sjfDiscipline(), placement: new FirstFitPlacement() }),
+  },
+  { name: 'priority-firstfit', summary: 'TrainQ priority queues, first host with room', create: (ctx) => withPriority(ctx, new FirstFitPlacement()) },
+  { name: 'priority-bestfit', summary: 'TrainQ priority queues, tightest packing', create: (ctx) => withPriority(ctx, new BestFitPlacement()) },
+  {
+    name: 'priority-least-loaded',
+    summary: "TrainQ priority queues, the shipped default placement (most free GPUs)",
+    create: (ctx) => withPriority(ctx, new MostFreeGpusPlacement()),
+  },
+  { name: 'priority-fastest', summary: 'TrainQ priority queues, fastest host with room', create: (ctx) => withPriority(ctx, new FastestPlacement()) },
+  {
+    name: 'priority-random',
+    summary: 'TrainQ priority queues, a random host with room (seeded)',
+    create: (ctx) => withPriority(ctx, new RandomPlacement(createRng(ctx.seed, 'placement-random').next)),
+  },
+  { name: 'dqn', summary: 'TrainQ priority queues, DQN placement', unavailable: 'the DQN placement agent has not been added to TrainQ' },
+];
+
+/** The policies run when none are named: every one that exists. */
+export function defaultPolicyNames(): string[] {
+  return POLICIES.filter((p) => p.create).map((p) => p.name);
+}
+
+/** Looks the names up in order (duplicates dropped); unknown or unavailable names are errors. */
+export function resolvePolicies(names: readonly string[]): PolicyEntry[] {
+  const resolved: PolicyEntry[] = [];
+  for (const name of new Set(names)) {
+    const entry = POLICIES.find((p) => p.name === name);
+    if (!entry) {
+      throw new PolicyError(`Unknown policy '${name}'; known policies: ${POLICIES.map((p) => p.name).join(', ')}.`);
+    }
+    if (!entry.create) {
+      throw new PolicyError(`Policy '${name}' is not available yet: ${entry.unavailable ?? 'no implementation'}.`);
+    }
+    resolved.push(entry);
+  }
+  return resolved;
+}

@@ -1,0 +1,138 @@
+/**
+ * Reads job traces in the per-job CSV form of the public Philly trace slices:
+ *   timestamp,duration,num_gpus[,gpu_time,cluster]
+ * with submission times as `YYYY-MM-DD HH:MM:SS` (read as UTC; only differences matter) and
+ * durations in seconds. Columns are found by header name, so extra or reordered columns are fine.
+ * Real traces have bad rows; one must not sink a benchmark, so malformed rows are skipped and
+ * reported with their line numbers, and only a file with no usable row at all is an error.
+ * Fields are plain comma-separated values: the format has no quoting, so neither does the reader.
+ */
+import * as fs from 'node:fs';
+
+export interface TraceJob {
+  /** 1-based line in the file, for messages. */
+  line: number;
+  /** Submission time in seconds since the Unix epoch. */
+  submitSec: number;
+  /** Run time on a speed-1.0 host, in seconds. */
+  durationSec: number;
+  gpus: number;
+}
+
+export interface RowError {
+  line: number;
+  message: string;
+}
+
+export interface Trace {
+  source: string;
+  /** Usable rows in submission order (file order among equal timestamps): the slices are not sorted. */
+  jobs: TraceJob[];
+  skipped: RowError[];
+}
+
+export class TraceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TraceError';
+  }
+}
+
+const REQUIRED_COLUMNS = ['timestamp', 'duration', 'num_gpus'] as const;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+
+/** Seconds since the epoch, or undefined when the text is not a real calendar time. */
+export function parseTimestamp(text: string): number | undefined {
+  const m = TIMESTAMP.exec(text);
+  if (!m) {
+    return undefined;
+  }
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number);
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  const back = new Date(ms);
+  // Date.UTC rolls 2017-02-30 over into March; a round trip catches impossible dates.
+  if (back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+    return undefined;
+  }
+  return ms / 1000;
+}
+
+function parseRow(cells: string[], columns: Record<(typeof REQUIRED_COLUMNS)[number], number>): Omit<TraceJob, 'line'> | string {
+  const timestampText = cells[columns.timestamp].trim();
+  const submitSec = parseTimestamp(timestampText);
+  if (submitSec === undefined) {
+    return `timestamp must be YYYY-MM-DD HH:MM:SS (got "${timestampText}")`;
+  }
+  const durationText = cells[columns.duration].trim();
+  const durationSec = durationText === '' ? NaN : Number(durationText);
+  if (!Number.isFinite(durationSec) || durationSec <= 0) {
+    // A zero duration has no slowdown (it would divide by zero), so it is as unusable as garbage.
+    return `duration must be a positive number of seconds (got "${durationText}")`;
+  }
+  const gpusText = cells[columns.num_gpus].trim();
+  const gpus = gpusText === '' ? NaN : Number(gpusText);
+  if (!Number.isInteger(gpus) || gpus < 1) {
+    return `num_gpus must be a positive integer (got "${gpusText}")`;
+  }
+  return { submitSec, durationSec, gpus };
+}
+
+export function parseTrace(text: string, source: string): Trace {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const headerIndex = lines.findIndex((l) => l.trim() !== '');
+  if (headerIndex < 0) {
+    throw new TraceError(`${source}: the trace is empty (expected a header timestamp,duration,num_gpus[,gpu_time,cluster] and one row per job).`);
+  }
+  const header = lines[headerIndex].split(',').map((h) => h.trim());
+  const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
+  if (missing.length > 0) {
+    throw new TraceError(
+      `${source}: line ${headerIndex + 1}: the header must name the columns timestamp, duration and num_gpus; ${missing.join(', ')} missing (got "${lines[headerIndex].trim()}").`,
+    );
+  }
+  const columns = { timestamp: header.indexOf('timestamp'), duration: header.indexOf('duration'), num_gpus: header.indexOf('num_gpus') };
+
+  const jobs: TraceJob[] = [];
+  const skipped: RowError[] = [];
+  for (let i = headerIndex + 1; i < lines.length; i++) {
+    if (lines[i].trim() === '') {
+      continue;
+    }
+    const line = i + 1;
+    const cells = lines[i].split(',');
+    if (cells.length !== header.length) {
+      skipped.push({ line, message: `expected ${header.length} fields like the header, got ${cells.length}` });
+      continue;
+    }
+    const row = parseRow(cells, columns);
+    if (typeof row === 'string') {
+      skipped.push({ line, message: row });
+    } else {
+      jobs.push({ line, ...row });
+    }
+  }
+  if (jobs.length === 0) {
+    const detail = skipped.length === 0 ? 'it has a header but no rows' : `all ${skipped.length} rows are malformed; first, line ${skipped[0].line}: ${skipped[0].message}`;
+    throw new TraceError(`${source}: no usable job row (${detail}).`);
+  }
+  // Array.prototype.sort is stable, so jobs submitted in the same second keep their file order.
+  jobs.sort((a, b) => a.submitSec - b.submitSec);
+  return { source, jobs, skipped };
+}
+
+export function loadTrace(file: string): Trace {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new TraceError(`Cannot read the trace ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`);
+  }
+  return parseTrace(text, file);
+}
+
+/** "line 4: …; line 9: …" for the first few, with the total, for a one-line warning. */
+export function describeSkipped(skipped: readonly RowError[], shown = 5): string {
+  const listed = skipped.slice(0, shown).map((s) => `line ${s.line}: ${s.message}`);
+  const more = skipped.length > shown ? `; and ${skipped.length - shown} more` : '';
+  return `${skipped.length} malformed row${skipped.length === 1 ? '' : 's'} skipped (${listed.join('; ')}${more})`;
+}
