@@ -46,6 +46,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     void vscode.window.showWarningMessage(`TrainQ: ${opened.notice}`);
   }
 
+  const lock = DispatchLock.create(path.join(storageDir, 'dispatch.lock'), { logger });
   const local = new LocalHost({ jobsRoot, maxJobs: config.value.localMaxJobs, nvidiaSmi: config.value.nvidiaSmiPath, logger });
   const manager = new JobManager({
     persistence: opened.store,
@@ -57,6 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     settings: () => config.value,
     commandFor: (job) => commandForJob(job, config.value.python, logger),
     removeJobFiles: (id) => fs.promises.rm(path.join(jobsRoot, id), { recursive: true, force: true }),
+    confirmDispatch: () => lock.refresh(),
   });
   context.subscriptions.push(local, manager);
 
@@ -81,7 +83,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   applyTrust(manager);
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => applyTrust(manager)));
-  context.subscriptions.push(await takeDispatchLock(storageDir, opened.store, manager, logger));
+  context.subscriptions.push(await takeDispatchLock(lock, storageDir, opened.store, manager, logger));
   logger.info(`TrainQ activated in ${Date.now() - started} ms (storage ${storageDir}).`);
 }
 
@@ -93,8 +95,7 @@ function applyTrust(manager: JobManager): void {
  * One window per workspace dispatches. The others show the queue read-only, follow the store file
  * as the dispatching window saves it, and keep trying the lock so one takes over when that window goes.
  */
-async function takeDispatchLock(storageDir: string, store: JobStore, manager: JobManager, logger: Logger): Promise<Disposable> {
-  const lock = DispatchLock.create(path.join(storageDir, 'dispatch.lock'), { logger });
+async function takeDispatchLock(lock: DispatchLock, storageDir: string, store: JobStore, manager: JobManager, logger: Logger): Promise<Disposable> {
   const storeFile = path.join(storageDir, 'store.json');
   let following = false;
   const follow = (on: boolean) => {

@@ -34,13 +34,13 @@ function shown(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
-export function checkGpus(gpus: number): void {
+export function checkGpus(gpus: unknown): asserts gpus is number {
   if (typeof gpus !== 'number' || !Number.isInteger(gpus) || gpus < MIN_GPUS || gpus > MAX_GPUS) {
     throw new FeatureError('gpus', `GPUs (gpus) must be a whole number from ${MIN_GPUS} to ${MAX_GPUS} (got ${shown(gpus)}).`);
   }
 }
 
-export function checkRuntimeSec(runtimeSec: number): void {
+export function checkRuntimeSec(runtimeSec: unknown): asserts runtimeSec is number {
   if (typeof runtimeSec !== 'number' || !Number.isFinite(runtimeSec) || runtimeSec < MIN_RUNTIME_SEC || runtimeSec > MAX_RUNTIME_SEC) {
     const got = typeof runtimeSec === 'number' && Number.isFinite(runtimeSec) ? formatDuration(runtimeSec) : shown(runtimeSec);
     throw new FeatureError(
@@ -50,7 +50,7 @@ export function checkRuntimeSec(runtimeSec: number): void {
   }
 }
 
-export function checkExpectedGain(expectedGain: number | undefined): void {
+export function checkExpectedGain(expectedGain: unknown): asserts expectedGain is number | undefined {
   if (expectedGain === undefined) {
     return;
   }
@@ -62,7 +62,7 @@ export function checkExpectedGain(expectedGain: number | undefined): void {
   }
 }
 
-export function checkImportance(importance: string): asserts importance is Importance {
+export function checkImportance(importance: unknown): asserts importance is Importance {
   if (!IMPORTANCES.includes(importance as Importance)) {
     throw new FeatureError('importance', `Importance must be one of ${IMPORTANCES.join(', ')} (got ${shown(importance)}).`);
   }

@@ -38,6 +38,8 @@ export interface Job extends JobSpec {
   priorityReason: string;
   /** True once the user overrode the classifier for this job. */
   priorityOverridden: boolean;
+  /** Epoch ms of the user's last override; aging counts from here, so a job moved down stays down. */
+  prioritySetAt?: number;
   state: JobState;
   /** Epoch ms. */
   createdAt: number;

@@ -40,6 +40,11 @@ export interface JobManagerDeps {
   commandFor: (job: Job) => Promise<string[]>;
   /** Deletes a job's log and bookkeeping files when it leaves the history. */
   removeJobFiles: (jobId: string) => Promise<void>;
+  /**
+   * Confirms just before starting jobs that this window still holds the dispatch lock (a window that
+   * slept past the lock's staleness may have been replaced). Defaults to always true.
+   */
+  confirmDispatch?: () => Promise<boolean>;
   now?: () => number;
   newId?: () => string;
 }
@@ -204,6 +209,7 @@ export class JobManager implements Disposable {
     job.priority = priority;
     job.priorityOverridden = true;
     job.priorityReason = 'Set by you.';
+    job.prioritySetAt = this.now();
     const example: PriorityExample = { features: featuresOf(job), label: priority, at: this.now() };
     this.state.priorityExamples = [...this.state.priorityExamples, example].slice(-MAX_EXAMPLES);
     this.deps.classifier.retrain(this.state.priorityExamples);
@@ -350,6 +356,10 @@ export class JobManager implements Disposable {
     this.waiting = plan.waiting;
     if (plan.launches.length === 0) {
       this.changed.fire();
+      return;
+    }
+    if (this.deps.confirmDispatch && !(await this.deps.confirmDispatch())) {
+      this.deps.logger.warn('Lost the dispatch lock before starting jobs; another window dispatches now.');
       return;
     }
     // Recorded as running before anything starts: a crash in between leaves a job that reconcile

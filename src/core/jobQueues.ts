@@ -15,11 +15,11 @@ export interface QueuedEntry {
 /**
  * A job that has waited longer than `agingMs` moves up one level, and one more for each further
  * `agingMs`, so a Low job reaches High after two periods and nothing starves behind a busy High queue.
- * `agingMs` ≤ 0 turns aging off.
+ * `agingMs` ≤ 0 turns aging off. The clock restarts when the user sets the priority by hand.
  */
 export function effectivePriority(job: Job, now: number, agingMs: number): QueuedEntry {
   const own = PRIORITIES.indexOf(job.priority);
-  const levels = agingMs > 0 ? Math.max(0, Math.floor((now - job.createdAt) / agingMs)) : 0;
+  const levels = agingMs > 0 ? Math.max(0, Math.floor((now - (job.prioritySetAt ?? job.createdAt)) / agingMs)) : 0;
   const rank = Math.max(0, own - levels);
   return { job, effective: PRIORITIES[rank], promotedLevels: own - rank };
 }

@@ -33,7 +33,7 @@ type Parser = (value: string) => ScriptHeaderValues[keyof ScriptHeaderValues];
 const PARSERS: Readonly<Record<keyof ScriptHeaderValues, Parser>> = {
   args: (value) => parseArgs(value),
   gpus: (value) => {
-    const gpus = /^\d+$/.test(value) ? Number(value) : NaN;
+    const gpus = /^\d+$/.test(value) ? Number(value) : value;
     checkGpus(gpus);
     return gpus;
   },
@@ -44,7 +44,7 @@ const PARSERS: Readonly<Record<keyof ScriptHeaderValues, Parser>> = {
   },
   expectedGain: (value) => {
     const match = /^(\d+(?:\.\d+)?|\.\d+)%?$/.exec(value);
-    const gain = match ? Number(match[1]) : NaN;
+    const gain = match ? Number(match[1]) : value;
     checkExpectedGain(gain);
     return gain;
   },
@@ -66,6 +66,18 @@ const KEYS: Readonly<Record<string, keyof ScriptHeaderValues>> = {
 };
 const DOCUMENTED_KEYS = 'gpus, runtime, importance, gain, args';
 
+function firstLines(text: string, count: number): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  while (lines.length < count && start <= text.length) {
+    const end = text.indexOf('\n', start);
+    const stop = end < 0 ? text.length : end;
+    lines.push(text.slice(start, stop).replace(/\r$/, ''));
+    start = stop + 1;
+  }
+  return lines;
+}
+
 function isUserError(error: unknown): error is Error {
   return error instanceof ArgsError || error instanceof DurationError || error instanceof FeatureError;
 }
@@ -74,7 +86,7 @@ export function parseScriptHeader(text: string): ScriptHeader {
   const values: Partial<ScriptHeaderValues> = {};
   const warnings: string[] = [];
   const setOn = new Map<keyof ScriptHeaderValues, number>();
-  const lines = text.split(/\r?\n/, HEADER_LINES);
+  const lines = firstLines(text, HEADER_LINES);
 
   lines.forEach((line, index) => {
     const header = HEADER.exec(line);

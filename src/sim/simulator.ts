@@ -6,11 +6,12 @@
  *
  * Rounds that could not start anything are skipped, and jobs too wide for every host's free GPUs are
  * left out of the order handed to planDispatch. Neither changes a decision: such a round or job can
- * only end in "wait", and orders are total, so the remaining jobs keep their relative order.
+ * only end in "wait" without the placement being asked, and orders are total, so the remaining jobs
+ * keep their relative order.
  */
 import type { Job } from '../core/job';
-import type { Placement } from '../core/placement';
-import { buildCandidates, planDispatch, type HostOffer } from '../core/scheduler';
+import type { HostCandidate, Placement } from '../core/placement';
+import { buildCandidates, planDispatch, type HostOffer, type PlannedLaunch } from '../core/scheduler';
 import type { Cluster } from './clusterLoader';
 import { CompletionHeap } from './completionHeap';
 import type { PolicyInstance } from './policies';
@@ -52,9 +53,36 @@ export class SimulationError extends Error {
   }
 }
 
-/** A host as the scheduler sees it. The slot limit equals the GPU count: every trace job holds a GPU, so it never binds. */
-function offersOf(cluster: Cluster): HostOffer[] {
-  return cluster.hosts.map((h) => ({ name: h.name, online: true, gpuIndices: Array.from({ length: h.gpus }, (_, i) => i), speed: h.speed, maxJobs: h.gpus }));
+/** What the simulator keeps per host: its offer to the scheduler and the jobs running there. */
+interface SimHost {
+  offer: HostOffer;
+  running: Job[];
+  speed: number;
+  /** Free GPUs, only for skipping hopeless rounds; rounds themselves derive them via buildCandidates. */
+  free: number;
+}
+
+/** The slot limit equals the GPU count: every trace job holds a GPU, so it never binds. */
+function hostsOf(cluster: Cluster): SimHost[] {
+  return cluster.hosts.map((h) => ({
+    offer: { name: h.name, online: true, gpuIndices: Array.from({ length: h.gpus }, (_, i) => i), speed: h.speed, maxJobs: h.gpus },
+    running: [],
+    speed: h.speed,
+    free: h.gpus,
+  }));
+}
+
+/**
+ * Core's candidates, built host by host: buildCandidates is a pure per-offer map, so handing each
+ * offer only its own running jobs gives the same result in O(running) rather than O(hosts × running).
+ */
+function candidatesOf(hosts: readonly SimHost[]): HostCandidate[] {
+  return hosts.map((h) => buildCandidates([h.offer], h.running)[0]);
+}
+
+/** The most free GPUs any host with a free slot has: no job wider than this can start. */
+function widestFit(candidates: readonly HostCandidate[]): number {
+  return candidates.reduce((m, c) => (c.runningJobs < c.maxJobs ? Math.max(m, c.freeGpus.length) : m), 0);
 }
 
 function timed(placement: Placement, samplesUs: number[]): Placement {
@@ -69,46 +97,36 @@ function timed(placement: Placement, samplesUs: number[]): Placement {
   };
 }
 
+/** The first chunk of a round's order handed to planDispatch; each next chunk is twice as long. */
+const FIRST_CHUNK = 8;
+
 export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy: PolicyInstance, options: SimOptions = {}): SimRun {
   const started = performance.now();
-  const offers = offersOf(cluster);
-  const speedOf = new Map(cluster.hosts.map((h) => [h.name, h.speed]));
+  const hosts = hostsOf(cluster);
+  const hostNamed = new Map(hosts.map((h) => [h.offer.name, h]));
   const decisionUs: number[] = [];
   const placement = timed(policy.placement, decisionUs);
   const listeners = [options.onEvent, policy.onEvent?.bind(policy)].filter((l) => l !== undefined);
   const emit = listeners.length > 0 ? (e: SimEvent) => listeners.forEach((l) => l(e)) : undefined;
 
-  // Counters only for skipping rounds that cannot start anything; every real round still derives
-  // free GPUs from the running jobs through buildCandidates, as the extension does.
-  const freeCount = new Map(cluster.hosts.map((h) => [h.name, h.gpus]));
-  const queuedBySize = new Map<number, number>();
-  const countQueued = (gpus: number, delta: number): void => {
-    const n = (queuedBySize.get(gpus) ?? 0) + delta;
-    if (n === 0) {
-      queuedBySize.delete(gpus);
-    } else {
-      queuedBySize.set(gpus, n);
-    }
-  };
-  const mightStart = (): boolean => {
-    let mostFree = 0;
-    freeCount.forEach((n) => (mostFree = Math.max(mostFree, n)));
-    for (const size of queuedBySize.keys()) {
-      if (size <= mostFree) {
-        return true;
-      }
-    }
-    return false;
-  };
-
   const outcomes: JobOutcome[] = specs.map(() => ({ startSec: NaN, endSec: NaN, host: '' }));
   const byJob = new Map<Job, QueuedSimJob>();
   const finishes = new CompletionHeap<QueuedSimJob>();
-  const running: Job[] = [];
   let queue: QueuedSimJob[] = [];
+  /** Queued jobs by GPU count, so a round that cannot start anything is skipped without scanning the queue. */
+  const queuedByWidth = new Map<number, number>();
   let nextArrival = 0;
   let events = 0;
   let rounds = 0;
+
+  const countQueued = (gpus: number, delta: number): void => {
+    const n = (queuedByWidth.get(gpus) ?? 0) + delta;
+    if (n === 0) {
+      queuedByWidth.delete(gpus);
+    } else {
+      queuedByWidth.set(gpus, n);
+    }
+  };
 
   const submit = (spec: SimJobSpec): void => {
     const q: QueuedSimJob = { spec, job: newJob(spec) };
@@ -120,43 +138,56 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     emit?.({ kind: 'submit', atSec: spec.submitSec, job: spec.index });
   };
 
-  const finish = (q: QueuedSimJob, nowSec: number): void => {
-    q.job.state = 'succeeded';
-    q.job.endedAt = nowSec * 1000;
-    running.splice(running.indexOf(q.job), 1);
-    freeCount.set(q.job.host as string, (freeCount.get(q.job.host as string) as number) + q.spec.gpus);
-    outcomes[q.spec.index].endSec = nowSec;
-    events += 1;
-    emit?.({ kind: 'finish', atSec: nowSec, job: q.spec.index, host: q.job.host ?? '', gpuIndices: q.job.gpuIndices ?? [] });
+  const start = (launch: PlannedLaunch, nowSec: number): void => {
+    const q = byJob.get(launch.job) as QueuedSimJob;
+    const host = hostNamed.get(launch.host) as SimHost;
+    Object.assign(q.job, { state: 'running', host: launch.host, gpuIndices: launch.gpuIndices, startedAt: nowSec * 1000 });
+    host.running.push(q.job);
+    host.free -= q.spec.gpus;
+    countQueued(q.spec.gpus, -1);
+    finishes.push(nowSec + q.spec.durationSec / host.speed, q);
+    outcomes[q.spec.index].startSec = nowSec;
+    outcomes[q.spec.index].host = launch.host;
+    emit?.({ kind: 'start', atSec: nowSec, job: q.spec.index, host: launch.host, gpuIndices: launch.gpuIndices });
   };
 
+  const finish = (q: QueuedSimJob, nowSec: number): void => {
+    const host = hostNamed.get(q.job.host as string) as SimHost;
+    q.job.state = 'succeeded';
+    q.job.endedAt = nowSec * 1000;
+    host.running.splice(host.running.indexOf(q.job), 1);
+    host.free += q.spec.gpus;
+    outcomes[q.spec.index].endSec = nowSec;
+    events += 1;
+    emit?.({ kind: 'finish', atSec: nowSec, job: q.spec.index, host: host.offer.name, gpuIndices: q.job.gpuIndices ?? [] });
+  };
+
+  /**
+   * One dispatch round. planDispatch walks its order once, and a job's decision depends only on the
+   * launches before it, so the order is handed over in chunks with candidates rebuilt between them;
+   * jobs wider than every host's free GPUs would only wait, so they are dropped from the rest of the
+   * walk, which usually ends the round once the cluster is full. The launches are exactly those of a
+   * single planDispatch over the whole order, each job still seen once.
+   */
   const dispatch = (nowSec: number): void => {
-    if (!mightStart()) {
-      return;
-    }
-    const candidates = buildCandidates(offers, running);
-    const mostFree = candidates.reduce((m, c) => (c.runningJobs < c.maxJobs ? Math.max(m, c.freeGpus.length) : m), 0);
-    const startable = queue.filter((q) => q.spec.gpus <= mostFree);
-    if (startable.length === 0) {
+    const widestFree = hosts.reduce((m, h) => Math.max(m, h.free), 0);
+    if (![...queuedByWidth.keys()].some((gpus) => gpus <= widestFree)) {
       return;
     }
     rounds += 1;
-    const plan = planDispatch(policy.discipline.order(startable, nowSec * 1000), candidates, placement);
-    for (const launch of plan.launches) {
-      const q = byJob.get(launch.job) as QueuedSimJob;
-      const endSec = nowSec + q.spec.durationSec / (speedOf.get(launch.host) as number);
-      Object.assign(q.job, { state: 'running', host: launch.host, gpuIndices: launch.gpuIndices, startedAt: nowSec * 1000 });
-      running.push(q.job);
-      freeCount.set(launch.host, (freeCount.get(launch.host) as number) - q.spec.gpus);
-      countQueued(q.spec.gpus, -1);
-      finishes.push(endSec, q);
-      outcomes[q.spec.index].startSec = nowSec;
-      outcomes[q.spec.index].host = launch.host;
-      emit?.({ kind: 'start', atSec: nowSec, job: q.spec.index, host: launch.host, gpuIndices: launch.gpuIndices });
+    let rest = policy.discipline.order(
+      queue.filter((q) => q.spec.gpus <= widestFree),
+      nowSec * 1000,
+    );
+    for (let chunk = FIRST_CHUNK; rest.length > 0; chunk *= 2) {
+      const candidates = candidatesOf(hosts);
+      const widest = widestFit(candidates);
+      rest = rest.filter((e) => e.job.gpus <= widest);
+      const plan = planDispatch(rest.slice(0, chunk), candidates, placement);
+      plan.launches.forEach((launch) => start(launch, nowSec));
+      rest = rest.slice(chunk);
     }
-    if (plan.launches.length > 0) {
-      queue = queue.filter((q) => q.job.state === 'queued');
-    }
+    queue = queue.filter((q) => q.job.state === 'queued');
   };
 
   while (nextArrival < specs.length || finishes.size > 0) {

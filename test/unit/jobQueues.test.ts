@@ -55,3 +55,9 @@ test('groups: queued by effective priority, running by start, finished newest fi
   assert.deepEqual(groups.finished.map((j) => j.id), ['f4', 'f3', 'f2']);
   assert.equal(groups.finishedTotal, 5);
 });
+
+test('setting a priority by hand restarts the aging clock, so a job moved down does not bounce back', () => {
+  const job = makeJob({ priority: 'low', createdAt: 0, prioritySetAt: 3 * HOUR });
+  assert.equal(effectivePriority(job, 3 * HOUR + 1, HOUR).effective, 'low');
+  assert.equal(effectivePriority(job, 4 * HOUR, HOUR).effective, 'medium');
+});
