@@ -29,6 +29,11 @@ const IN_PROCESS_WARMUP = 3;
 const IN_PROCESS_RUNS = 20;
 const TARGET_MS = 50;
 const TARGET_CPU_PCT = 1;
+/**
+ * The polling window opens this long after activation: V8's memory reducer runs its full GCs
+ * about 8 s after a burst of allocation, which is activation's cost, not polling's.
+ */
+const SETTLE_MS = 10_000;
 
 const run = promisify(execFile);
 
@@ -169,7 +174,7 @@ async function pollingRows(e: Env, windowMs: number): Promise<{ rows: Row[]; not
   const poll = (focused: boolean) =>
     runChild(
       e.childJs,
-      { mode: 'poll', bundle: BUNDLE, extensionDir: ROOT, focused, warmupMs: 2000, windowMs, ...sampleDirs(e.work, focused ? 'focused' : 'unfocused') },
+      { mode: 'poll', bundle: BUNDLE, extensionDir: ROOT, focused, warmupMs: SETTLE_MS, windowMs, ...sampleDirs(e.work, focused ? 'focused' : 'unfocused') },
       e.env,
       windowMs + 60_000,
     );
@@ -188,6 +193,7 @@ async function pollingRows(e: Env, windowMs: number): Promise<{ rows: Row[]; not
     { id: 'poll.cpu.withChildren', metric: '  including its nvidia-smi child processes', value: pct(f.withChildren), target: `<= ${TARGET_CPU_PCT} %`, verdict: valid ? atMost(f.withChildren, TARGET_CPU_PCT) : 'INVALID', data: { ...f } },
     { id: 'poll.cpu.unfocused', metric: `window not focused (no polling), ${Math.round(u.wallS)} s, incl. children`, value: pct(u.withChildren), target: 'no probes', verdict: Object.keys(unfocused.poll!.spawns.started).length === 0 ? 'PASS' : 'FAIL', data: { ...u, spawns: unfocused.poll!.spawns } },
   ];
+  const perProbe = (pct: number) => (probes > 0 ? ((pct / 100) * f.wallS * 1000) / probes : NaN).toFixed(1);
   const spawns = Object.entries(focused.poll!.spawns.started).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
   const blocking = focused.poll!.spawns.blocking;
   rows.push({
@@ -201,7 +207,8 @@ async function pollingRows(e: Env, windowMs: number): Promise<{ rows: Row[]; not
   return {
     rows,
     notes: [
-      `Polling window: processes started ${spawns} (expected ~${expected} probes); status bar text set ${focused.poll!.statusBarUpdates} times. CPU from process.cpuUsage(); children from /proc/self/stat cutime+cstime (CLK_TCK ${clkTck}), nvidia-smi being test/fixtures/bin/nvidia-smi (a shell script; a real nvidia-smi costs more).`,
+      `Polling window (opened ${SETTLE_MS / 1000} s after activation; focused and unfocused processes run side by side): processes started ${spawns} (expected ~${expected} probes), ` +
+        `so each probe costs ~${perProbe(f.self)} ms CPU in the extension host and ~${perProbe(f.withChildren - f.self)} ms in child processes; status bar text set ${focused.poll!.statusBarUpdates} times. CPU from process.cpuUsage(); children from /proc/self/stat cutime+cstime (CLK_TCK ${clkTck}), nvidia-smi being test/fixtures/bin/nvidia-smi (a shell script; a real nvidia-smi costs more).`,
       ...(blocking.calls > 0 ? [`Synchronous calls while polling: ${blocking.commands.join('; ')}.`] : []),
     ],
   };
@@ -223,21 +230,28 @@ async function main(): Promise<void> {
     await opened.store.save(benchState({ jobs: JOBS, now: Date.now(), paused: true }));
     const e: Env = { work, childJs: await compileChild(work), env, storeTemplate: path.join(template, STORE_FILE) };
 
+    const loadBefore = os.loadavg()[0];
     const sections = [await activationRows(e), await inProcessRows(e), await pollingRows(e, quick ? 10_000 : 60_000)];
+    const loadAfter = os.loadavg()[0];
     const rows = sections.flatMap((s) => s.rows);
+    const cores = os.cpus().length;
+    const busy = Math.max(loadBefore, loadAfter) > cores / 2;
     const notes = [
       'Activation runs the real minified bundle in a fresh `node` process per sample, with a `vscode` stub that does no work, so the times are the extension\'s own code: module load, then activate() until its promise resolves (the first host probe continues after it).',
       `Fresh-workspace samples start from an empty storage folder; the ${JOBS}-job samples copy in a paused store (12 of its jobs "running" with pids that no longer exist, so activation marks them Lost and saves).`,
       'Store save and the tree refresh run in this process on the real sources (tsx): save() until durable (fsync of file and folder, backup rotation); refresh = the view\'s refresh() plus getChildren(root), getChildren(each group) and getTreeItem(every element), as VS Code calls them.',
       ...sections.flatMap((s) => s.notes),
-      `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; temp files in ${os.tmpdir()}.`,
+      `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, ${os.platform()} ${os.release()}; temp files in ${os.tmpdir()}; ` +
+        `1-minute load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after.`,
+      ...(busy ? ['WARNING: other work was running on this machine (load average above half the cores); times are inflated, rerun on a quiet machine for figures to publish.'] : []),
     ];
     console.log(formatTable(rows));
     console.log('');
     notes.forEach((n) => console.log(`- ${n}`));
 
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    const report = { generatedAt: new Date().toISOString(), quick, node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, rows, notes };
+    const machine = { cpu: os.cpus()[0]?.model, cores, node: process.version, loadAverage: { before: loadBefore, after: loadAfter }, busy };
+    const report = { generatedAt: new Date().toISOString(), quick, machine, rows, notes };
     fs.writeFileSync(path.join(OUT_DIR, 'extension.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nWrote ${path.relative(ROOT, path.join(OUT_DIR, 'extension.json'))}`);
     if (rows.some((r) => r.verdict === 'INVALID')) {

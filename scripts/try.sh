@@ -29,8 +29,11 @@ if [[ ! -d $workspace ]]; then
   echo "created the sample workspace $workspace"
 fi
 
+extra_args=()
 if [[ -n ${TRAINQ_FAKE_GPUS:-} ]]; then
   export PATH="$repo/test/fixtures/bin:$PATH"
+  # Otherwise the server takes the extension host's PATH from a login shell, which drops the line above.
+  extra_args+=(--vscode-option force-disable-user-env)
   echo "using the fake nvidia-smi from test/fixtures/bin ($TRAINQ_FAKE_GPUS simulated GPUs)"
 fi
 
@@ -49,4 +52,5 @@ exec "$code_server" \
   --disable-update-check \
   --extensions-dir "$CACHE/try/extensions" \
   --user-data-dir "$CACHE/try/user-data" \
+  "${extra_args[@]}" \
   "$workspace"

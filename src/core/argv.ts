@@ -22,12 +22,11 @@ const SEPARATORS = new Set([' ', '\t', '\n', '\r']);
 
 /** Human position: 1-based character, with line and column once the text spans several lines. */
 function position(text: string, index: number): string {
-  const before = text.slice(0, index);
-  const line = before.split('\n').length;
   if (!text.includes('\n')) {
     return `character ${index + 1}`;
   }
-  return `line ${line}, column ${index - before.lastIndexOf('\n')}`;
+  const before = text.slice(0, index);
+  return `line ${before.split('\n').length}, column ${index - before.lastIndexOf('\n')}`;
 }
 
 /**

@@ -12,13 +12,16 @@ export class DurationError extends Error {
 
 const UNIT_SECONDS: Record<string, number> = { d: 86_400, h: 3_600, m: 60, s: 1 };
 
-// Long spellings map to the one-letter unit; "m" is minutes, as in most job schedulers.
-const UNIT_ALIASES: Record<string, string> = {
-  s: 's', sec: 's', secs: 's', second: 's', seconds: 's',
-  m: 'm', min: 'm', mins: 'm', minute: 'm', minutes: 'm',
-  h: 'h', hr: 'h', hrs: 'h', hour: 'h', hours: 'h',
-  d: 'd', day: 'd', days: 'd',
-};
+// Long spellings map to the one-letter unit; "m" is minutes, as in most job schedulers. A Map, so
+// that a word like "constructor" is not found on Object.prototype.
+const UNIT_ALIASES: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    s: ['s', 'sec', 'secs', 'second', 'seconds'],
+    m: ['m', 'min', 'mins', 'minute', 'minutes'],
+    h: ['h', 'hr', 'hrs', 'hour', 'hours'],
+    d: ['d', 'day', 'days'],
+  }).flatMap(([unit, names]) => names.map((name): [string, string] => [name, unit])),
+);
 
 const EXAMPLE = 'e.g. 45s, 90m, 1h30m, 1.5h or 2d 4h (a bare number means minutes)';
 const NUMBER = String.raw`(?:\d+(?:\.\d*)?|\.\d+)`;
@@ -48,7 +51,7 @@ export function parseDuration(text: string): number {
     while (COMPONENT.lastIndex < input.length) {
       const at = COMPONENT.lastIndex;
       const match = COMPONENT.exec(input);
-      const unit = match ? UNIT_ALIASES[match[2]] : undefined;
+      const unit = match ? UNIT_ALIASES.get(match[2]) : undefined;
       if (!match || unit === undefined) {
         throw new DurationError(`Can't read "${text.trim()}" as a duration (at "${input.slice(at)}"); ${EXAMPLE}.`);
       }

@@ -80,7 +80,7 @@ export function validateFeatures(f: JobFeatures): void {
 export const FEATURE_COLUMNS = ['gpus', 'importance', 'gain', 'runtime'] as const;
 export type FeatureColumn = (typeof FEATURE_COLUMNS)[number];
 
-export const IMPORTANCE_CODE: Readonly<Record<Importance, number>> = { low: 0, normal: 1, high: 2 };
+const IMPORTANCE_CODE: Readonly<Record<Importance, number>> = { low: 0, normal: 1, high: 2 };
 
 /**
  * Runtime is encoded as log2 of hours. A tree only compares values, so the scale changes nothing but
@@ -88,11 +88,11 @@ export const IMPORTANCE_CODE: Readonly<Record<Importance, number>> = { low: 0, n
  * (between 1h and 4h the cut is at 2h, not 2h 30m), which matches how people think of durations, and
  * "20% longer" is the same distance whether the job takes 10 minutes or 10 hours.
  */
-export function encodeRuntime(runtimeSec: number): number {
+function encodeRuntime(runtimeSec: number): number {
   return Math.log2(runtimeSec / 3_600);
 }
 
-export function decodeRuntime(encoded: number): number {
+function decodeRuntime(encoded: number): number {
   return 2 ** encoded * 3_600;
 }
 

@@ -19,8 +19,9 @@ export const MAX_USER_EXAMPLES = 500;
 /**
  * minNumSamples is ml-cart's "a node with this many rows or fewer is a leaf", so 1 lets any two
  * rows be split (scikit-learn's min_samples_split = 2) and a single override can get its own leaf.
- * gainThreshold 0: a split that helps only later (the second of two importance splits) must not be
- * refused. maxDepth 6: the default policy needs four levels, which leaves room for overrides.
+ * gainThreshold 0: the split that sets one override apart from a few dozen rows gains less than
+ * ml-cart's default of 0.01, and must not be refused. maxDepth 6: the default policy needs four
+ * levels, which leaves two for carving out overrides while keeping tooltips short.
  */
 export const TREE_OPTIONS: Readonly<CartOptions> = { gainFunction: 'gini', splitFunction: 'mean', maxDepth: 6, minNumSamples: 1, gainThreshold: 0 };
 

@@ -55,15 +55,16 @@ const PARSERS: Readonly<Record<keyof ScriptHeaderValues, Parser>> = {
   },
 };
 
-// The names people write in a header; the first of each is the documented one.
-const KEYS: Readonly<Record<string, keyof ScriptHeaderValues>> = {
-  gpus: 'gpus',
-  gpu: 'gpus',
-  runtime: 'runtimeSec',
-  importance: 'importance',
-  gain: 'expectedGain',
-  args: 'args',
-};
+// A Map, not an object literal, so that keys like "constructor" are unknown rather than inherited;
+// `gpu` is accepted for `gpus` as an easy slip.
+const KEYS: ReadonlyMap<string, keyof ScriptHeaderValues> = new Map([
+  ['gpus', 'gpus'],
+  ['gpu', 'gpus'],
+  ['runtime', 'runtimeSec'],
+  ['importance', 'importance'],
+  ['gain', 'expectedGain'],
+  ['args', 'args'],
+]);
 const DOCUMENTED_KEYS = 'gpus, runtime, importance, gain, args';
 
 function firstLines(text: string, count: number): string[] {
@@ -117,7 +118,7 @@ export function parseScriptHeader(text: string): ScriptHeader {
         continue;
       }
       const name = token.slice(0, eq);
-      const key = KEYS[name.toLowerCase()];
+      const key = KEYS.get(name.toLowerCase());
       if (key === undefined) {
         warn(`unknown key "${name}"; expected one of ${DOCUMENTED_KEYS}.`);
         continue;

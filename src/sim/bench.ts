@@ -7,7 +7,7 @@ import { totalGpus } from './clusterLoader';
 import { lowerBoundAvgJct, policyMetrics, type PolicyMetrics } from './metrics';
 import type { PolicyEntry } from './policies';
 import { buildWorkload } from './simJobs';
-import { simulate } from './simulator';
+import { simulate, type SimRun } from './simulator';
 import type { Trace } from './traceLoader';
 
 export interface BenchInput {
@@ -49,7 +49,7 @@ export class BenchError extends Error {
   }
 }
 
-export function runBench(input: BenchInput): { report: BenchReport; timings: Map<string, PolicyTiming> } {
+export async function runBench(input: BenchInput): Promise<{ report: BenchReport; timings: Map<string, PolicyTiming> }> {
   const workload = buildWorkload(input.trace.jobs, input.cluster, input.seed, input.maxJobs);
   if (workload.jobs.length === 0) {
     throw new BenchError(`Every job of ${input.traceLabel} needs more GPUs than the largest host of ${input.cluster.name} has; nothing to simulate.`);
@@ -70,8 +70,13 @@ export function runBench(input: BenchInput): { report: BenchReport; timings: Map
     if (!entry.create) {
       throw new BenchError(`Policy '${entry.name}' is not available yet.`);
     }
-    const policy = entry.create({ seed: input.seed, agingMs: input.agingMinutes * 60_000, cluster: input.cluster });
-    const run = simulate(workload.jobs, input.cluster, policy);
+    const policy = await entry.create({ seed: input.seed, agingMs: input.agingMinutes * 60_000, cluster: input.cluster });
+    let run: SimRun;
+    try {
+      run = simulate(workload.jobs, input.cluster, policy);
+    } finally {
+      policy.dispose?.();
+    }
     report.policies[entry.name] = policyMetrics(workload.jobs, input.cluster, run);
     timings.set(entry.name, { events: run.events, wallMs: run.wallMs, heuristic: policy.trainSteps === undefined });
   }

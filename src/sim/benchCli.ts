@@ -59,7 +59,7 @@ export function parseCli(argv: readonly string[]): CliOptions | 'help' {
     }));
   } catch (err) {
     // Node's messages go on with advice about positionals; the first sentence is the useful part.
-    throw new UsageError((err as Error).message.split('. ')[0]);
+    throw new UsageError((err as Error).message.split(/\.(\s|$)/)[0]);
   }
   if (values.help) {
     return 'help';
@@ -91,7 +91,7 @@ export function parseCli(argv: readonly string[]): CliOptions | 'help' {
   };
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCli(argv);
   if (parsed === 'help') {
     console.log(`${USAGE}\npolicies: ${defaultPolicyNames().join(', ')} (default: all)\ndefaults: --seed ${DEFAULT_SEED}, --aging-minutes ${DEFAULT_AGING_MINUTES}, every job`);
@@ -103,7 +103,7 @@ function main(argv: readonly string[]): number {
   if (trace.skipped.length > 0) {
     console.error(`warning: ${parsed.trace}: ${describeSkipped(trace.skipped)}`);
   }
-  const { report, timings } = runBench({ trace, traceLabel: parsed.trace, cluster, policies, seed: parsed.seed, maxJobs: parsed.maxJobs, agingMinutes: parsed.agingMinutes });
+  const { report, timings } = await runBench({ trace, traceLabel: parsed.trace, cluster, policies, seed: parsed.seed, maxJobs: parsed.maxJobs, agingMinutes: parsed.agingMinutes });
 
   console.log(`trace    ${parsed.trace}: ${report.jobs} jobs simulated, ${report.unplaceable} unplaceable (need more than ${largestHostGpus(cluster)} GPUs on one host)`);
   console.log(`cluster  ${describeCluster(cluster)}`);
@@ -118,9 +118,9 @@ function main(argv: readonly string[]): number {
   return 0;
 }
 
-function run(): void {
+async function run(): Promise<void> {
   try {
-    process.exitCode = main(process.argv.slice(2));
+    process.exitCode = await main(process.argv.slice(2));
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`bench: ${err.message}. ${USAGE}`);
@@ -139,5 +139,5 @@ function run(): void {
 }
 
 if (require.main === module) {
-  run();
+  void run();
 }

@@ -26,12 +26,15 @@ export interface PolicyInstance {
   trainSteps?(): number;
   /** Sees every submission, start and finish: the feedback (rewards) a learning placement trains on. */
   onEvent?(event: SimEvent): void;
+  /** Frees what the run held (a model's tensors, say); called once the run is over. */
+  dispose?(): void;
 }
 
 export interface PolicyEntry {
   name: string;
   summary: string;
-  create?: (ctx: PolicyContext) => PolicyInstance;
+  /** May be async, for a placement that loads a model or starts a backend before its first decision. */
+  create?: (ctx: PolicyContext) => PolicyInstance | Promise<PolicyInstance>;
   /** Set instead of `create` for a policy that is named in the contract but not built yet. */
   unavailable?: string;
 }

@@ -58,8 +58,10 @@ interface SimHost {
   offer: HostOffer;
   running: Job[];
   speed: number;
-  /** Free GPUs, only for skipping hopeless rounds; rounds themselves derive them via buildCandidates. */
+  /** Free GPUs, kept for cheap checks; what rounds see comes from buildCandidates. */
   free: number;
+  /** buildCandidates' view of this host, rebuilt only after a job starts or ends here. */
+  candidate?: HostCandidate;
 }
 
 /** The slot limit equals the GPU count: every trace job holds a GPU, so it never binds. */
@@ -74,15 +76,16 @@ function hostsOf(cluster: Cluster): SimHost[] {
 
 /**
  * Core's candidates, built host by host: buildCandidates is a pure per-offer map, so handing each
- * offer only its own running jobs gives the same result in O(running) rather than O(hosts × running).
+ * offer only its own running jobs, and reusing a host's result until its jobs change, gives what one
+ * call over the whole cluster would, without rescanning every running job for every host each round.
  */
 function candidatesOf(hosts: readonly SimHost[]): HostCandidate[] {
-  return hosts.map((h) => buildCandidates([h.offer], h.running)[0]);
+  return hosts.map((h) => (h.candidate ??= buildCandidates([h.offer], h.running)[0]));
 }
 
-/** The most free GPUs any host with a free slot has: no job wider than this can start. */
-function widestFit(candidates: readonly HostCandidate[]): number {
-  return candidates.reduce((m, c) => (c.runningJobs < c.maxJobs ? Math.max(m, c.freeGpus.length) : m), 0);
+/** The most free GPUs on one host: no job wider than this can start (every host has a slot per GPU). */
+function widestFree(hosts: readonly SimHost[]): number {
+  return hosts.reduce((m, h) => Math.max(m, h.free), 0);
 }
 
 function timed(placement: Placement, samplesUs: number[]): Placement {
@@ -144,6 +147,7 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     Object.assign(q.job, { state: 'running', host: launch.host, gpuIndices: launch.gpuIndices, startedAt: nowSec * 1000 });
     host.running.push(q.job);
     host.free -= q.spec.gpus;
+    host.candidate = undefined;
     countQueued(q.spec.gpus, -1);
     finishes.push(nowSec + q.spec.durationSec / host.speed, q);
     outcomes[q.spec.index].startSec = nowSec;
@@ -157,6 +161,7 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     q.job.endedAt = nowSec * 1000;
     host.running.splice(host.running.indexOf(q.job), 1);
     host.free += q.spec.gpus;
+    host.candidate = undefined;
     outcomes[q.spec.index].endSec = nowSec;
     events += 1;
     emit?.({ kind: 'finish', atSec: nowSec, job: q.spec.index, host: host.offer.name, gpuIndices: q.job.gpuIndices ?? [] });
@@ -170,22 +175,20 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
    * single planDispatch over the whole order, each job still seen once.
    */
   const dispatch = (nowSec: number): void => {
-    const widestFree = hosts.reduce((m, h) => Math.max(m, h.free), 0);
-    if (![...queuedByWidth.keys()].some((gpus) => gpus <= widestFree)) {
+    const widest = widestFree(hosts);
+    if (![...queuedByWidth.keys()].some((gpus) => gpus <= widest)) {
       return;
     }
     rounds += 1;
     let rest = policy.discipline.order(
-      queue.filter((q) => q.spec.gpus <= widestFree),
+      queue.filter((q) => q.spec.gpus <= widest),
       nowSec * 1000,
     );
     for (let chunk = FIRST_CHUNK; rest.length > 0; chunk *= 2) {
-      const candidates = candidatesOf(hosts);
-      const widest = widestFit(candidates);
-      rest = rest.filter((e) => e.job.gpus <= widest);
-      const plan = planDispatch(rest.slice(0, chunk), candidates, placement);
+      const plan = planDispatch(rest.slice(0, chunk), candidatesOf(hosts), placement);
       plan.launches.forEach((launch) => start(launch, nowSec));
-      rest = rest.slice(chunk);
+      const widestLeft = widestFree(hosts);
+      rest = rest.slice(chunk).filter((e) => e.job.gpus <= widestLeft);
     }
     queue = queue.filter((q) => q.job.state === 'queued');
   };

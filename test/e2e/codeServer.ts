@@ -167,6 +167,9 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     // The extension host of a reloaded window otherwise waits hours for its old window to come back, and
     // two hosts would run TrainQ side by side; in the desktop editor a reload ends the old host at once.
     "--reconnection-grace-time", "30",
+    // The server otherwise builds the extension host's environment from a login shell, whose profile
+    // resets PATH and drops pathPrefix (the fake nvidia-smi).
+    "--vscode-option", "force-disable-user-env",
     "--user-data-dir", userDataDir,
     "--extensions-dir", extensionsDir,
     options.workspace,

@@ -12,7 +12,7 @@ import type { CodeServer } from "./codeServer";
 import {
   activeEditorText,
   acceptPrefilledSteps,
-  chooseQuickPick,
+  chooseQuickPickPath,
   launchBrowser,
   openViewContainer,
   openWorkbench,
@@ -124,7 +124,8 @@ describe("TrainQ in code-server", { timeout: 600_000 }, () => {
       await openViewContainer(page!, "TrainQ");
       await viewPane(page!, JOB_QUEUE).waitFor({ state: "visible", timeout: 60_000 });
       await viewPane(page!, "Hosts").waitFor({ state: "visible" });
-      await waitForTreeRow(page!, "Hosts", () => true, "a host");
+      // The fake nvidia-smi's four GPUs, under the local host.
+      await waitForTreeRow(page!, "Hosts", (r) => /A100/.test(`${r.label} ${r.description}`), "a fake A100 GPU");
       await waitForStatusBarText(page!, /0 running · 0 queued/);
       await screenshot(page!, "trainq-empty-queue");
     });
@@ -136,7 +137,7 @@ describe("TrainQ in code-server", { timeout: 600_000 }, () => {
       await runCommand(page!, "TrainQ: Pause Dispatching");
       for (const script of SCRIPTS) {
         await runCommand(page!, "TrainQ: Queue Training Script…");
-        await chooseQuickPick(page!, script.pick);
+        await chooseQuickPickPath(page!, script.pick);
         await acceptPrefilledSteps(page!);
         await waitForTreeRow(page!, JOB_QUEUE, (r) => r.label === script.label && stateOf(r.description) === "queued", `${script.label} queued`);
       }
@@ -151,6 +152,7 @@ describe("TrainQ in code-server", { timeout: 600_000 }, () => {
       await runCommand(page!, "TrainQ: Resume Dispatching");
       // Each script runs 2–3 s; polling every 100 ms records every state each job shows.
       const seen = new Map<string, string[]>(SCRIPTS.map((s) => [s.label, []]));
+      const lastDescription = new Map<string, string>();
       const statusTexts = new Set<string>();
       let screenshotTaken = false;
       const deadline = Date.now() + 120_000;
@@ -159,6 +161,7 @@ describe("TrainQ in code-server", { timeout: 600_000 }, () => {
           const states = seen.get(row.label);
           const state = stateOf(row.description);
           if (states && states.at(-1) !== state) states.push(state);
+          if (states) lastDescription.set(row.label, row.description);
         }
         const status = await statusBarItem(page!, /running ·/).innerText().catch(() => "");
         statusTexts.add(status.replace(/\s+/g, " ").trim());
@@ -170,7 +173,8 @@ describe("TrainQ in code-server", { timeout: 600_000 }, () => {
         await page!.waitForTimeout(100);
       }
       for (const [label, states] of seen) {
-        assert.deepEqual(states, ["queued", "running", "succeeded"], `${label} went through ${states.join(" → ")}`);
+        const detail = `${label} went through ${states.join(" → ")}; last shown as "${lastDescription.get(label)}"`;
+        assert.deepEqual(states, ["queued", "running", "succeeded"], detail);
       }
       assert.ok(
         [...statusTexts].some((t) => /[12] running/.test(t)),

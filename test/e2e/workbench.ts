@@ -86,8 +86,8 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /**
- * Chooses the quick-pick row whose label is exactly `label` (the filter box is typed into first). Rows are
- * matched on their label text, so "Medium" never picks "Medium-high".
+ * Chooses the quick-pick row whose label is exactly `label` (the filter box is typed into first), so
+ * "Medium" never picks "Medium-high".
  */
 export async function chooseQuickPick(page: Page, label: string): Promise<void> {
   await quickInput(page).waitFor({ state: "visible" });
@@ -95,8 +95,19 @@ export async function chooseQuickPick(page: Page, label: string): Promise<void> 
   await pickRow(page, label);
 }
 
-async function pickRow(page: Page, label: string): Promise<void> {
-  const row = quickInputRows(page).filter({ has: page.locator(".label-name", { hasText: exactly(label) }) });
+/**
+ * Chooses the row of a workspace file by its relative path; the label may also start with the workspace
+ * folder's name ("ws/scripts/train.sh"), as vscode.workspace.asRelativePath(uri, true) writes it.
+ */
+export async function chooseQuickPickPath(page: Page, relativePath: string): Promise<void> {
+  await quickInput(page).waitFor({ state: "visible" });
+  await quickInputBox(page).fill(relativePath);
+  await pickRow(page, relativePath, true);
+}
+
+async function pickRow(page: Page, label: string, pathSuffix = false): Promise<void> {
+  const text = pathSuffix ? new RegExp(`^\\s*(.*/)?${escapeRegExp(label)}\\s*$`) : exactly(label);
+  const row = quickInputRows(page).filter({ has: page.locator(".label-name", { hasText: text }) });
   try {
     await row.first().waitFor({ state: "visible" });
   } catch (error) {

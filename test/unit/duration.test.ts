@@ -35,7 +35,7 @@ test('rounds to whole seconds', () => {
 });
 
 test('rejects empty, negative, zero and unreadable input with an example of what works', () => {
-  for (const text of ['', '   ', '-5m', '-1', '0', '0h', 'abc', '5x', '1h30', 'h', '1,5h', '1e3s', '3h 2h', '1h-30m', '0.2s']) {
+  for (const text of ['', '   ', '-5m', '-1', '0', '0h', 'abc', '5x', '1h30', 'h', '1,5h', '1e3s', '3h 2h', '1h-30m', '0.2s', '5constructor', '1toString']) {
     assert.throws(
       () => parseDuration(text),
       (e: unknown) => e instanceof DurationError && /e\.g\. 45s, 90m, 1h30m/.test(e.message),

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { Importance } from '../../src/core/job';
+import type { Placement } from '../../src/core/placement';
+import { FastestPlacement } from '../../src/core/placementPolicies';
+import { PriorityClassifier } from '../../src/core/priorityClassifier';
+import { runBench } from '../../src/sim/bench';
+import { fastestFitSpeed, loadCluster, totalGpus, type Cluster } from '../../src/sim/clusterLoader';
+import { busyGpuSeconds, policyMetrics } from '../../src/sim/metrics';
+import { POLICIES, defaultPolicyNames, resolvePolicies, type PolicyInstance } from '../../src/sim/policies';
+import { fcfsDiscipline, priorityDiscipline } from '../../src/sim/queueDisciplines';
+import { buildWorkload, type SimJobSpec } from '../../src/sim/simJobs';
+import { SimulationError, simulate, type SimEvent } from '../../src/sim/simulator';
+import { loadTrace } from '../../src/sim/traceLoader';
+
+const ROOT = path.join(__dirname, '..', '..');
+const TWO_HOSTS = loadCluster(path.join(ROOT, 'test', 'fixtures', 'sim', 'two-hosts.json'));
+
+function spec(index: number, submitSec: number, durationSec: number, gpus: number, importance: Importance = 'normal', estimateSec = durationSec): SimJobSpec {
+  return { index, line: index + 2, submitSec, durationSec, gpus, importance, estimateSec, fastestSec: durationSec / fastestFitSpeed(TWO_HOSTS, gpus) };
+}
+
+async function policy(name: string, cluster: Cluster = TWO_HOSTS): Promise<PolicyInstance> {
+  const [entry] = resolvePolicies([name]);
+  return entry.create!({ seed: 7, agingMs: 3_600_000, cluster });
+}
+
+// Hosts "slow" (2 GPUs, speed 1, listed first) and "fast" (2 GPUs, speed 2).
+// A: t=0, 100 s, 2 GPUs · B: t=0, 60 s, 2 GPUs · C: t=10, 40 s, 1 GPU.
+// Estimates: A 3 h, B 2 h, C 10 min (only the priority queues look at them).
+const ABC = [spec(0, 0, 100, 2, 'high', 10_800), spec(1, 0, 60, 2, 'low', 7_200), spec(2, 10, 40, 1, 'normal', 600)];
+
+test('hand-computed: FCFS with first fit', async () => {
+  // t=0: A → slow (ends 100), B → fast (ends 30). t=10: C finds no GPU. t=30: C → fast, 40/2 = 20 s, ends 50.
+  const run = simulate(ABC, TWO_HOSTS, await policy('fcfs-firstfit'));
+  assert.deepEqual(
+    run.outcomes.map((o) => [o.host, o.startSec, o.endSec]),
+    [
+      ['slow', 0, 100],
+      ['fast', 0, 30],
+      ['fast', 30, 50],
+    ],
+  );
+  const m = policyMetrics(ABC, TWO_HOSTS, run);
+  assert.equal(m.avgJct, (100 + 30 + 40) / 3);
+  assert.equal(m.makespan, 100);
+  // Busy GPU-seconds 2·100 + 2·30 + 1·20 = 280 of 4 GPUs × 100 s.
+  assert.equal(m.gpuUtil, 0.7);
+  // Fastest-host durations 50, 30, 20.
+  assert.equal(m.avgSlowdown, (100 / 50 + 30 / 30 + 40 / 20) / 3);
+  assert.equal(m.p95Jct, 100);
+  assert.equal(m.trainStepsPerSec, 0);
+});
+
+test('hand-computed: oracle SJF with first fit', async () => {
+  // t=0: B (60 s) first → slow, ends 60; A → fast, ends 50. t=50: C → fast, ends 70.
+  const run = simulate(ABC, TWO_HOSTS, await policy('sjf-firstfit'));
+  assert.deepEqual(
+    run.outcomes.map((o) => [o.host, o.endSec]),
+    [
+      ['fast', 50],
+      ['slow', 60],
+      ['fast', 70],
+    ],
+  );
+  const m = policyMetrics(ABC, TWO_HOSTS, run);
+  assert.equal(m.avgJct, (50 + 60 + 60) / 3);
+  assert.equal(m.gpuUtil, (2 * 50 + 2 * 60 + 20) / (4 * 70));
+});
+
+test('hand-computed: priority queues (classified at submission) with the fastest host', () => {
+  // The default policy makes A (importance high) High, B (low, 2 h) Low and C Medium; by estimate
+  // alone B would go first. t=0: A → fast (ends 50), B → slow (ends 60). t=10: C waits. t=50: C → fast, ends 70.
+  const classifier = new PriorityClassifier();
+  const classified: string[] = [];
+  const classify = classifier.classify.bind(classifier);
+  classifier.classify = (f) => {
+    const c = classify(f);
+    classified.push(c.priority);
+    return c;
+  };
+  const instance: PolicyInstance = { discipline: priorityDiscipline(classifier, 3_600_000), placement: new FastestPlacement() };
+  const run = simulate(ABC, TWO_HOSTS, instance);
+  assert.deepEqual(
+    run.outcomes.map((o) => [o.host, o.startSec, o.endSec]),
+    [
+      ['fast', 0, 50],
+      ['slow', 0, 60],
+      ['fast', 50, 70],
+    ],
+  );
+  // Once per job, at submission, however many rounds the job waited through.
+  assert.deepEqual(classified, ['high', 'low', 'medium']);
+  assert.equal(run.events, 6);
+  assert.equal(run.decisionUs.length, 3);
+});
+
+test('invariants hold on the first 300 jobs of a real slice under every policy', async () => {
+  const cluster = loadCluster(path.join(ROOT, 'bench', 'clusters', 'hetero-24.json'));
+  const { jobs } = buildWorkload(loadTrace(path.join(ROOT, 'bench', 'traces', 'philly-103959.csv')).jobs, cluster, 11, 300);
+  assert.equal(jobs.length, 300);
+  const capacity = new Map(cluster.hosts.map((h) => [h.name, h]));
+  for (const name of defaultPolicyNames()) {
+    const events: SimEvent[] = [];
+    const run = simulate(jobs, cluster, await policy(name, cluster), { onEvent: (e) => events.push(e) });
+    const held = new Map(cluster.hosts.map((h) => [h.name, new Set<number>()]));
+    const seen = jobs.map(() => ({ submit: NaN, start: NaN, finish: NaN, host: '' }));
+    let clock = -Infinity;
+    let gpuSeconds = 0;
+    for (const e of events) {
+      assert.ok(e.atSec >= clock, `${name}: time never runs backwards`);
+      clock = e.atSec;
+      const s = seen[e.job];
+      if (e.kind === 'submit') {
+        assert.ok(Number.isNaN(s.submit), `${name}: job ${e.job} submitted once`);
+        s.submit = e.atSec;
+        continue;
+      }
+      const gpus = held.get(e.host)!;
+      if (e.kind === 'start') {
+        assert.ok(Number.isNaN(s.start) && s.submit <= e.atSec, `${name}: job ${e.job} starts once, after submission`);
+        assert.equal(e.gpuIndices.length, jobs[e.job].gpus);
+        for (const g of e.gpuIndices) {
+          assert.ok(g >= 0 && g < capacity.get(e.host)!.gpus && !gpus.has(g), `${name}: GPU ${g} on ${e.host} is real and free`);
+          gpus.add(g);
+        }
+        Object.assign(s, { start: e.atSec, host: e.host });
+      } else {
+        assert.ok(Number.isNaN(s.finish) && s.host === e.host, `${name}: job ${e.job} finishes once, where it ran`);
+        e.gpuIndices.forEach((g) => gpus.delete(g));
+        s.finish = e.atSec;
+        const ran = e.atSec - s.start;
+        assert.ok(Math.abs(ran - jobs[e.job].durationSec / capacity.get(e.host)!.speed) < 1e-6 * ran, `${name}: run time is duration / speed`);
+        assert.ok(e.atSec - s.submit >= jobs[e.job].fastestSec - 1e-6, `${name}: JCT is at least the fastest-host duration`);
+        gpuSeconds += jobs[e.job].gpus * ran;
+      }
+    }
+    assert.ok(seen.every((s) => s.finish >= s.start), `${name}: every job completed`);
+    assert.ok([...held.values()].every((g) => g.size === 0), `${name}: every GPU released`);
+    // Conservation: the GPU-seconds the events show are what the utilisation reports.
+    const m = policyMetrics(jobs, cluster, run);
+    assert.ok(Math.abs(gpuSeconds - busyGpuSeconds(jobs, run)) < 1e-6 * gpuSeconds);
+    assert.ok(Math.abs(m.gpuUtil * totalGpus(cluster) * m.makespan - gpuSeconds) < 1e-6 * gpuSeconds);
+    assert.ok(m.gpuUtil > 0 && m.gpuUtil <= 1 && m.avgSlowdown >= 1);
+  }
+});
+
+test('jobs wider than every host are counted and never submitted', () => {
+  const cluster = loadCluster(path.join(ROOT, 'bench', 'clusters', 'hetero-64.json'));
+  const trace = loadTrace(path.join(ROOT, 'bench', 'traces', 'philly-7f04ca.csv'));
+  const workload = buildWorkload(trace.jobs, cluster, 1);
+  const wide = trace.jobs.filter((j) => j.gpus > 8).length;
+  assert.ok(wide > 0);
+  assert.equal(workload.unplaceable, wide);
+  assert.equal(workload.jobs.length, trace.jobs.length - wide);
+  assert.ok(workload.jobs.every((j) => j.gpus <= 8));
+});
+
+test('the same seed gives the same numbers; another seed changes only what depends on it', async () => {
+  const trace = loadTrace(path.join(ROOT, 'bench', 'traces', 'philly-ed69ec.csv'));
+  const cluster = loadCluster(path.join(ROOT, 'bench', 'clusters', 'homo-8.json'));
+  const bench = async (seed: number) => {
+    const { report } = await runBench({ trace, traceLabel: 't', cluster, policies: resolvePolicies(defaultPolicyNames()), seed, maxJobs: 400, agingMinutes: 60 });
+    // Decision latency is wall-clock time: the one number that may differ between identical runs.
+    return Object.fromEntries(Object.entries(report.policies).map(([name, m]) => [name, { ...m, decisionP50Us: 0 }]));
+  };
+  const first = await bench(3);
+  assert.deepEqual(await bench(3), first);
+  const other = await bench(4);
+  // FCFS and SJF ignore the synthetic features; the priority queues see different ones.
+  assert.deepEqual(other['fcfs-firstfit'], first['fcfs-firstfit']);
+  assert.deepEqual(other['sjf-firstfit'], first['sjf-firstfit']);
+  assert.notDeepEqual(other['priority-firstfit'], first['priority-firstfit']);
+});
+
+test('a placement that waits with the cluster idle is reported, not silently dropped', () => {
+  const stubborn: Placement = { name: 'stubborn', choose: () => ({ kind: 'wait', reason: 'never' }) };
+  assert.throws(() => simulate(ABC, TWO_HOSTS, { discipline: fcfsDiscipline(), placement: stubborn }), (err: Error) => {
+    assert.ok(err instanceof SimulationError);
+    assert.equal(err.message, "Placement 'stubborn' left 3 job(s) waiting after every other job had finished.");
+    return true;
+  });
+});
+
+test('the policy names are the contract, and dqn is named but not available yet', () => {
+  assert.deepEqual(
+    POLICIES.map((p) => p.name),
+    ['fcfs-firstfit', 'sjf-firstfit', 'priority-firstfit', 'priority-bestfit', 'priority-least-loaded', 'priority-fastest', 'priority-random', 'dqn'],
+  );
+  assert.deepEqual(defaultPolicyNames(), POLICIES.slice(0, 7).map((p) => p.name));
+  assert.throws(() => resolvePolicies(['fcfs-firstfit', 'dqn']), /^PolicyError: Policy 'dqn' is not available yet: /);
+  assert.throws(() => resolvePolicies(['fifo']), /Unknown policy 'fifo'; known policies: fcfs-firstfit, sjf-firstfit, .*, dqn\./);
+  assert.deepEqual(resolvePolicies(['sjf-firstfit', 'sjf-firstfit']).map((p) => p.name), ['sjf-firstfit']);
+});
