@@ -5,7 +5,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-section() { printf '\n\033[1m===== %s =====\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then
+  section() { printf '\n\033[1m===== %s =====\033[0m\n' "$*"; }
+else
+  section() { printf '\n===== %s =====\n' "$*"; }
+fi
 started=$SECONDS
 
 section "Toolchain"

@@ -29,7 +29,28 @@ if [[ ! -d $workspace ]]; then
   echo "created the sample workspace $workspace"
 fi
 
+# First run only (later edits are the user's): open the workspace's README, keep the chat panel closed.
+settings=$CACHE/try/user-data/User/settings.json
+if [[ ! -f $settings ]]; then
+  mkdir -p "$(dirname "$settings")"
+  cat >"$settings" <<'JSON'
+{
+  "workbench.startupEditor": "readme",
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "chat.disableAIFeatures": true,
+  "telemetry.telemetryLevel": "off",
+  "extensions.autoCheckUpdates": false
+}
+JSON
+fi
+
 extra_args=()
+if [[ -z ${TRAINQ_WORKSPACE:-} ]]; then
+  # The sample's scripts are ours: trust it for this session. Your own workspace gets the usual
+  # Workspace Trust prompt, and TrainQ runs nothing there until you trust it.
+  extra_args+=(--disable-workspace-trust)
+fi
+
 if [[ -n ${TRAINQ_FAKE_GPUS:-} ]]; then
   export PATH="$repo/test/fixtures/bin:$PATH"
   # Otherwise the server takes the extension host's PATH from a login shell, which drops the line above.
@@ -45,7 +66,10 @@ TrainQ is served at
 (on a remote machine: ssh -L $PORT:127.0.0.1:$PORT <host>, then open the URL locally). Ctrl+C stops it.
 
 MSG
+# Its own config file, so nothing is written to ~/.config/code-server.
+[[ -f $CACHE/try/config.yaml ]] || echo "auth: none" >"$CACHE/try/config.yaml"
 exec "$code_server" \
+  --config "$CACHE/try/config.yaml" \
   --auth none \
   --bind-addr "127.0.0.1:$PORT" \
   --disable-telemetry \

@@ -16,9 +16,14 @@ export interface GpuInfo {
   utilizationPct?: number;
   memoryUsedMiB?: number;
   memoryTotalMiB?: number;
+  /** Compute processes on this GPU that TrainQ did not start (no TRAINQ_JOB_ID); undefined when unknown. */
+  foreignProcesses?: number;
 }
 
 export type HostState = 'online' | 'connecting' | 'offline';
+
+/** Why a remote host is offline, so the UI can say what the user has to fix. */
+export type HostProblem = 'unreachable' | 'auth' | 'hostKeyChanged' | 'hostKeyUnknown' | 'timeout' | 'other';
 
 export interface HostStatus {
   name: string;
@@ -33,6 +38,10 @@ export interface HostStatus {
   memTotalBytes?: number;
   /** Last error, for offline hosts. */
   error?: string;
+  /** Kind of the last error, for offline remote hosts. */
+  problem?: HostProblem;
+  /** Epoch ms of the next automatic connection attempt while an offline host backs off. */
+  retryAt?: number;
   /** Epoch ms of the probe. */
   probedAt: number;
 }
@@ -53,6 +62,13 @@ export interface ExitReport {
   jobId: string;
   /** Exit code of the script; undefined when the process died without the wrapper recording one. */
   exitCode?: number;
+  /** Why no exit code is known (e.g. the host stayed unreachable), when the host can tell. */
+  reason?: string;
+}
+
+export interface ProbeOptions {
+  /** Contact the host even while it backs off after failures (the user asked to refresh). */
+  force?: boolean;
 }
 
 export type ReattachResult =
@@ -69,8 +85,10 @@ export interface Host extends Disposable {
   readonly maxJobs: number;
   /** Fires when a job launched or reattached on this host ends. */
   readonly onDidExit: Event<ExitReport>;
+  /** Fires when a host goes offline or comes back on its own (remote hosts); absent for hosts that cannot. */
+  readonly onDidChangeStatus?: Event<HostStatus>;
 
-  probe(): Promise<HostStatus>;
+  probe(options?: ProbeOptions): Promise<HostStatus>;
   /** Starts the job detached from the extension host; resolves once it is running. */
   launch(request: LaunchRequest): Promise<LaunchResult>;
   /** SIGTERM to the job's process group, SIGKILL after graceSec if it is still alive. */

@@ -38,6 +38,7 @@ export interface BenchReport {
 export interface PolicyTiming {
   events: number;
   wallMs: number;
+  cpuMs: number;
   /** False for a policy that trains while it runs: its throughput measures learning, not the simulator. */
   heuristic: boolean;
 }
@@ -78,7 +79,7 @@ export async function runBench(input: BenchInput): Promise<{ report: BenchReport
       policy.dispose?.();
     }
     report.policies[entry.name] = policyMetrics(workload.jobs, input.cluster, run);
-    timings.set(entry.name, { events: run.events, wallMs: run.wallMs, heuristic: policy.trainSteps === undefined });
+    timings.set(entry.name, { events: run.events, wallMs: run.wallMs, cpuMs: run.cpuMs, heuristic: policy.trainSteps === undefined });
   }
   return { report, timings };
 }
@@ -95,21 +96,31 @@ export function formatTable(report: BenchReport, timings: ReadonlyMap<string, Po
   const rows = Object.entries(report.policies).map(([name, m]) => {
     const t = timings.get(name);
     const rate = t && t.wallMs > 0 ? Math.round(t.events / (t.wallMs / 1000)).toLocaleString('en-US') : '-';
-    return [name, hours(m.avgJct), hours(m.p95Jct), m.avgSlowdown.toFixed(2), days(m.makespan), m.gpuUtil.toFixed(3), m.decisionP50Us.toFixed(2), rate];
+    const numbers = [hours(m.avgJct), hours(m.p95Jct), m.avgSlowdown.toFixed(2), days(m.makespan), m.gpuUtil.toFixed(3), m.decisionP50Us.toFixed(2)];
+    return [name, ...numbers, rate];
   });
   rows.push(['lower bound', hours(report.lowerBound.avgJct), '', '1.00', '', '', '', '']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [pad(head, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => pad(r, widths))].join('\n');
 }
 
+export interface Throughput {
+  events: number;
+  seconds: number;
+  perSec: number;
+  perCpuSec: number;
+}
+
 /** Job events per second of the simulator itself, over the heuristic policies' runs. */
-export function heuristicThroughput(timings: ReadonlyMap<string, PolicyTiming>): { events: number; seconds: number; perSec: number } {
+export function heuristicThroughput(timings: ReadonlyMap<string, PolicyTiming>): Throughput {
   const heuristic = [...timings.values()].filter((t) => t.heuristic);
   const events = heuristic.reduce((s, t) => s + t.events, 0);
   const seconds = heuristic.reduce((s, t) => s + t.wallMs, 0) / 1000;
-  return { events, seconds, perSec: seconds > 0 ? events / seconds : 0 };
+  const cpuSeconds = heuristic.reduce((s, t) => s + t.cpuMs, 0) / 1000;
+  return { events, seconds, perSec: seconds > 0 ? events / seconds : 0, perCpuSec: cpuSeconds > 0 ? events / cpuSeconds : 0 };
 }
 
 export function describeCluster(cluster: Cluster): string {
-  return `${cluster.name}: ${cluster.hosts.length} hosts, ${totalGpus(cluster)} GPUs (${cluster.hosts.map((h) => `${h.name} ${h.gpus}×${h.speed}`).join(', ')})`;
+  const hosts = cluster.hosts.map((h) => `${h.name} ${h.gpus}×${h.speed}`).join(', ');
+  return `${cluster.name}: ${cluster.hosts.length} hosts, ${totalGpus(cluster)} GPUs (${hosts})`;
 }

@@ -2,9 +2,10 @@
  * `npm run bench -- --trace <csv> --cluster <json> [--policies p1,p2,...] [--seed N] [--max-jobs N]
  *                   [--aging-minutes M] --out <file.json>`
  * Other tools call this, so its failures are one line on stderr and a non-zero exit (2: bad
- * arguments, 1: bad input), never a stack trace.
+ * arguments, 1: bad input files or a failed run), never a stack trace.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchError, describeCluster, formatTable, heuristicThroughput, runBench } from './bench';
@@ -20,6 +21,9 @@ const DEFAULT_AGING_MINUTES = 60;
 const DEFAULT_SEED = 1;
 
 class UsageError extends Error {}
+
+/** Errors that describe bad input rather than a bug: one line, no stack. */
+const INPUT_ERRORS = [TraceError, ClusterError, BenchError, SimulationError];
 
 interface CliOptions {
   trace: string;
@@ -94,25 +98,39 @@ export function parseCli(argv: readonly string[]): CliOptions | 'help' {
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCli(argv);
   if (parsed === 'help') {
-    console.log(`${USAGE}\npolicies: ${defaultPolicyNames().join(', ')} (default: all)\ndefaults: --seed ${DEFAULT_SEED}, --aging-minutes ${DEFAULT_AGING_MINUTES}, every job`);
+    console.log(USAGE);
+    console.log(`policies: ${defaultPolicyNames().join(', ')} (default: all)`);
+    console.log(`defaults: --seed ${DEFAULT_SEED}, --aging-minutes ${DEFAULT_AGING_MINUTES}, every job of the trace`);
     return 0;
   }
   const policies = resolvePolicies(parsed.policies);
   const trace = loadTrace(parsed.trace);
   const cluster = loadCluster(parsed.cluster);
+  // Checked before simulating, so a typo in --out costs nothing. Not created: the caller owns its folders.
+  const outDir = path.dirname(path.resolve(parsed.out));
+  if (!fs.statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UsageError(`--out ${parsed.out}: the folder ${outDir} does not exist`);
+  }
   if (trace.skipped.length > 0) {
     console.error(`warning: ${parsed.trace}: ${describeSkipped(trace.skipped)}`);
   }
-  const { report, timings } = await runBench({ trace, traceLabel: parsed.trace, cluster, policies, seed: parsed.seed, maxJobs: parsed.maxJobs, agingMinutes: parsed.agingMinutes });
+  const { seed, maxJobs, agingMinutes } = parsed;
+  const { report, timings } = await runBench({ trace, traceLabel: parsed.trace, cluster, policies, seed, maxJobs, agingMinutes });
 
-  console.log(`trace    ${parsed.trace}: ${report.jobs} jobs simulated, ${report.unplaceable} unplaceable (need more than ${largestHostGpus(cluster)} GPUs on one host)`);
+  const unplaceable = `${report.unplaceable} unplaceable (need more than ${largestHostGpus(cluster)} GPUs on one host)`;
+  console.log(`trace    ${parsed.trace}: ${report.jobs} jobs simulated, ${unplaceable}`);
   console.log(`cluster  ${describeCluster(cluster)}`);
   console.log(`seed ${parsed.seed}, aging ${parsed.agingMinutes} min\n`);
   console.log(formatTable(report, timings));
   const t = heuristicThroughput(timings);
-  console.log(`\nsimulator: ${Math.round(t.perSec).toLocaleString('en-US')} job events/s over the heuristic policies (${t.events} events in ${t.seconds.toFixed(2)} s)`);
+  if (t.events > 0) {
+    const rate = (n: number) => Math.round(n).toLocaleString('en-US');
+    // Other work on the machine slows wall time, not CPU time; the load average says how much there was.
+    const load = `load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`;
+    console.log(`\nsimulator: ${rate(t.perSec)} job events/s over the heuristic policies (${t.events} events in ${t.seconds.toFixed(2)} s)`);
+    console.log(`           ${rate(t.perCpuSec)} job events per CPU-second (${load})`);
+  }
 
-  fs.mkdirSync(path.dirname(path.resolve(parsed.out)), { recursive: true });
   fs.writeFileSync(parsed.out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote ${parsed.out}; wall time ${process.uptime().toFixed(2)} s`);
   return 0;
@@ -125,12 +143,13 @@ async function run(): Promise<void> {
     if (err instanceof UsageError) {
       console.error(`bench: ${err.message}. ${USAGE}`);
       process.exitCode = 2;
-    } else if (err instanceof TraceError || err instanceof ClusterError || err instanceof PolicyError || err instanceof BenchError || err instanceof SimulationError) {
+    } else if (err instanceof PolicyError) {
+      // Also a bad argument, but its message already lists what --policies accepts.
       console.error(`bench: ${err.message}`);
-      process.exitCode = 1;
-    } else if ((err as NodeJS.ErrnoException).code !== undefined) {
-      // File-system failures (writing --out) are the user's to fix, not a bug: one line.
-      console.error(`bench: ${(err as Error).message}`);
+      process.exitCode = 2;
+    } else if (err instanceof Error && (INPUT_ERRORS.some((kind) => err instanceof kind) || 'code' in err)) {
+      // Bad input, or a file-system failure such as an unwritable --out: the user's to fix, not a bug.
+      console.error(`bench: ${err.message}`);
       process.exitCode = 1;
     } else {
       throw err;

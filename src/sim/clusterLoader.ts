@@ -84,7 +84,8 @@ export function loadCluster(file: string): Cluster {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ClusterError(`Cannot read the cluster ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`);
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new ClusterError(`Cannot read the cluster ${file}: ${why}.`);
   }
   return parseCluster(text, file);
 }

@@ -54,9 +54,14 @@ export function priorityDiscipline(classifier: PriorityClassifier, agingMs: numb
     name: 'priority',
     admit: ({ job }) => {
       // Traces hold jobs wider than the classifier's input range; to it they are all simply "very wide".
-      const c = classifier.classify({ gpus: Math.min(job.gpus, MAX_GPUS), importance: job.importance, expectedGain: job.expectedGain, runtimeSec: job.runtimeSec });
-      job.priority = c.priority;
-      job.priorityReason = c.path;
+      const { priority, path } = classifier.classify({
+        gpus: Math.min(job.gpus, MAX_GPUS),
+        importance: job.importance,
+        expectedGain: job.expectedGain,
+        runtimeSec: job.runtimeSec,
+      });
+      job.priority = priority;
+      job.priorityReason = path;
     },
     order: (queued, nowMs) => dispatchOrder(queued.map((q) => q.job), nowMs, agingMs),
   };

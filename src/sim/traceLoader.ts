@@ -87,7 +87,8 @@ export function parseTrace(text: string, source: string): Trace {
   const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length > 0) {
     throw new TraceError(
-      `${source}: line ${headerIndex + 1}: the header must name the columns timestamp, duration and num_gpus; ${missing.join(', ')} missing (got "${lines[headerIndex].trim()}").`,
+      `${source}: line ${headerIndex + 1}: the header must name the columns timestamp, duration and num_gpus; ` +
+        `${missing.join(', ')} missing (got "${lines[headerIndex].trim()}").`,
     );
   }
   const columns = { timestamp: header.indexOf('timestamp'), duration: header.indexOf('duration'), num_gpus: header.indexOf('num_gpus') };
@@ -112,7 +113,10 @@ export function parseTrace(text: string, source: string): Trace {
     }
   }
   if (jobs.length === 0) {
-    const detail = skipped.length === 0 ? 'it has a header but no rows' : `all ${skipped.length} rows are malformed; first, line ${skipped[0].line}: ${skipped[0].message}`;
+    const detail =
+      skipped.length === 0
+        ? 'it has a header but no rows'
+        : `all ${skipped.length} rows are malformed; first, line ${skipped[0].line}: ${skipped[0].message}`;
     throw new TraceError(`${source}: no usable job row (${detail}).`);
   }
   // Array.prototype.sort is stable, so jobs submitted in the same second keep their file order.
@@ -125,7 +129,8 @@ export function loadTrace(file: string): Trace {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new TraceError(`Cannot read the trace ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`);
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new TraceError(`Cannot read the trace ${file}: ${why}.`);
   }
   return parseTrace(text, file);
 }

@@ -121,7 +121,8 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const instanceDir = fs.mkdtempSync(path.join(os.tmpdir(), "trainq-e2e-"));
   const userDataDir = path.join(instanceDir, "user-data");
   const extensionsDir = path.join(instanceDir, "extensions");
-  const settings = {
+  const settingsFile = path.join(userDataDir, "User", "settings.json");
+  const settings: Record<string, unknown> = {
     ...defaultSettings,
     "security.workspace.trust.enabled": options.workspaceTrust === "enabled",
     ...options.settings,
@@ -133,7 +134,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     fs.rmSync(instanceDir, { recursive: true, force: true });
     throw error;
   }
-  fs.writeFileSync(path.join(userDataDir, "User", "settings.json"), JSON.stringify(settings, null, 2));
+  fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
   // Its own config file, so the server never reads or writes ~/.config/code-server.
   const configFile = path.join(instanceDir, "config.yaml");
   fs.writeFileSync(configFile, "auth: none\ncert: false\n");

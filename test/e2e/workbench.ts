@@ -185,6 +185,10 @@ export async function quickInputState(page: Page): Promise<string | null> {
       input?.placeholder,
       input?.value,
     ].join("|");
+  }).catch((error: Error) => {
+    // A command that reloads the window takes the quick input with it.
+    if (/context was destroyed|navigat/i.test(error.message)) return null;
+    throw error;
   });
 }
 
@@ -231,13 +235,23 @@ export function viewPane(page: Page, viewTitle: string): Locator {
     .first();
 }
 
-/** Opens a view container from the activity bar (e.g. "TrainQ") unless it is already showing. */
-export async function openViewContainer(page: Page, title: string): Promise<void> {
-  const item = page.locator(`.part.activitybar .action-item a[aria-label^="${title}"]`).first();
-  await item.waitFor({ state: "visible" });
-  const checked = await item.locator("xpath=..").getAttribute("aria-selected");
-  const expanded = await item.getAttribute("aria-expanded");
-  if (checked !== "true" && expanded !== "true") await item.click();
+/**
+ * Shows a view container from the activity bar (e.g. "TrainQ") until `viewTitle` is visible. Clicking the
+ * active container's icon hides the side bar, and after a reload the restored state arrives late, so the
+ * click happens only while the view is not showing, and is retried.
+ */
+export async function openViewContainer(page: Page, containerTitle: string, viewTitle: string): Promise<void> {
+  const item = page.locator(`.part.activitybar .action-item a[aria-label^="${containerTitle}"]`).first();
+  // The container appears once the extension host has read the extension's manifest.
+  await item.waitFor({ state: "visible", timeout: 90_000 });
+  const pane = viewPane(page, viewTitle);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (await pane.waitFor({ state: "visible", timeout: 2_000 }).then(() => true, () => false)) return;
+    await item.click();
+    // Away from the icon, so its hover does not cover the screenshots.
+    await page.mouse.move(700, 450);
+  }
+  await pane.waitFor({ state: "visible" });
 }
 
 /** Expands a collapsed pane and returns the rows its tree renders (all of them, for a short tree). */
@@ -296,18 +310,33 @@ export function treeRow(page: Page, viewTitle: string, label: string, descriptio
   return row.first();
 }
 
-/** Runs an item's context-menu action, e.g. "Open Log", by right-clicking its row. */
+/**
+ * Runs an item's context-menu action, e.g. "Open Log": right-clicks its row, then walks the menu with the
+ * arrow keys and presses Enter. (A mouse click straight after the menu opens is ignored by the workbench.)
+ */
 export async function runContextAction(page: Page, row: Locator, action: string): Promise<void> {
   await row.click({ button: "right" });
-  const item = page.locator(".context-view .monaco-menu .action-item .action-label", { hasText: exactly(action) });
+  const menu = page.locator(".context-view .monaco-menu");
+  const labels = menu.locator(".action-item:not(.disabled) .action-label");
+  const wanted = menu.locator(".action-item .action-label", { hasText: exactly(action) });
   try {
-    await item.first().waitFor({ state: "visible" });
+    await wanted.first().waitFor({ state: "visible" });
   } catch (error) {
-    const shown = await page.locator(".context-view .monaco-menu .action-label").allInnerTexts();
+    const shown = await labels.allInnerTexts();
     await page.keyboard.press("Escape");
     throw new Error(`no context action "${action}"; shown: ${JSON.stringify(shown)}`, { cause: error });
   }
-  await item.first().click();
+  const focused = menu.locator(".action-item.focused .action-label");
+  for (let i = await labels.count(); i >= 0; i--) {
+    await page.keyboard.press("ArrowDown");
+    if (exactly(action).test((await focused.first().textContent().catch(() => null)) ?? "")) {
+      await page.keyboard.press("Enter");
+      await menu.first().waitFor({ state: "hidden" });
+      return;
+    }
+  }
+  await page.keyboard.press("Escape");
+  throw new Error(`could not focus the context action "${action}"`);
 }
 
 /** The text of the first status-bar item matching `pattern`, codicons left out; null when none matches. */

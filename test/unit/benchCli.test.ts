@@ -40,7 +40,7 @@ test('bad arguments are named', () => {
 });
 
 test('a run prints one row per policy and writes the contract JSON', () => {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-bench-')), 'sub', 'result.json');
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-bench-')), 'result.json');
   const { code, stdout, stderr } = bench('--trace', TRACE, '--cluster', CLUSTER, '--policies', 'fcfs-firstfit,priority-bestfit', '--max-jobs', '200', '--seed', '4', '--out', out);
   assert.equal(code, 0, stderr);
   assert.match(stdout, /^fcfs-firstfit +\d/m);
@@ -66,7 +66,8 @@ test('failures are one line on stderr and a non-zero exit', () => {
     [['--trace', TRACE, '--out', 'x.json'], 2, /^bench: --cluster is required\. usage: npm run bench/],
     [['--trace', 'nope.csv', '--cluster', CLUSTER, '--out', 'x.json'], 1, /^bench: Cannot read the trace nope\.csv: no such file\.$/],
     [['--trace', TRACE, '--cluster', 'test/fixtures/sim/duplicate-hosts.json', '--out', 'x.json'], 1, /^bench: .*host names must be unique\.$/],
-    [['--trace', TRACE, '--cluster', CLUSTER, '--policies', 'dqn', '--out', 'x.json'], 1, /^bench: Policy 'dqn' is not available yet: /],
+    [['--trace', TRACE, '--cluster', CLUSTER, '--policies', 'dqn', '--out', 'x.json'], 2, /^bench: Policy 'dqn' is not available yet: /],
+    [['--trace', TRACE, '--cluster', CLUSTER, '--out', 'no-such-dir/x.json'], 2, /^bench: --out no-such-dir\/x\.json: the folder .*no-such-dir does not exist\. usage: /],
   ];
   for (const [args, expected, message] of cases) {
     const { code, stdout, stderr } = bench(...args);

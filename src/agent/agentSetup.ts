@@ -1,0 +1,57 @@
+/**
+ * Builds a ready agent from a saved state (or from a seeded initialiser when there is none) and turns
+ * a running agent back into a state to save. The extension, the simulator's `dqn` policy and the
+ * pre-training script all go through here, so what is trained is what is shipped and benchmarked.
+ * Random numbers are injected: the simulator passes seeded streams, which makes runs repeatable.
+ */
+import type { Tf } from './backend';
+import { AGENT_FORMAT, AGENT_VERSION, type AgentState, type Provenance } from './agentStore';
+import type { AgentStats } from './agentStats';
+import { DEFAULT_DQN_CONFIG, DqnLearner, type DqnConfig } from './dqnLearner';
+import { DEFAULT_PLACEMENT_OPTIONS, DqnPlacement, type DqnPlacementOptions } from './dqnPlacement';
+import { FEATURE_COUNT, FEATURE_VERSION } from './encoder';
+import { initialParameters } from './qNetwork';
+
+export interface AgentRandom {
+  /** Initial weights, used only when no saved state is given. */
+  init: () => number;
+  /** Exploration and replay sampling. */
+  learner: () => number;
+}
+
+export interface Agent {
+  learner: DqnLearner;
+  placement: DqnPlacement;
+}
+
+export function createAgent(
+  tf: Tf,
+  state: AgentState | undefined,
+  random: AgentRandom,
+  overrides: { config?: Partial<DqnConfig>; placement?: Partial<DqnPlacementOptions>; stats?: AgentStats } = {},
+): Agent {
+  const config: DqnConfig = { ...DEFAULT_DQN_CONFIG, ...(state ? { hidden: [...state.network.hidden] } : {}), ...overrides.config };
+  const shape = { inputs: FEATURE_COUNT, hidden: config.hidden };
+  const learner = state
+    ? new DqnLearner(tf, config, shape, random.learner, { kind: 'saved', weights: state.weights, counters: state.counters })
+    : new DqnLearner(tf, config, shape, random.learner, { kind: 'fresh', arrays: initialParameters(shape, random.init) });
+  const options: DqnPlacementOptions = {
+    ...DEFAULT_PLACEMENT_OPTIONS,
+    ...(state ? { timeUnitSec: state.counters.timeUnitSec } : {}),
+    ...overrides.placement,
+  };
+  return { learner, placement: new DqnPlacement(learner, options, overrides.stats) };
+}
+
+export function agentStateOf(agent: Agent, provenance?: Provenance): AgentState {
+  const snap = agent.learner.snapshot();
+  return {
+    format: AGENT_FORMAT,
+    version: AGENT_VERSION,
+    featureVersion: FEATURE_VERSION,
+    network: snap.network,
+    weights: snap.weights,
+    counters: { ...snap.counters, timeUnitSec: agent.placement.timeUnitSec },
+    ...(provenance ? { provenance } : {}),
+  };
+}

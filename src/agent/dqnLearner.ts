@@ -1,0 +1,243 @@
+/**
+ * The DQN learner: online network θ, target network θ⁻ synced every `targetSyncEvery` steps,
+ * experience replay, ε-greedy exploration with linear decay, Adam, and Huber loss on the Double DQN
+ * target  y = r + γ^Δt · Q(s', argmax_a' Q(s', a'; θ); θ⁻).
+ *
+ * It knows nothing about jobs or hosts: it scores rows of features (encoder.ts) and learns from
+ * transitions (replayBuffer.ts). Two choices follow from the scheduling problem and are explained
+ * in media/agent/README.md:
+ *  - Semi-MDP discounting: decisions come at irregular times (several at one instant, then none for
+ *    hours), so the discount is γ per unit of time, γ^Δt, not per decision.
+ *  - Reward centring: the reward is minus the jobs-in-system time accrued, whose sum is the total JCT
+ *    the benchmark averages. Its level depends on the load far more than on any one action, so the
+ *    long-run rate is subtracted (r = −(cost − rate·Δt)); what is left is what actions change.
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { Tf } from './backend';
+import { QNetwork, type NetworkShape, type SerializedTensor } from './qNetwork';
+import { ReplayBuffer, type Transition } from './replayBuffer';
+
+export interface DqnConfig {
+  hidden: number[];
+  learningRate: number;
+  /** Discount per unit of time (the typical job's run time, see encoder.ts). */
+  gammaPerUnit: number;
+  batchSize: number;
+  replayCapacity: number;
+  /** No training until the buffer holds this many transitions. */
+  minReplay: number;
+  targetSyncEvery: number;
+  epsilonStart: number;
+  epsilonEnd: number;
+  /** Decisions over which ε falls linearly from start to end. */
+  epsilonDecayDecisions: number;
+  loss: 'huber' | 'mse';
+  /**
+   * Time (in units) the running cost rate averages over. It decays with elapsed time, not per
+   * transition: many decisions at one instant must not wash out the time base of the average.
+   */
+  costRateWindow: number;
+}
+
+export const DEFAULT_DQN_CONFIG: DqnConfig = {
+  hidden: [64, 64],
+  learningRate: 3e-4,
+  gammaPerUnit: 0.5,
+  batchSize: 64,
+  replayCapacity: 20_000,
+  minReplay: 256,
+  targetSyncEvery: 500,
+  epsilonStart: 1,
+  epsilonEnd: 0.02,
+  epsilonDecayDecisions: 30_000,
+  loss: 'huber',
+  costRateWindow: 500,
+};
+
+/** Training counters: saved with the weights so learning resumes where it stopped. */
+export interface LearnerCounters {
+  trainSteps: number;
+  decisions: number;
+  epsilon: number;
+  replaySize: number;
+  /** Long-run jobs in system (cost per unit time), the level rewards are centred on. */
+  costRate: number;
+}
+
+export interface LearnerSnapshot {
+  network: NetworkShape;
+  weights: SerializedTensor[];
+  counters: LearnerCounters;
+}
+
+/** Fresh weights (from a seeded initialiser) or a saved set with its counters. */
+export type LearnerInit =
+  | { kind: 'fresh'; arrays: Float32Array[] }
+  | { kind: 'saved'; weights: SerializedTensor[]; counters: Partial<LearnerCounters> };
+
+export interface ActResult {
+  index: number;
+  q: Float32Array;
+  explored: boolean;
+}
+
+export class DqnLearner {
+  readonly replay: ReplayBuffer;
+  private readonly online: QNetwork;
+  private readonly target: QNetwork;
+  private readonly optimizer: tfTypes.Optimizer;
+  private counters: LearnerCounters;
+  /** Exponentially time-decayed sums of cost and of time; their ratio is the running cost rate. */
+  private costSum: number;
+  private timeSum: number;
+
+  constructor(
+    private readonly tf: Tf,
+    readonly config: DqnConfig,
+    readonly shape: NetworkShape,
+    private readonly random: () => number,
+    init: LearnerInit,
+  ) {
+    this.online = init.kind === 'saved' ? QNetwork.fromSerialized(tf, shape, init.weights) : QNetwork.fromArrays(tf, shape, init.arrays);
+    this.target = QNetwork.fromArrays(tf, shape, this.online.toArrays(), false);
+    this.optimizer = tf.train.adam(config.learningRate);
+    this.replay = new ReplayBuffer(config.replayCapacity);
+    const saved = init.kind === 'saved' ? init.counters : {};
+    this.counters = {
+      trainSteps: saved.trainSteps ?? 0,
+      decisions: saved.decisions ?? 0,
+      epsilon: saved.epsilon ?? config.epsilonStart,
+      replaySize: 0,
+      costRate: saved.costRate ?? 0,
+    };
+    // The saved rate starts as a prior worth a tenth of the window, so a new workload soon takes over.
+    this.timeSum = config.costRateWindow / 10;
+    this.costSum = this.counters.costRate * this.timeSum;
+  }
+
+  get epsilon(): number {
+    return this.counters.epsilon;
+  }
+
+  /** Pins ε (the bench and tests use a fixed value; training uses the schedule). */
+  setEpsilon(value: number): void {
+    this.counters.epsilon = value;
+  }
+
+  snapshotCounters(): LearnerCounters {
+    return { ...this.counters, replaySize: this.replay.size, costRate: this.costRate };
+  }
+
+  get costRate(): number {
+    return this.costSum / this.timeSum;
+  }
+
+  /** ε-greedy over `count` rows (all of them allowed: masking happens before, by not encoding a row). */
+  act(rows: Float32Array, count: number, explore = true): ActResult {
+    const q = this.online.predict(rows, count);
+    let greedy = 0;
+    for (let i = 1; i < count; i++) {
+      if (q[i] > q[greedy]) {
+        greedy = i;
+      }
+    }
+    if (!explore) {
+      return { index: greedy, q, explored: false };
+    }
+    this.counters.decisions += 1;
+    const { epsilonStart, epsilonEnd, epsilonDecayDecisions } = this.config;
+    const eps = this.counters.epsilon;
+    this.counters.epsilon = Math.max(epsilonEnd, eps - (epsilonStart - epsilonEnd) / Math.max(1, epsilonDecayDecisions));
+    if (count > 1 && this.random() < eps) {
+      const index = Math.min(count - 1, Math.floor(this.random() * count));
+      return { index, q, explored: index !== greedy };
+    }
+    return { index: greedy, q, explored: false };
+  }
+
+  /** Q-values only, no exploration and no counters: for tests and the dashboard. */
+  evaluate(rows: Float32Array, count: number): Float32Array {
+    return this.online.predict(rows, count);
+  }
+
+  remember(t: Transition): void {
+    const keep = Math.exp(-t.elapsed / this.config.costRateWindow);
+    this.costSum = keep * this.costSum + t.cost;
+    this.timeSum = keep * this.timeSum + t.elapsed;
+    this.replay.push(t);
+  }
+
+  get trainSteps(): number {
+    return this.counters.trainSteps;
+  }
+
+  /** One gradient step on a replayed batch; the loss, or undefined while the buffer is too small. */
+  trainStep(): number | undefined {
+    const { batchSize, minReplay, gammaPerUnit, targetSyncEvery } = this.config;
+    if (this.replay.size < Math.max(minReplay, batchSize)) {
+      return undefined;
+    }
+    const tf = this.tf;
+    const inputs = this.shape.inputs;
+    const batch = this.replay.sample(batchSize, this.random);
+    const rows = new Float32Array(batchSize * inputs);
+    let nextTotal = 0;
+    batch.forEach((t, i) => {
+      rows.set(t.row, i * inputs);
+      nextTotal += t.nextCount;
+    });
+    const nextRows = new Float32Array(nextTotal * inputs);
+    let offset = 0;
+    for (const t of batch) {
+      nextRows.set(t.next, offset * inputs);
+      offset += t.nextCount;
+    }
+    // Both networks evaluate every next row in one pass each, read back with a single sync.
+    const both = nextTotal > 0 ? tf.tidy(() => {
+      const x = tf.tensor2d(nextRows, [nextTotal, inputs]);
+      return tf.concat([this.online.forward(x), this.target.forward(x)]).dataSync() as Float32Array;
+    }) : new Float32Array(0);
+    const rate = this.costRate;
+    const targets = new Float32Array(batchSize);
+    offset = 0;
+    batch.forEach((t, i) => {
+      let bootstrap = 0;
+      if (t.nextCount > 0) {
+        let best = offset;
+        for (let j = offset + 1; j < offset + t.nextCount; j++) {
+          if (both[j] > both[best]) {
+            best = j;
+          }
+        }
+        bootstrap = Math.pow(gammaPerUnit, t.elapsed) * both[nextTotal + best];
+      }
+      targets[i] = -(t.cost - rate * t.elapsed) + bootstrap;
+      offset += t.nextCount;
+    });
+    const loss = tf.tidy(() => {
+      const x = tf.tensor2d(rows, [batchSize, inputs]);
+      const y = tf.tensor2d(targets, [batchSize, 1]);
+      const cost = this.optimizer.minimize(
+        () => (this.config.loss === 'huber' ? tf.losses.huberLoss(y, this.online.forward(x)) : tf.losses.meanSquaredError(y, this.online.forward(x))) as tfTypes.Scalar,
+        true,
+        this.online.variables,
+      );
+      return (cost as tfTypes.Scalar).dataSync()[0];
+    });
+    this.counters.trainSteps += 1;
+    if (this.counters.trainSteps % targetSyncEvery === 0) {
+      this.target.copyFrom(this.online);
+    }
+    return loss;
+  }
+
+  snapshot(): LearnerSnapshot {
+    return { network: { inputs: this.shape.inputs, hidden: [...this.shape.hidden] }, weights: this.online.serialize(), counters: this.snapshotCounters() };
+  }
+
+  dispose(): void {
+    this.online.dispose();
+    this.target.dispose();
+    this.optimizer.dispose();
+  }
+}

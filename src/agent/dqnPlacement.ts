@@ -1,0 +1,211 @@
+/**
+ * The DQN host-choice agent behind core's Placement seam: for each job planDispatch offers, it scores
+ * "place on h" for every feasible host and "wait", picks ε-greedily, and learns from what follows.
+ *
+ * Placement.choose has no clock and no view of the queue, so the caller adds a few cheap calls:
+ *   beginRound(view)             before each planDispatch: the time, the queue, the running jobs;
+ *   observe(nowMs, queuedJobs)   whenever the number of queued jobs changes;
+ *   noteSubmitted(job)           when a job is queued (it tracks the typical run time, the time unit);
+ *   noteFinished(job, runSec)    when a job ends, with how long it actually ran.
+ * The simulator does this in src/sim/dqnPolicy.ts; the extension's dispatcher does the same.
+ *
+ * Reward: a job's completion time is its queueing time plus its run time, so the agent pays both, each
+ * when it becomes known: between decisions, the queueing time that passed (∫ queued jobs dt); on
+ * placing a job, its estimated run time on the chosen host; when it ends, the difference between the
+ * actual and the estimated run time. A run's rewards add up to minus its total job completion time,
+ * exactly what the benchmark averages, and a slow host's cost lands on the decision that chose it
+ * rather than being spread over a run that can outlast any discount horizon.
+ * Training runs in beginRound (between rounds), never inside choose, so decisions stay fast.
+ *
+ * Waiting can never stall the queue: it is offered only while some job is running (its end brings
+ * another round) and only until the job has been held for `maxHoldFraction` of its estimate (at most
+ * `maxHoldSec`); after that the job takes a free host like any heuristic would.
+ */
+import type { Job } from '../core/job';
+import type { HostCandidate, Placement, PlacementDecision } from '../core/placement';
+import type { AgentStats } from './agentStats';
+import type { DqnLearner } from './dqnLearner';
+import { FEATURE_COUNT, RoundSummary, type RoundView } from './encoder';
+
+export interface DqnPlacementOptions {
+  /** Gradient steps owed per decision; they run at the start of the next round. */
+  trainPerDecision: number;
+  /** Upper bound on the steps run in one round, so a burst of decisions cannot stall the dispatcher. */
+  maxTrainPerRound: number;
+  maxHoldFraction: number;
+  maxHoldSec: number;
+  /** Initial value of `learning`. */
+  learn: boolean;
+  /** Starting time unit (geometric mean of runtime estimates), usually from the saved counters. */
+  timeUnitSec: number;
+  /** Weight of each newly queued job in the running time unit. */
+  timeUnitDecay: number;
+}
+
+export const DEFAULT_PLACEMENT_OPTIONS: DqnPlacementOptions = {
+  trainPerDecision: 1,
+  maxTrainPerRound: 256,
+  maxHoldFraction: 0.5,
+  maxHoldSec: 12 * 3600,
+  learn: true,
+  timeUnitSec: 3600,
+  timeUnitDecay: 0.01,
+};
+
+interface Pending {
+  row: Float32Array;
+  cost: number;
+  elapsed: number;
+}
+
+export class DqnPlacement implements Placement {
+  readonly name = 'dqn';
+  private round: RoundSummary | undefined;
+  private pending: Pending | undefined;
+  private queuedJobs = 0;
+  /** Estimated run seconds of the jobs this agent placed, to settle the difference when they end. */
+  private readonly placedRunSec = new Map<string, number>();
+  private lastSec: number | undefined;
+  private totalGpus = 1;
+  /** When the agent first held each job back, in seconds. */
+  private readonly heldSince = new Map<string, number>();
+  private owedSteps = 0;
+  private logUnit: number;
+  /** False: greedy, and nothing is remembered or trained (evaluation runs, a frozen agent). */
+  learning: boolean;
+
+  constructor(
+    private readonly learner: DqnLearner,
+    private readonly options: DqnPlacementOptions = DEFAULT_PLACEMENT_OPTIONS,
+    private readonly stats?: AgentStats,
+  ) {
+    this.logUnit = Math.log(Math.max(1, options.timeUnitSec));
+    this.learning = options.learn;
+  }
+
+  /** The typical job's run time in seconds: the unit of every time feature, reward and discount. */
+  get timeUnitSec(): number {
+    return Math.exp(this.logUnit);
+  }
+
+  noteSubmitted(job: Job): void {
+    // A geometric mean: run times span minutes to weeks, and one huge estimate must not reset the scale.
+    this.logUnit += this.options.timeUnitDecay * (Math.log(Math.max(1, job.runtimeSec)) - this.logUnit);
+  }
+
+  observe(nowMs: number, queuedJobs: number): void {
+    this.advance(nowMs / 1000);
+    this.queuedJobs = queuedJobs;
+  }
+
+  /** Settles the run-time estimate charged at placement against the actual run time. */
+  noteFinished(job: Job, runSec: number): void {
+    const charged = this.placedRunSec.get(job.id);
+    if (charged !== undefined) {
+      this.placedRunSec.delete(job.id);
+      this.charge(runSec - charged);
+    }
+  }
+
+  beginRound(view: RoundView): void {
+    this.advance(view.nowMs / 1000);
+    if (this.learning) {
+      this.trainOwed();
+    }
+    if (this.heldSince.size > 0) {
+      // Forget holds of jobs that left the queue some other way (cancelled, removed).
+      const queued = new Set(view.queued.map((j) => j.id));
+      for (const id of [...this.heldSince.keys()].filter((id) => !queued.has(id))) {
+        this.heldSince.delete(id);
+      }
+    }
+    this.round = new RoundSummary(view, this.timeUnitSec);
+    this.stats?.updateFigures({ ...this.learner.snapshotCounters() });
+  }
+
+  choose(job: Job, feasible: HostCandidate[], all: HostCandidate[]): PlacementDecision {
+    // Without beginRound (a caller that does not know the protocol) the agent still decides, from less.
+    const round = this.round ?? new RoundSummary({ nowMs: Date.now(), queued: [job], running: [] }, this.timeUnitSec);
+    const now = round.nowSec;
+    const since = this.heldSince.get(job.id);
+    const heldSec = since === undefined ? 0 : now - since;
+    const holdCapSec = Math.min(this.options.maxHoldSec, this.options.maxHoldFraction * job.runtimeSec);
+    const allowWait = heldSec < holdCapSec && all.some((c) => c.runningJobs > 0);
+    const encoded = round.encode(job, feasible, all, { allowWait, heldSec, holdCapSec });
+    this.totalGpus = Math.max(1, all.reduce((s, c) => s + c.totalGpus, 0));
+
+    if (this.learning && this.pending) {
+      this.learner.remember({ ...this.pending, next: encoded.rows, nextCount: encoded.count });
+    }
+    const act = this.learner.act(encoded.rows, encoded.count, this.learning);
+    const host = encoded.hosts[act.index];
+    this.pending = { row: encoded.rows.slice(act.index * FEATURE_COUNT, (act.index + 1) * FEATURE_COUNT), cost: 0, elapsed: 0 };
+    if (this.learning) {
+      this.owedSteps += this.options.trainPerDecision;
+    }
+    this.stats?.recordDecision({
+      atMs: now * 1000,
+      jobId: job.id,
+      jobName: job.name,
+      candidates: encoded.hosts.map((h, i) => ({ host: h, q: act.q[i] })),
+      chosen: host,
+      explored: act.explored,
+    });
+
+    if (host === undefined) {
+      this.heldSince.set(job.id, since ?? now);
+      return { kind: 'wait', reason: 'Held back by the placement agent, expecting a better start soon.' };
+    }
+    this.heldSince.delete(job.id);
+    const target = feasible.find((c) => c.host === host) as HostCandidate;
+    const runSec = job.runtimeSec / target.speed;
+    round.recordLaunch(host, job, target.speed);
+    this.placedRunSec.set(job.id, runSec);
+    this.charge(runSec);
+    return { kind: 'place', host };
+  }
+
+  /** Gradient steps taken in this placement's lifetime. */
+  get trainSteps(): number {
+    return this.learner.trainSteps;
+  }
+
+  /** The run ended: the last decision has no successor, so it is dropped rather than guessed. */
+  endEpisode(): void {
+    this.pending = undefined;
+    this.round = undefined;
+    this.heldSince.clear();
+    this.placedRunSec.clear();
+  }
+
+  /** Adds job-seconds of cost to the decision in progress, per GPU and in time units like all costs. */
+  private charge(jobSec: number): void {
+    if (this.pending) {
+      this.pending.cost += jobSec / this.timeUnitSec / this.totalGpus;
+    }
+  }
+
+  /** Accrues the queueing cost of the time since the last call. */
+  private advance(nowSec: number): void {
+    if (this.lastSec !== undefined && nowSec > this.lastSec && this.pending) {
+      const dt = (nowSec - this.lastSec) / this.timeUnitSec;
+      this.pending.cost += (this.queuedJobs / this.totalGpus) * dt;
+      this.pending.elapsed += dt;
+    }
+    this.lastSec = this.lastSec === undefined ? nowSec : Math.max(this.lastSec, nowSec);
+  }
+
+  private trainOwed(): void {
+    const steps = Math.min(this.options.maxTrainPerRound, Math.floor(this.owedSteps));
+    this.owedSteps -= steps;
+    for (let i = 0; i < steps; i++) {
+      const loss = this.learner.trainStep();
+      if (loss === undefined) {
+        break;
+      }
+      this.stats?.recordTrainStep({ step: this.learner.trainSteps, loss });
+    }
+    // Steps beyond the cap are forgiven, not carried: a backlog would only grow during bursts.
+    this.owedSteps = Math.min(this.owedSteps, this.options.maxTrainPerRound);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Experience replay: a fixed-capacity ring of transitions, sampled uniformly. The newest transition
+ * overwrites the oldest once full, so memory stays bounded however long the extension runs.
+ *
+ * A transition is a semi-MDP step (encoder.ts): the row of the action taken, the cost accrued until
+ * the next decision, the time that passed, and every row the next decision could choose from (a
+ * variable number: one per feasible host, plus "wait" when allowed). Keeping the next rows, not just
+ * a value, lets each training step re-evaluate them with the current networks (Double DQN).
+ */
+
+export interface Transition {
+  /** Features of the (state, action) row that was chosen. */
+  row: Float32Array;
+  /** ∫ jobs-in-system dt from this decision to the next, in units of the typical job's run time. */
+  cost: number;
+  /** Time from this decision to the next, in the same unit. */
+  elapsed: number;
+  /** The next decision's candidate rows, row-major; empty when the episode ended here. */
+  next: Float32Array;
+  nextCount: number;
+}
+
+export class ReplayBuffer {
+  private readonly items: Transition[] = [];
+  private head = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(`Replay capacity must be a positive integer, got ${capacity}.`);
+    }
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(t: Transition): void {
+    if (this.items.length < this.capacity) {
+      this.items.push(t);
+    } else {
+      this.items[this.head] = t;
+    }
+    this.head = (this.head + 1) % this.capacity;
+  }
+
+  /** `count` transitions drawn uniformly with replacement; `random` is uniform in [0, 1). */
+  sample(count: number, random: () => number): Transition[] {
+    if (this.items.length === 0) {
+      return [];
+    }
+    const out: Transition[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      out[i] = this.items[Math.min(this.items.length - 1, Math.floor(random() * this.items.length))];
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.items.length = 0;
+    this.head = 0;
+  }
+}

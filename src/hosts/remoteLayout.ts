@@ -1,0 +1,72 @@
+/**
+ * Where a job's files live on a remote host, and the argv the remote side runs.
+ *
+ * Layout under the host's workdir:
+ *   <workdir>/<project>/…            the synced project (the local folder's name; sync 'none' keeps local paths)
+ *   <workdir>/.trainq/jobs/<jobId>/  pgid, exit, output.log: the same files as a local job folder
+ *
+ * LaunchRequest.command comes from the local side as [interpreter…, script, args…]. The remote argv
+ * keeps the arguments verbatim, maps the script (and the job's cwd) into the remote project, and
+ * replaces the interpreter: `.py` scripts run with the host's `python` setting, since a local venv
+ * path means nothing there; other interpreters (`bash`) keep their name, a local absolute path
+ * (`/usr/bin/bash`) being reduced to its name so the remote PATH resolves it.
+ */
+import * as path from 'node:path';
+import type { Job } from '../core/job';
+import { assertValidJobId } from './localProcess';
+
+// The remote scripts report paths one per line and match the job folder with `grep -x`: no line breaks.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function assertSafeRemotePath(p: string, what: string): void {
+  if (!p.startsWith('/') || CONTROL.test(p) || p.split('/').includes('..')) {
+    throw new Error(`${what} '${p}' is not a usable remote path (it must be absolute, without '..' or control characters)`);
+  }
+}
+
+export function remoteJobsDir(workdir: string): string {
+  return `${workdir}/.trainq/jobs`;
+}
+
+export function remoteJobDir(workdir: string, jobId: string): string {
+  assertValidJobId(jobId);
+  return `${remoteJobsDir(workdir)}/${jobId}`;
+}
+
+/** The synced copy of a local project folder: <workdir>/<folder name>. */
+export function remoteProjectDir(workdir: string, localRoot: string): string {
+  const name = path.basename(path.resolve(localRoot));
+  if (name === '' || name === '.' || name === '..' || name === '.trainq' || CONTROL.test(name)) {
+    throw new Error(`The folder '${localRoot}' cannot be synced under a usable name`);
+  }
+  const dir = `${workdir}/${name}`;
+  assertSafeRemotePath(dir, 'Remote project folder');
+  return dir;
+}
+
+/** Maps a local path inside localRoot to the same relative place under remoteRoot (POSIX separators). */
+export function mapIntoRemote(localPath: string, localRoot: string, remoteRoot: string): string {
+  const rel = path.relative(path.resolve(localRoot), path.resolve(localPath));
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new Error(`'${localPath}' is outside the synced folder '${localRoot}', so it would not exist on the host`);
+  }
+  const mapped = rel === '' ? remoteRoot : `${remoteRoot}/${rel.split(path.sep).join('/')}`;
+  assertSafeRemotePath(mapped, 'Remote path');
+  return mapped;
+}
+
+/** The remote argv for a local command; see the module comment. `mapPath` maps local paths to remote ones. */
+export function remoteArgv(command: readonly string[], job: Pick<Job, 'script'>, python: string, mapPath: (p: string) => string): string[] {
+  const scriptAt = command.indexOf(job.script);
+  if (scriptAt < 0) {
+    throw new Error(`The command for ${path.basename(job.script)} does not contain the script path, so it cannot be mapped to the host`);
+  }
+  const interpreter = command.slice(0, scriptAt);
+  let remoteInterpreter: string[];
+  if (path.extname(job.script).toLowerCase() === '.py') {
+    remoteInterpreter = [python];
+  } else {
+    remoteInterpreter = interpreter.map((word, i) => (i === 0 && path.isAbsolute(word) ? path.basename(word) : word));
+  }
+  return [...remoteInterpreter, mapPath(job.script), ...command.slice(scriptAt + 1)];
+}

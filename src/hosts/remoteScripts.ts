@@ -1,0 +1,334 @@
+/**
+ * The fixed POSIX sh scripts TrainQ runs on remote hosts, and parsers for what they print.
+ * Values only ever arrive as positional parameters ($1…), never spliced into the text, so no job
+ * argument or path is parsed as shell code. Each script is one function called with stdin from
+ * /dev/null: `sh -s` reads the script itself from stdin, and a command that read stdin would
+ * otherwise swallow the rest of the script. Output starts with a marker line, so whatever a
+ * login shell's rc file prints first is skipped.
+ */
+import type { GpuInfo } from './host';
+import { WRAPPER_SCRIPT } from './localProcess';
+import { parseNvidiaSmiCsv } from './nvidiaSmi';
+
+function main(body: string): string {
+  return `trainq_main() {\n${body}\n}\ntrainq_main "$@" </dev/null\n`;
+}
+
+/** `trainq_path P` prints P with a leading ~ replaced by $HOME (paths never hold newlines). */
+const PATH_FN = `trainq_path() {
+  case $1 in
+    "~") printf '%s\\n' "$HOME" ;;
+    "~/"*) printf '%s/%s\\n' "$HOME" "\${1#"~/"}" ;;
+    *) printf '%s\\n' "$1" ;;
+  esac
+}`;
+
+/**
+ * `trainq_alive PGID JOBDIR` succeeds while the job's process group runs. As on the local host, the
+ * group leader is the wrapper, whose command line holds the job folder: a leader with another
+ * command line means the pid was reused. Members left after the leader died count as the job's.
+ */
+export const ALIVE_FN = `trainq_alive() {
+  if { read -r trainq_st < "/proc/$1/stat"; } 2>/dev/null; then
+    set -- "$1" "$2" \${trainq_st##*") "}
+    if [ "$3" != Z ]; then
+      [ "$5" = "$1" ] && tr '\\0' '\\n' < "/proc/$1/cmdline" 2>/dev/null | grep -qxF -- "$2"
+      return
+    fi
+  fi
+  kill -0 -"$1" 2>/dev/null || return 1
+  for trainq_f in /proc/[0-9]*/stat; do
+    { read -r trainq_st < "$trainq_f"; } 2>/dev/null || continue
+    set -- "$1" "$2" \${trainq_st##*") "}
+    [ "$5" = "$1" ] && [ "$3" != Z ] && return 0
+  done
+  return 1
+}`;
+
+/** One round trip for the host status: CPUs, load, memory, GPUs and the GPUs' foreign processes. */
+export const PROBE_SCRIPT = main(`printf 'TRAINQ-PROBE\\n'
+printf '@home %s\\n' "$HOME"
+printf '@cpus %s\\n' "$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)"
+if [ -r /proc/loadavg ]; then read -r l1 rest < /proc/loadavg; printf '@load %s\\n' "$l1"; fi
+if [ -r /proc/meminfo ]; then
+  total=; avail=
+  while read -r key value unit; do
+    case $key in MemTotal:) total=$value ;; MemAvailable:) avail=$value ;; esac
+  done < /proc/meminfo
+  printf '@mem %s %s\\n' "$total" "$avail"
+fi
+if command -v nvidia-smi >/dev/null 2>&1; then
+  limit=
+  if command -v timeout >/dev/null 2>&1; then limit='timeout 10'; fi
+  gpus=$($limit nvidia-smi --query-gpu=index,uuid,name,utilization.gpu,memory.used,memory.total --format=csv,noheader,nounits 2>&1)
+  rc=$?
+  printf '@gpus %s\\n%s\\n' "$rc" "$gpus"
+  if [ "$rc" -eq 0 ]; then
+    apps=$($limit nvidia-smi --query-compute-apps=gpu_uuid,pid --format=csv,noheader 2>/dev/null)
+    printf '@apps\\n'
+    printf '%s\\n' "$apps" | while IFS=', ' read -r uuid pid rest; do
+      case $pid in ''|*[!0-9]*) continue ;; esac
+      mine=0
+      if tr '\\0' '\\n' < "/proc/$pid/environ" 2>/dev/null | grep -q '^TRAINQ_JOB_ID='; then mine=1; fi
+      printf '%s %s %s\\n' "$uuid" "$pid" "$mine"
+    done
+  fi
+else
+  printf '@gpus missing\\n'
+fi
+printf '@end\\n'`);
+
+/** Creates the job folder root and reports the absolute workdir and which sync tools the host has. Args: workdir. */
+export const ENSURE_SCRIPT = main(`${PATH_FN}
+wd=$(trainq_path "$1")
+if ! mkdir -p "$wd/.trainq/jobs"; then printf 'TRAINQ-ERROR cannot create %s\\n' "$wd/.trainq/jobs"; exit 3; fi
+wd=$(cd "$wd" && pwd) || exit 3
+printf 'TRAINQ-ENSURE\\n@workdir %s\\n' "$wd"
+if command -v rsync >/dev/null 2>&1; then printf '@rsync 1\\n'; else printf '@rsync 0\\n'; fi
+if command -v tar >/dev/null 2>&1; then printf '@tar 1\\n'; else printf '@tar 0\\n'; fi`);
+
+/**
+ * Starts a job detached (setsid nohup … &) under the same wrapper as local jobs, so the exit-file
+ * protocol is identical. Args: jobsDir jobId cwd cudaVisibleDevices envCount NAME=value… argv…
+ * A job folder that already has a pgid was launched before (a retried dispatch whose answer was
+ * lost): it is reported, not started again, so nothing runs twice.
+ */
+export const LAUNCH_SCRIPT = main(`jobs=$1 id=$2 cwd=$3 cvd=$4 n=$5
+shift 5
+dir=$jobs/$id
+fail() { printf 'TRAINQ-ERROR %s\\n' "$1"; exit 3; }
+if [ -s "$dir/pgid" ]; then read -r pg < "$dir/pgid"; printf 'TRAINQ-PGID %s existing\\n' "$pg"; exit 0; fi
+mkdir -p "$dir" || fail "cannot create the job folder $dir"
+[ -d "$cwd" ] || fail "the working folder $cwd does not exist on the host"
+i=0
+while [ "$i" -lt "$n" ]; do export "$1" || fail "invalid environment entry"; shift; i=$((i + 1)); done
+export CUDA_VISIBLE_DEVICES="$cvd" TRAINQ_JOB_ID="$id" PYTHONUNBUFFERED=1
+case $1 in "~/"*) first=$HOME/\${1#"~/"}; shift; set -- "$first" "$@" ;; esac
+cd "$cwd" || fail "cannot enter $cwd"
+command -v "$1" >/dev/null 2>&1 || fail "interpreter '$1' was not found on the host"
+command -v setsid >/dev/null 2>&1 || fail "setsid (util-linux) is missing on the host"
+rm -f "$dir/exit" "$dir/exit.tmp"
+wrapper=$(cat <<'TRAINQ_WRAPPER'
+${WRAPPER_SCRIPT}TRAINQ_WRAPPER
+)
+setsid nohup sh -c "$wrapper" trainq-job "$dir" "$@" </dev/null >>"$dir/output.log" 2>&1 &
+pid=$!
+i=0
+while [ ! -s "$dir/pgid" ] && [ "$i" -lt 300 ]; do sleep 0.01 2>/dev/null || sleep 1; i=$((i + 1)); done
+pg=$pid
+if [ -s "$dir/pgid" ]; then read -r pg < "$dir/pgid"; fi
+printf 'TRAINQ-PGID %s\\n' "$pg"`);
+
+/**
+ * One round trip for every followed job of a host: liveness first, then the exit file (the wrapper
+ * writes it before it ends, so "not alive and no exit file" really means lost), then the log's size
+ * and the bytes past the given offset (at most maxChunk; offset -1 asks for none), framed by length.
+ * Args: jobsDir maxChunk (jobId offset)…
+ */
+export const POLL_SCRIPT = main(`${ALIVE_FN}
+jobs=$1 max=$2
+shift 2
+printf 'TRAINQ-POLL\\n'
+while [ "$#" -ge 2 ]; do
+  id=$1 off=$2
+  shift 2
+  dir=$jobs/$id
+  if [ ! -d "$dir" ]; then printf 'TRAINQ-JOB %s missing - 0 0 -\\n\\nTRAINQ-END %s\\n' "$id" "$id"; continue; fi
+  pg=
+  if [ -s "$dir/pgid" ]; then read -r pg < "$dir/pgid"; fi
+  alive=0
+  case $pg in ''|*[!0-9]*) pg=- ;; *) if trainq_alive "$pg" "$dir"; then alive=1; fi ;; esac
+  code=-
+  if [ -f "$dir/exit" ]; then
+    read -r c < "$dir/exit"
+    case $c in ''|-|*[!0-9-]*) ;; *) code=$c ;; esac
+  fi
+  size=0
+  if [ -f "$dir/output.log" ]; then size=$(wc -c < "$dir/output.log"); size=$((size + 0)); fi
+  count=0
+  if [ "$off" -ge 0 ] && [ "$size" -gt "$off" ]; then
+    count=$((size - off))
+    if [ "$count" -gt "$max" ]; then count=$max; fi
+  fi
+  printf 'TRAINQ-JOB %s %s %s %s %s %s\\n' "$id" "$alive" "$code" "$size" "$count" "$pg"
+  if [ "$count" -gt 0 ]; then tail -c +"$((off + 1))" "$dir/output.log" | head -c "$count"; fi
+  printf '\\nTRAINQ-END %s\\n' "$id"
+done`);
+
+/**
+ * SIGTERM to the job's group now, and a detached watcher that sends SIGKILL once the grace period
+ * is over: the kill happens even if the connection drops, and the call returns at once.
+ * Args: jobsDir jobId pgid graceDeciseconds
+ */
+export const CANCEL_SCRIPT = main(`${ALIVE_FN}
+dir=$1/$2 pg=$3 grace=$4
+if [ -s "$dir/pgid" ]; then read -r pg < "$dir/pgid"; fi
+case $pg in ''|*[!0-9]*|0|1) printf 'TRAINQ-CANCEL no-pgid\\n'; exit 0 ;; esac
+if ! trainq_alive "$pg" "$dir"; then printf 'TRAINQ-CANCEL not-running\\n'; exit 0; fi
+kill -TERM -"$pg" 2>/dev/null
+killer=$(cat <<'TRAINQ_KILLER'
+${ALIVE_FN}
+pg=$1 dir=$2 left=$3
+while [ "$left" -gt 0 ]; do
+  trainq_alive "$pg" "$dir" || exit 0
+  sleep 0.1 2>/dev/null || sleep 1
+  left=$((left - 1))
+done
+if trainq_alive "$pg" "$dir"; then kill -KILL -"$pg" 2>/dev/null; fi
+exit 0
+TRAINQ_KILLER
+)
+setsid nohup sh -c "$killer" trainq-kill "$pg" "$dir" "$grace" </dev/null >/dev/null 2>&1 &
+printf 'TRAINQ-CANCEL signalled %s\\n' "$pg"`);
+
+/** Unpacks a tar stream from stdin into a folder (run with `sh -c`, since stdin carries the data). Args: dest. */
+export const TAR_RECEIVE_SCRIPT = `mkdir -p "$1" && cd "$1" && tar -xof - && printf 'TRAINQ-SYNCED\\n'`;
+
+/** Lines after the script's marker; anything a login shell printed before it is dropped. */
+function afterMarker(text: string, marker: string): string[] | undefined {
+  const at = text.indexOf(`${marker}\n`);
+  return at < 0 ? undefined : text.slice(at + marker.length + 1).split('\n');
+}
+
+function scriptError(text: string): string | undefined {
+  return /^TRAINQ-ERROR (.*)$/m.exec(text)?.[1];
+}
+
+export interface ProbeFacts {
+  home?: string;
+  cpuCount?: number;
+  load1?: number;
+  memTotalBytes?: number;
+  memAvailableBytes?: number;
+  gpus: GpuInfo[];
+  gpuNote?: string;
+}
+
+function num(text: string | undefined): number | undefined {
+  return text !== undefined && /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined;
+}
+
+export function parseProbe(stdout: string): ProbeFacts {
+  const lines = afterMarker(stdout, 'TRAINQ-PROBE');
+  if (!lines) {
+    throw new Error('the host did not answer the probe (is its login shell POSIX sh compatible?)');
+  }
+  const facts: ProbeFacts = { gpus: [] };
+  let section = '';
+  let gpuStatus = '';
+  const gpuLines: string[] = [];
+  const foreign = new Map<string, number>();
+  let appsSeen = false;
+  for (const line of lines) {
+    const head = /^@(\w+)(?: (.*))?$/.exec(line);
+    if (head) {
+      section = head[1];
+      const value = head[2] ?? '';
+      if (section === 'home') facts.home = value;
+      if (section === 'cpus') facts.cpuCount = num(value);
+      if (section === 'load') facts.load1 = num(value);
+      if (section === 'mem') {
+        const [total, avail] = value.split(' ').map(num);
+        facts.memTotalBytes = total !== undefined ? total * 1024 : undefined;
+        facts.memAvailableBytes = avail !== undefined ? avail * 1024 : undefined;
+      }
+      if (section === 'gpus') gpuStatus = value;
+      if (section === 'apps') appsSeen = true;
+      continue;
+    }
+    if (section === 'gpus') {
+      gpuLines.push(line);
+    } else if (section === 'apps') {
+      const [uuid, pid, mine] = line.split(' ');
+      if (uuid && /^\d+$/.test(pid ?? '') && mine === '0') {
+        foreign.set(uuid, (foreign.get(uuid) ?? 0) + 1);
+      }
+    }
+  }
+  if (gpuStatus === 'missing') {
+    facts.gpuNote = 'nvidia-smi not found';
+  } else if (gpuStatus === '0') {
+    facts.gpus = parseNvidiaSmiCsv(gpuLines.join('\n'));
+    if (appsSeen) {
+      facts.gpus = facts.gpus.map((g) => ({ ...g, foreignProcesses: foreign.get(g.uuid) ?? 0 }));
+    }
+    if (facts.gpus.length === 0) facts.gpuNote = 'nvidia-smi reported no GPUs';
+  } else {
+    const first = gpuLines.map((l) => l.trim()).find((l) => l !== '') ?? 'no output';
+    facts.gpuNote = gpuStatus === '124' ? 'nvidia-smi timed out after 10 s' : `nvidia-smi exited with code ${gpuStatus}: ${first}`;
+  }
+  return facts;
+}
+
+export interface EnsureFacts {
+  workdir: string;
+  rsync: boolean;
+  tar: boolean;
+}
+
+export function parseEnsure(stdout: string): EnsureFacts {
+  const lines = afterMarker(stdout, 'TRAINQ-ENSURE');
+  const workdir = lines?.find((l) => l.startsWith('@workdir '))?.slice('@workdir '.length);
+  if (!lines || !workdir || !workdir.startsWith('/')) {
+    throw new Error(scriptError(stdout) ?? 'the host did not report its work folder');
+  }
+  return { workdir, rsync: lines.includes('@rsync 1'), tar: lines.includes('@tar 1') };
+}
+
+export function parseLaunch(stdout: string): { pgid: number; existing: boolean } {
+  const m = /^TRAINQ-PGID (\d+)( existing)?$/m.exec(stdout);
+  if (!m) {
+    throw new Error(scriptError(stdout) ?? 'the host did not report the job\'s process group');
+  }
+  return { pgid: Number(m[1]), existing: m[2] !== undefined };
+}
+
+export interface PollEntry {
+  jobId: string;
+  /** The job folder is gone from the host. */
+  missing: boolean;
+  alive: boolean;
+  exitCode?: number;
+  /** Size of the remote log in bytes. */
+  size: number;
+  pgid?: number;
+  /** Log bytes from the requested offset. */
+  data: Buffer;
+}
+
+/** Parses POLL_SCRIPT's framed output; a frame whose trailer does not match is an error (never half a log). */
+export function parsePoll(stdout: Buffer): PollEntry[] {
+  const start = stdout.indexOf('TRAINQ-POLL\n');
+  if (start < 0) {
+    throw new Error('the host did not answer the job poll');
+  }
+  const entries: PollEntry[] = [];
+  let pos = start + 'TRAINQ-POLL\n'.length;
+  while (pos < stdout.length) {
+    const eol = stdout.indexOf(0x0a, pos);
+    if (eol < 0) break;
+    const header = stdout.subarray(pos, eol).toString('utf8');
+    const m = /^TRAINQ-JOB (\S+) (0|1|missing) (-|-?\d+) (\d+) (\d+) (-|\d+)$/.exec(header);
+    if (!m) {
+      throw new Error(`unexpected poll output: ${header.slice(0, 200)}`);
+    }
+    const count = Number(m[5]);
+    const data = stdout.subarray(eol + 1, eol + 1 + count);
+    const trailer = `\nTRAINQ-END ${m[1]}\n`;
+    const trailerAt = eol + 1 + count;
+    if (data.length !== count || stdout.subarray(trailerAt, trailerAt + trailer.length).toString('utf8') !== trailer) {
+      throw new Error(`the log of job ${m[1]} arrived incomplete`);
+    }
+    entries.push({
+      jobId: m[1],
+      missing: m[2] === 'missing',
+      alive: m[2] === '1',
+      exitCode: m[3] === '-' ? undefined : Number(m[3]),
+      size: Number(m[4]),
+      pgid: m[6] === '-' ? undefined : Number(m[6]),
+      data: Buffer.from(data),
+    });
+    pos = trailerAt + trailer.length;
+  }
+  return entries;
+}

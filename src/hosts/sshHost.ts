@@ -1,0 +1,353 @@
+/**
+ * A remote machine reached over ssh as a TrainQ host. Jobs run there under the same wrapper and
+ * exit-file protocol as local jobs (see remoteScripts.ts); this class keeps a local copy of each
+ * log, notices ends by polling, and turns connection trouble into a host state with backoff
+ * rather than into job failures.
+ */
+import { Emitter } from '../core/emitter';
+import type { Job } from '../core/job';
+import type { Logger } from '../core/logger';
+import type { ExitReport, Host, HostProblem, HostStatus, LaunchRequest, LaunchResult, ProbeOptions, ReattachResult } from './host';
+import type { SshHostConfig } from './hostConfig';
+import { HostUnreachableError } from './hostErrors';
+import { assertValidJobId, jobFiles } from './localProcess';
+import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from './remoteLayout';
+import { LogMirror } from './remoteLog';
+import { CANCEL_SCRIPT, ENSURE_SCRIPT, LAUNCH_SCRIPT, parseEnsure, parseLaunch, parseProbe, PROBE_SCRIPT, type EnsureFacts } from './remoteScripts';
+import { SshJobFollower } from './sshJobFollower';
+import { DEFAULT_SYNC_EXCLUDES, hasLocalCommand, rsyncProject, tarProject, type SyncMethod } from './sshSync';
+import { SshError, SshTransport } from './sshTransport';
+
+export interface SshHostOptions {
+  config: SshHostConfig;
+  /** Local folder for log copies: <jobsRoot>/<jobId>/output.log, like local jobs. */
+  jobsRoot: string;
+  /** Private folder for ssh's shared-connection sockets (in the extension's global storage). */
+  controlDir?: string;
+  logger: Logger;
+  /** An ssh_config for -F instead of the user's own (tests). */
+  sshConfigFile?: string;
+  /** The local folder synced for a job (its workspace folder); defaults to the job's cwd. */
+  projectRootFor?: (job: Job) => string;
+  /** rsync patterns excluded from sync in addition to DEFAULT_SYNC_EXCLUDES. */
+  syncExcludes?: readonly string[];
+  /** How often running jobs are polled (one round trip for all of them). */
+  pollMs?: number;
+  /** A job whose host stays unreachable this long is reported lost. */
+  lostAfterMs?: number;
+  /** Cap of each job's local log copy. */
+  maxLogBytes?: number;
+  /** First and longest wait before reconnecting to a host that failed. */
+  backoff?: { baseMs: number; maxMs: number };
+  connectTimeoutSec?: number;
+  callTimeoutMs?: number;
+  syncTimeoutMs?: number;
+  rsyncCommand?: string;
+  tarCommand?: string;
+  sshCommand?: string;
+}
+
+const DEFAULT_BACKOFF = { baseMs: 5_000, maxMs: 5 * 60_000 };
+const PROBE_TIMEOUT_MS = 20_000;
+
+export class SshHost implements Host {
+  readonly name: string;
+  readonly kind = 'ssh' as const;
+  readonly speed: number;
+  readonly maxJobs: number;
+  readonly transport: SshTransport;
+
+  private readonly exitEmitter = new Emitter<ExitReport>();
+  readonly onDidExit = this.exitEmitter.event;
+  private readonly statusEmitter = new Emitter<HostStatus>();
+  readonly onDidChangeStatus = this.statusEmitter.event;
+
+  private readonly config: SshHostConfig;
+  private readonly opts: SshHostOptions;
+  private readonly logger: Logger;
+  private readonly follower: SshJobFollower;
+  private remote: Promise<EnsureFacts> | undefined;
+  private readonly syncing = new Map<string, Promise<{ remoteDir: string; method: SyncMethod }>>();
+  private failures = 0;
+  private retryAt: number | undefined;
+  private problem: { kind: HostProblem; message: string; at: number } | undefined;
+  private online = true;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
+
+  constructor(opts: SshHostOptions) {
+    this.config = opts.config;
+    this.opts = opts;
+    this.name = opts.config.name;
+    this.speed = opts.config.speed;
+    this.maxJobs = opts.config.maxJobs;
+    this.logger = opts.logger;
+    this.transport = new SshTransport({
+      destination: opts.config.destination,
+      controlDir: opts.controlDir,
+      configFile: opts.sshConfigFile,
+      connectTimeoutSec: opts.connectTimeoutSec,
+      defaultTimeoutMs: opts.callTimeoutMs,
+      sshCommand: opts.sshCommand,
+    });
+    this.follower = new SshJobFollower({
+      hostName: this.name,
+      logger: this.logger,
+      pollMs: opts.pollMs ?? 2000,
+      lostAfterMs: opts.lostAfterMs ?? 10 * 60_000,
+      maxLogBytes: opts.maxLogBytes ?? 50 * 1024 * 1024,
+      localLog: (id) => this.logPath(id),
+      call: (fn) => this.call(fn),
+      jobsDir: async () => remoteJobsDir((await this.ensure()).workdir),
+      transport: this.transport,
+      inBackoff: () => this.inBackoff(),
+      problem: () => this.problem?.message,
+      report: (report) => this.exitEmitter.fire(report),
+    });
+  }
+
+  async probe(options: ProbeOptions = {}): Promise<HostStatus> {
+    if (!options.force && this.inBackoff()) {
+      return this.offlineStatus();
+    }
+    let stdout: string;
+    try {
+      stdout = (await this.call(() => this.transport.runScript(PROBE_SCRIPT, [], { timeoutMs: PROBE_TIMEOUT_MS }), true)).stdout.toString('utf8');
+    } catch (e) {
+      if (e instanceof SshError) {
+        return this.offlineStatus();
+      }
+      throw e;
+    }
+    const facts = parseProbe(stdout);
+    if (facts.gpuNote) {
+      this.logger.debug(`${this.name}: ${facts.gpuNote}`);
+    }
+    const { cpuCount, load1, memTotalBytes, memAvailableBytes } = facts;
+    const status: HostStatus = {
+      name: this.name,
+      kind: this.kind,
+      state: 'online',
+      gpus: facts.gpus,
+      gpuNote: facts.gpuNote,
+      cpuCount,
+      cpuLoadPct: cpuCount && load1 !== undefined ? Math.min(100, Math.round((load1 / cpuCount) * 1000) / 10) : undefined,
+      memTotalBytes,
+      memUsedBytes: memTotalBytes !== undefined && memAvailableBytes !== undefined ? memTotalBytes - memAvailableBytes : undefined,
+      probedAt: Date.now(),
+    };
+    this.statusEmitter.fire(status);
+    return status;
+  }
+
+  logPath(jobId: string): string {
+    return jobFiles(this.opts.jobsRoot, jobId).log;
+  }
+
+  /** Copies a local project folder to <workdir>/<folder name>; concurrent calls for one folder share a copy. */
+  sync(localRoot: string): Promise<{ remoteDir: string; method: SyncMethod }> {
+    let running = this.syncing.get(localRoot);
+    if (!running) {
+      running = this.doSync(localRoot).finally(() => this.syncing.delete(localRoot));
+      this.syncing.set(localRoot, running);
+    }
+    return running;
+  }
+
+  async launch(request: LaunchRequest): Promise<LaunchResult> {
+    const { job, command, gpuIndices } = request;
+    assertValidJobId(job.id);
+    if (command.length === 0) {
+      throw new Error(`Job ${job.id} has no command to run`);
+    }
+    if (this.inBackoff()) {
+      throw this.unreachable(false);
+    }
+    const { workdir } = await this.connected(() => this.ensure());
+    const localRoot = this.opts.projectRootFor?.(job) ?? job.cwd;
+    let remoteRoot = localRoot;
+    if (this.config.sync === 'none') {
+      // A shared file system: the project is at the same path on the host.
+      assertSafeRemotePath(localRoot, 'Project folder');
+    } else {
+      remoteRoot = remoteProjectDir(workdir, localRoot);
+    }
+    const mapPath = (p: string) => mapIntoRemote(p, localRoot, remoteRoot);
+    const argv = remoteArgv(command, job, this.config.python, mapPath);
+    const cwd = mapPath(job.cwd);
+    if (this.config.sync !== 'none') {
+      await this.connected(() => this.sync(localRoot), (e) => new Error(`Could not copy ${localRoot} to ${this.name}: ${(e as Error).message}`));
+    }
+    // Only our polls write the local copy, and none runs for this job yet; an earlier copy would be stale.
+    await (await LogMirror.open(this.logPath(job.id), this.opts.maxLogBytes ?? 50 * 1024 * 1024)).reset();
+    const env = Object.entries(this.config.env).map(([k, v]) => `${k}=${v}`);
+    const args = [remoteJobsDir(workdir), job.id, cwd, gpuIndices.join(','), String(env.length), ...env, ...argv];
+    let stdout: string;
+    try {
+      stdout = (await this.call(() => this.transport.runScript(LAUNCH_SCRIPT, args))).stdout.toString('utf8');
+    } catch (e) {
+      if (e instanceof SshError) {
+        if (e.mayHaveRun) {
+          // The start command may have reached the host: follow the job until we know.
+          await this.follower.follow(job.id, undefined, { doubtful: true });
+        }
+        throw this.unreachable(e.mayHaveRun);
+      }
+      throw e;
+    }
+    const { pgid, existing } = parseLaunch(stdout);
+    await this.follower.follow(job.id, pgid);
+    this.logger.info(`${this.name}: ${existing ? 'found already started' : 'started'} job ${job.id} (pgid ${pgid}, GPUs [${gpuIndices.join(',')}]): ${argv.join(' ')}`);
+    return { pgid };
+  }
+
+  async cancel(job: Job, graceSec: number): Promise<void> {
+    assertValidJobId(job.id);
+    const { workdir } = await this.connected(() => this.ensure());
+    const pgid = job.pgid ?? this.follower.pgidOf(job.id);
+    const args = [remoteJobsDir(workdir), job.id, pgid === undefined ? '-' : String(pgid), String(Math.max(0, Math.round(graceSec * 10)))];
+    const stdout = (await this.connected(() => this.transport.runScript(CANCEL_SCRIPT, args))).stdout.toString('utf8');
+    const outcome = /^TRAINQ-CANCEL (\S+)/m.exec(stdout)?.[1] ?? 'unknown';
+    this.logger.info(`${this.name}: cancel job ${job.id}: ${outcome}`);
+    // The detached watcher sends SIGKILL after the grace period; polling reports the end, also for a
+    // job that was already over (or never had a process) and that this instance did not follow yet.
+    await this.follower.follow(job.id, pgid);
+    this.follower.pollSoon();
+  }
+
+  async reattach(job: Job): Promise<ReattachResult> {
+    assertValidJobId(job.id);
+    return this.follower.reattach(job.id, job.pgid);
+  }
+
+  /** Ends the shared ssh connection (tests, benchmarks); the extension lets ControlPersist expire it. */
+  closeConnection(): Promise<void> {
+    return this.transport.closeMaster();
+  }
+
+  /** Stops following; remote jobs keep running and are reattached by the next instance. */
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.retryTimer);
+    this.follower.dispose();
+    this.exitEmitter.dispose();
+    this.statusEmitter.dispose();
+  }
+
+  private async doSync(localRoot: string): Promise<{ remoteDir: string; method: SyncMethod }> {
+    const facts = await this.ensure();
+    const remoteDir = remoteProjectDir(facts.workdir, localRoot);
+    const syncOpts = {
+      excludes: [...DEFAULT_SYNC_EXCLUDES, ...(this.opts.syncExcludes ?? [])],
+      timeoutMs: this.opts.syncTimeoutMs ?? 10 * 60_000,
+      rsyncCommand: this.opts.rsyncCommand,
+      tarCommand: this.opts.tarCommand,
+    };
+    const useRsync = this.config.sync === 'rsync' && facts.rsync && (await hasLocalCommand(this.opts.rsyncCommand ?? 'rsync'));
+    if (this.config.sync === 'rsync' && !useRsync) {
+      this.logger.info(`${this.name}: rsync is missing ${facts.rsync ? 'locally' : 'on the host'}; copying with tar`);
+    }
+    await this.call(() => (useRsync ? rsyncProject : tarProject)(this.transport, localRoot, remoteDir, syncOpts));
+    return { remoteDir, method: useRsync ? 'rsync' : 'tar' };
+  }
+
+  /** Creates the remote job folder root once and learns the absolute workdir and the host's tools. */
+  private ensure(): Promise<EnsureFacts> {
+    if (!this.remote) {
+      const attempt = this.call(() => this.transport.runScript(ENSURE_SCRIPT, [this.config.workdir])).then((r) => parseEnsure(r.stdout.toString('utf8')));
+      this.remote = attempt;
+      // A failed attempt is not cached: the next call tries again.
+      attempt.catch(() => {
+        if (this.remote === attempt) this.remote = undefined;
+      });
+    }
+    return this.remote;
+  }
+
+  /** Runs a remote step; an ssh failure becomes HostUnreachableError, anything else `other` (or itself). */
+  private async connected<T>(fn: () => Promise<T>, other?: (e: unknown) => Error): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof SshError || e instanceof HostUnreachableError) {
+        throw e instanceof HostUnreachableError ? e : this.unreachable(false);
+      }
+      throw other ? other(e) : e;
+    }
+  }
+
+  /** Every ssh call goes through here, so that failures and recoveries drive the host's state. */
+  private async call<T>(fn: () => Promise<T>, isProbe = false): Promise<T> {
+    try {
+      const result = await fn();
+      this.noteSuccess(isProbe);
+      return result;
+    } catch (e) {
+      if (e instanceof SshError) {
+        this.noteFailure(e);
+      }
+      throw e;
+    }
+  }
+
+  private noteSuccess(isProbe: boolean): void {
+    const wasOffline = !this.online;
+    this.failures = 0;
+    this.retryAt = undefined;
+    this.problem = undefined;
+    this.online = true;
+    clearTimeout(this.retryTimer);
+    if (wasOffline) {
+      this.logger.info(`${this.name}: reachable again`);
+      if (!isProbe) {
+        // A probe fills in GPUs and load for the status event; it fires the event itself.
+        void this.probe({ force: true }).catch(() => undefined);
+      }
+    }
+  }
+
+  private noteFailure(err: SshError): void {
+    const base = this.opts.backoff ?? DEFAULT_BACKOFF;
+    this.failures += 1;
+    const now = Date.now();
+    this.retryAt = now + Math.min(base.maxMs, base.baseMs * 2 ** Math.min(this.failures - 1, 20));
+    this.problem = { kind: err.kind, message: err.message, at: now };
+    this.online = false;
+    this.logger.warn(`${this.name}: ${err.message} (retry in ${Math.round((this.retryAt - now) / 1000)} s)`);
+    if (err.kind === 'timeout') {
+      // The shared connection may be wedged: let new calls open a fresh one.
+      void this.transport.stopMaster();
+    }
+    this.statusEmitter.fire(this.offlineStatus());
+    clearTimeout(this.retryTimer);
+    if (!this.disposed) {
+      this.retryTimer = setTimeout(() => void this.probe({ force: true }).catch(() => undefined), this.retryAt - now);
+      this.retryTimer.unref();
+    }
+  }
+
+  private inBackoff(): boolean {
+    return !this.online && this.retryAt !== undefined && Date.now() < this.retryAt;
+  }
+
+  private offlineStatus(): HostStatus {
+    return {
+      name: this.name,
+      kind: this.kind,
+      state: 'offline',
+      gpus: [],
+      error: this.problem?.message,
+      problem: this.problem?.kind,
+      retryAt: this.retryAt,
+      probedAt: this.problem?.at ?? Date.now(),
+    };
+  }
+
+  private unreachable(mayHaveStarted: boolean): HostUnreachableError {
+    const why = this.problem?.message ?? 'not reachable';
+    return new HostUnreachableError(this.name, this.problem?.kind ?? 'unreachable', `${this.name}: ${why}`, {
+      mayHaveStarted,
+      retryAt: this.retryAt,
+    });
+  }
+}

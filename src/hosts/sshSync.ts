@@ -1,0 +1,123 @@
+/**
+ * Copies a project folder to a remote host before its jobs start: rsync over the same ssh options
+ * and shared connection, or a tar stream through ssh when rsync is missing on either side.
+ * Neither deletes remote files: checkpoints and outputs the jobs wrote there must survive a sync.
+ */
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { TAR_RECEIVE_SCRIPT } from './remoteScripts';
+import { classifySshFailure, SshError, type SshTransport } from './sshTransport';
+
+/** Folders never worth copying: version control, dependencies, virtualenvs, caches. */
+export const DEFAULT_SYNC_EXCLUDES: readonly string[] = [
+  '.git/',
+  'node_modules/',
+  '.venv/',
+  'venv/',
+  '.env/',
+  '__pycache__/',
+  '.mypy_cache/',
+  '.pytest_cache/',
+  '.tox/',
+  '.ipynb_checkpoints/',
+];
+
+export type SyncMethod = 'rsync' | 'tar';
+
+export interface SyncOptions {
+  /** rsync patterns; tar gets them without the trailing '/' (which rsync reads as "folders only"). */
+  excludes: readonly string[];
+  timeoutMs: number;
+  rsyncCommand?: string;
+  tarCommand?: string;
+}
+
+interface Exit {
+  code: number | null;
+  stderr: string;
+  spawnError?: NodeJS.ErrnoException;
+}
+
+function startLocal(command: string, args: string[], timeoutMs: number, stdout: 'pipe' | 'ignore'): { out: Readable | null; kill: () => void; done: Promise<Exit> } {
+  const child = spawn(command, args, { stdio: ['ignore', stdout, 'pipe'], windowsHide: true });
+  const done = new Promise<Exit>((resolve) => {
+    let stderr = '';
+    let spawnError: NodeJS.ErrnoException | undefined;
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-8192)));
+    child.once('error', (e) => (spawnError = e));
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, spawnError });
+    });
+  });
+  return { out: child.stdout, kill: () => child.kill('SIGKILL'), done };
+}
+
+function runLocal(command: string, args: string[], timeoutMs: number): Promise<Exit> {
+  return startLocal(command, args, timeoutMs, 'ignore').done;
+}
+
+const availability = new Map<string, Promise<boolean>>();
+
+/** Whether a local command can be started (cached per command for the extension's lifetime). */
+export function hasLocalCommand(command: string): Promise<boolean> {
+  let known = availability.get(command);
+  if (!known) {
+    known = runLocal(command, ['--version'], 10_000).then((r) => r.spawnError === undefined);
+    availability.set(command, known);
+  }
+  return known;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split(/\r?\n/).pop() ?? '';
+}
+
+/** rsync exits 255 when its ssh did, with ssh's message in stderr: a host problem, not a sync bug. */
+function failure(tool: string, exit: Exit): Error {
+  if (exit.spawnError) {
+    return new Error(`${tool} could not start: ${exit.spawnError.message}`);
+  }
+  if (exit.code === 255) {
+    const ssh = classifySshFailure(exit.stderr);
+    return new SshError(ssh.kind, ssh.message, exit.stderr, false);
+  }
+  return new Error(`${tool} failed${exit.code === null ? ' (timed out)' : ` with code ${exit.code}`}: ${lastLine(exit.stderr) || 'no message'}`);
+}
+
+export async function rsyncProject(transport: SshTransport, localRoot: string, remoteDir: string, opts: SyncOptions): Promise<void> {
+  const args = [
+    '-rlpt',
+    // Paths reach the remote rsync unsplit: folders with spaces need no remote quoting.
+    '-s',
+    '--timeout=60',
+    ...opts.excludes.map((p) => `--exclude=${p}`),
+    '-e',
+    await transport.rsyncShell(),
+    `${localRoot.replace(/\/+$/, '')}/`,
+    transport.rsyncTarget(`${remoteDir}/`),
+  ];
+  const exit = await runLocal(opts.rsyncCommand ?? 'rsync', args, opts.timeoutMs);
+  if (exit.code !== 0) {
+    throw failure('rsync', exit);
+  }
+}
+
+export async function tarProject(transport: SshTransport, localRoot: string, remoteDir: string, opts: SyncOptions): Promise<void> {
+  const excludes = opts.excludes.map((p) => `--exclude=${p.replace(/^\/+|\/+$/g, '')}`);
+  const tar = startLocal(opts.tarCommand ?? 'tar', ['-c', '-f', '-', ...excludes, '-C', localRoot, '.'], opts.timeoutMs, 'pipe');
+  const upload = transport.runScriptWithInput(TAR_RECEIVE_SCRIPT, [remoteDir], tar.out!, { timeoutMs: opts.timeoutMs });
+  // A failed upload must not leave tar blocked on a full pipe.
+  upload.catch(() => tar.kill());
+  const tarExit = await tar.done;
+  // GNU tar exits 1 when a file changed while it was read: the copy is still usable.
+  if (tarExit.spawnError || (tarExit.code !== 0 && tarExit.code !== 1)) {
+    await upload.catch(() => undefined);
+    throw failure('tar', tarExit);
+  }
+  const result = await upload;
+  if (result.code !== 0 || !result.stdout.toString('utf8').includes('TRAINQ-SYNCED')) {
+    throw new Error(`unpacking on the host failed with code ${result.code}: ${lastLine(result.stderr) || 'no message'}`);
+  }
+}

@@ -1,0 +1,430 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Job } from '../../src/core/job';
+import { silentLogger } from '../../src/core/logger';
+import type { ExitReport, HostStatus } from '../../src/hosts/host';
+import type { SshHostConfig } from '../../src/hosts/hostConfig';
+import { HostUnreachableError } from '../../src/hosts/hostErrors';
+import { SshHost, type SshHostOptions } from '../../src/hosts/sshHost';
+import { ensureOpenSsh, SshdFixture } from '../support/sshd';
+
+const skip = ensureOpenSsh();
+let fx: SshdFixture;
+let work: string;
+let project: string;
+let jobsRoot: string;
+const hosts: SshHost[] = [];
+const strays: number[] = [];
+let seq = 0;
+
+before(async () => {
+  if (skip) return;
+  // gpu-a: 2 fake GPUs; gpu-b: the fixture's default 4 (one [N/A]); gpu-c: no GPUs tool and no rsync.
+  fx = await SshdFixture.start([{ name: 'gpu-a', gpus: 2 }, { name: 'gpu-b' }, { name: 'gpu-c', withoutRsync: true, withoutNvidiaSmi: true }]);
+  work = path.join(fx.root, 'local');
+  project = path.join(work, 'proj');
+  jobsRoot = path.join(work, 'jobs');
+  await fs.mkdir(project, { recursive: true });
+});
+
+after(async () => {
+  if (skip) return;
+  for (const host of hosts) host.dispose();
+  await Promise.all(hosts.map((h) => h.closeConnection()));
+  for (const pid of strays) killGroup(pid);
+  await fx.stop();
+});
+
+function newHost(name: string, config: Partial<SshHostConfig> = {}, over: Partial<SshHostOptions> = {}): SshHost {
+  const host = new SshHost({
+    config: fx.hostConfig(name, config),
+    jobsRoot,
+    controlDir: path.join(fx.root, 'ctl'),
+    logger: silentLogger,
+    sshConfigFile: fx.sshConfig,
+    pollMs: 100,
+    lostAfterMs: 60_000,
+    backoff: { baseMs: 300, maxMs: 1000 },
+    connectTimeoutSec: 5,
+    ...over,
+  });
+  hosts.push(host);
+  return host;
+}
+
+function makeJob(script: string, args: string[] = [], extra: Partial<Job> = {}): Job {
+  seq += 1;
+  return {
+    id: `ssh-${process.pid}-${seq}`,
+    name: path.basename(script),
+    script,
+    args,
+    cwd: project,
+    gpus: 0,
+    importance: 'normal',
+    runtimeSec: 10,
+    priority: 'medium',
+    priorityReason: 'test',
+    priorityOverridden: false,
+    state: 'running',
+    createdAt: Date.now(),
+    ...extra,
+  };
+}
+
+async function writeFile(rel: string, body: string, root = project): Promise<string> {
+  const file = path.join(root, rel);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, body);
+  return file;
+}
+
+/** The synced copy and job folders of a test host live under its private HOME (workdir ~/trainq). */
+function remote(host: string, ...parts: string[]): string {
+  return path.join(fx.server(host).home, 'trainq', ...parts);
+}
+
+function nextExit(host: SshHost, jobId: string, timeoutMs = 20_000): Promise<ExitReport> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no exit for ${jobId} within ${timeoutMs} ms`)), timeoutMs);
+    const sub = host.onDidExit((report) => {
+      if (report.jobId === jobId) {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(report);
+      }
+    });
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const logOf = (host: SshHost, jobId: string) => fs.readFile(host.logPath(jobId), 'utf8').catch(() => '');
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}
+
+test('probes three hosts in parallel, each reporting its own GPUs, CPUs and memory', { skip }, async () => {
+  const [a, b, c] = await Promise.all(['gpu-a', 'gpu-b', 'gpu-c'].map((n) => newHost(n).probe()));
+  for (const status of [a, b, c]) {
+    assert.equal(status.state, 'online', `${status.name}: ${status.error}`);
+    assert.equal(status.kind, 'ssh');
+    assert.equal(status.cpuCount, os.cpus().length);
+    assert.ok(status.memTotalBytes! > 0 && status.memUsedBytes! > 0 && status.memUsedBytes! <= status.memTotalBytes!);
+    assert.ok(status.cpuLoadPct! >= 0 && status.cpuLoadPct! <= 100);
+  }
+  assert.deepEqual(a.gpus.map((g) => [g.index, g.uuid]), [
+    [0, 'GPU-fa4e0000-0000-4000-8000-000000000000'],
+    [1, 'GPU-fa4e0000-0001-4000-8000-000000000001'],
+  ]);
+  assert.equal(b.gpus.length, 4);
+  assert.equal(b.gpus[2].utilizationPct, undefined, '[N/A] is no number');
+  assert.equal(b.gpus[2].memoryUsedMiB, 1024);
+  assert.deepEqual(c.gpus, []);
+  assert.equal(c.gpuNote, 'nvidia-smi not found');
+});
+
+test('a target written as user@host:port works like an alias', { skip }, async () => {
+  const target = `${os.userInfo().username}@127.0.0.1:${fx.server('gpu-a').port}`;
+  const status = await newHost('gpu-a-direct', { target }).probe();
+  assert.equal(status.state, 'online', status.error);
+  assert.equal(status.gpus.length, 2);
+});
+
+test('GPUs busy with processes TrainQ did not start are reported', { skip }, async () => {
+  const foreign = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const ours = spawn('sleep', ['60'], { stdio: 'ignore', env: { ...process.env, TRAINQ_JOB_ID: 'someone' } });
+  try {
+    await fs.writeFile(
+      fx.server('gpu-a').computeAppsFile,
+      `GPU-fa4e0000-0000-4000-8000-000000000000, ${ours.pid}\nGPU-fa4e0000-0001-4000-8000-000000000001, ${foreign.pid}\n`,
+    );
+    const status = await newHost('gpu-a').probe();
+    assert.deepEqual(status.gpus.map((g) => g.foreignProcesses), [0, 1]);
+  } finally {
+    foreign.kill('SIGKILL');
+    ours.kill('SIGKILL');
+    await fs.writeFile(fx.server('gpu-a').computeAppsFile, '');
+  }
+});
+
+async function writeProjectTree(): Promise<void> {
+  await writeFile('train.py', 'print("hi")\n');
+  await writeFile('data/set.txt', 'data v1\n');
+  await writeFile('dir with space/it\'s.txt', 'odd name\n');
+  await writeFile('.git/HEAD', 'ref: refs/heads/main\n');
+  await writeFile('node_modules/m.js', '//\n');
+  await writeFile('.venv/bin/python', '#!\n');
+  await writeFile('model.ckpt', 'big\n');
+}
+
+async function assertSynced(host: string): Promise<void> {
+  assert.equal(await fs.readFile(remote(host, 'proj', 'data', 'set.txt'), 'utf8'), 'data v1\n');
+  assert.equal(await fs.readFile(remote(host, 'proj', 'dir with space', "it's.txt"), 'utf8'), 'odd name\n');
+  assert.ok(existsSync(remote(host, 'proj', 'train.py')));
+  for (const skipped of ['.git', 'node_modules', '.venv', 'model.ckpt']) {
+    assert.equal(existsSync(remote(host, 'proj', skipped)), false, `${skipped} must not be copied`);
+  }
+}
+
+test('sync copies the project with rsync, skips excluded folders, and keeps files the jobs wrote', { skip }, async () => {
+  await writeProjectTree();
+  const host = newHost('gpu-a', {}, { syncExcludes: ['*.ckpt'] });
+  const result = await host.sync(project);
+  assert.deepEqual(result, { remoteDir: remote('gpu-a', 'proj'), method: 'rsync' });
+  await assertSynced('gpu-a');
+  await fs.writeFile(remote('gpu-a', 'proj', 'checkpoint.pt'), 'weights');
+  await writeFile('data/set.txt', 'data v2\n');
+  await host.sync(project);
+  assert.equal(await fs.readFile(remote('gpu-a', 'proj', 'data', 'set.txt'), 'utf8'), 'data v2\n');
+  assert.equal(await fs.readFile(remote('gpu-a', 'proj', 'checkpoint.pt'), 'utf8'), 'weights');
+  await writeFile('data/set.txt', 'data v1\n');
+});
+
+test('sync falls back to tar when the host has no rsync', { skip }, async () => {
+  await writeProjectTree();
+  const result = await newHost('gpu-c', {}, { syncExcludes: ['*.ckpt'] }).sync(project);
+  assert.deepEqual(result, { remoteDir: remote('gpu-c', 'proj'), method: 'tar' });
+  await assertSynced('gpu-c');
+});
+
+test('sync falls back to tar when rsync is missing locally', { skip }, async () => {
+  await writeProjectTree();
+  const host = newHost('gpu-b', {}, { syncExcludes: ['*.ckpt'], rsyncCommand: path.join(work, 'no-such-rsync') });
+  assert.equal((await host.sync(project)).method, 'tar');
+  await assertSynced('gpu-b');
+});
+
+test('a job sees its GPUs, id, host env and literal arguments; its exit code and log come back', { skip }, async () => {
+  const host = newHost('gpu-a', { env: { TRAINQ_TEST_VALUE: 'x y $HOME `id`' } });
+  const pwned = path.join(os.tmpdir(), `trainq-pwned-${process.pid}-${Date.now()}`);
+  const script = await writeFile(
+    'argv.py',
+    'import json, os, sys\nprint(json.dumps({"argv": sys.argv[1:], "cvd": os.environ.get("CUDA_VISIBLE_DEVICES"),'
+      + ' "id": os.environ.get("TRAINQ_JOB_ID"), "env": os.environ.get("TRAINQ_TEST_VALUE"), "cwd": os.getcwd(), "exe": sys.executable}))\nsys.exit(3)\n',
+  );
+  const args = [`'; touch ${pwned}; '`, `"; touch ${pwned}; "`, `$(touch ${pwned})`, `\`touch ${pwned}\``, '; touch x', 'line one\nline two', "it's \"quoted\"", '  spaced  ', '', '*', '$HOME'];
+  const job = makeJob(script, args);
+  const exited = nextExit(host, job.id);
+  // A local venv interpreter: the host runs its own python setting instead.
+  await host.launch({ job, gpuIndices: [1], command: ['/home/me/.venv/bin/python', script, ...args] });
+  assert.deepEqual(await exited, { jobId: job.id, exitCode: 3 });
+  const printed = JSON.parse(await logOf(host, job.id));
+  assert.deepEqual(printed.argv, args);
+  assert.equal(printed.cvd, '1');
+  assert.equal(printed.id, job.id);
+  assert.equal(printed.env, 'x y $HOME `id`');
+  assert.equal(printed.cwd, remote('gpu-a', 'proj'));
+  assert.equal(existsSync(pwned), false, 'no argument may run as shell code');
+  const jobDir = remote('gpu-a', '.trainq', 'jobs', job.id);
+  assert.equal((await fs.readFile(path.join(jobDir, 'exit'), 'utf8')).trim(), '3');
+  assert.equal(await fs.readFile(path.join(jobDir, 'output.log'), 'utf8'), await logOf(host, job.id));
+});
+
+test('a script path with spaces runs, and its log streams in while it runs', { skip }, async () => {
+  const host = newHost('gpu-b');
+  const script = await writeFile('my scripts/train run.sh', 'echo "started in $(pwd)"\nwhile [ ! -e go ]; do sleep 0.05; done\necho finished\n');
+  const job = makeJob(script);
+  const exited = nextExit(host, job.id);
+  const { pgid } = await host.launch({ job, gpuIndices: [0, 2], command: ['/usr/bin/bash', script] });
+  strays.push(pgid);
+  await waitFor('the first line in the local copy', async () => (await logOf(host, job.id)).includes('started'));
+  await fs.writeFile(remote('gpu-b', 'proj', 'go'), '');
+  assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
+  assert.equal(await logOf(host, job.id), `started in ${remote('gpu-b', 'proj')}\nfinished\n`);
+  await fs.rm(remote('gpu-b', 'proj', 'go'));
+});
+
+test('cancel stops a job with SIGTERM, and SIGKILLs one that ignores it after the grace period', { skip }, async () => {
+  const host = newHost('gpu-a');
+  const polite = makeJob(await writeFile('sleep.sh', 'echo started\nsleep 30\necho not reached\n'));
+  const exited = nextExit(host, polite.id);
+  const { pgid } = await host.launch({ job: polite, gpuIndices: [], command: ['sh', polite.script] });
+  strays.push(pgid);
+  await waitFor('the job to start', async () => (await logOf(host, polite.id)).includes('started'));
+  await host.cancel({ ...polite, pgid }, 5);
+  // The wrapper survives the group's SIGTERM and records 128 + 15.
+  assert.deepEqual(await exited, { jobId: polite.id, exitCode: 143 });
+  assert.equal((await logOf(host, polite.id)).includes('not reached'), false);
+
+  const stubborn = makeJob(await writeFile('stubborn.sh', "trap 'echo got TERM' TERM\necho started\nwhile :; do sleep 0.1; done\n"));
+  const killed = nextExit(host, stubborn.id);
+  const second = await host.launch({ job: stubborn, gpuIndices: [], command: ['sh', stubborn.script] });
+  strays.push(second.pgid);
+  await waitFor('the job to start', async () => (await logOf(host, stubborn.id)).includes('started'));
+  await host.cancel({ ...stubborn, pgid: second.pgid }, 1);
+  const report = await killed;
+  assert.equal(report.exitCode, undefined, 'SIGKILL takes the wrapper too, so no code is recorded');
+  assert.ok((await logOf(host, stubborn.id)).includes('got TERM'), 'SIGTERM came first');
+  await waitFor('the process group to vanish', () => !groupAlive(second.pgid), 5000);
+});
+
+test('after the host object is recreated, jobs are reconciled: running, exited, lost', { skip }, async () => {
+  const first = newHost('gpu-a');
+  const slow = makeJob(await writeFile('slow.sh', 'echo started\nwhile [ ! -e go-slow ]; do sleep 0.05; done\nexit 7\n'));
+  const quick = makeJob(await writeFile('quick.sh', 'echo quick\nexit 5\n'));
+  let firstFired = false;
+  first.onDidExit(() => (firstFired = true));
+  const slowStart = await first.launch({ job: slow, gpuIndices: [0], command: ['sh', slow.script] });
+  strays.push(slowStart.pgid);
+  first.dispose();
+  const quickStart = await newHost('gpu-a').launch({ job: quick, gpuIndices: [], command: ['sh', quick.script] });
+  hosts[hosts.length - 1].dispose();
+  await waitFor('the quick job to end', () => existsSync(remote('gpu-a', '.trainq', 'jobs', quick.id, 'exit')));
+
+  const second = newHost('gpu-a');
+  const exited = nextExit(second, slow.id);
+  assert.deepEqual(await second.reattach({ ...slow, pgid: slowStart.pgid }), { kind: 'running' });
+  assert.deepEqual(await second.reattach({ ...quick, pgid: quickStart.pgid }), { kind: 'exited', exitCode: 5 });
+  assert.equal(await logOf(second, quick.id), 'quick\n');
+  await fs.writeFile(remote('gpu-a', 'proj', 'go-slow'), '');
+  assert.deepEqual(await exited, { jobId: slow.id, exitCode: 7 });
+  assert.equal(firstFired, false, 'a disposed host reports nothing');
+
+  // A folder with a pgid whose process is gone and no exit file: killed, or the host rebooted.
+  const dead = makeJob(slow.script);
+  const deadDir = remote('gpu-a', '.trainq', 'jobs', dead.id);
+  await fs.mkdir(deadDir, { recursive: true });
+  await fs.writeFile(path.join(deadDir, 'pgid'), `${quickStart.pgid}\n`);
+  const lost = await second.reattach(dead);
+  assert.equal(lost.kind, 'lost');
+  assert.match(lost.kind === 'lost' ? lost.reason : '', /ended without recording an exit code/);
+  const gone = await second.reattach(makeJob(slow.script));
+  assert.equal(gone.kind, 'lost');
+  assert.match(gone.kind === 'lost' ? gone.reason : '', /is gone/);
+});
+
+test('a host that is down at dispatch refuses with HostUnreachableError and backs off; it comes back by itself', { skip }, async () => {
+  const server = fx.server('gpu-b');
+  // Backoff long enough that no automatic retry falls between the assertions.
+  const host = newHost('gpu-b', {}, { backoff: { baseMs: 2000, maxMs: 2000 } });
+  const job = makeJob(await writeFile('never.sh', 'echo never\n'));
+  await server.stop();
+  try {
+    const err = await host.launch({ job, gpuIndices: [], command: ['sh', job.script] }).catch((e: unknown) => e);
+    assert.ok(err instanceof HostUnreachableError, String(err));
+    assert.equal(err.problem, 'unreachable');
+    assert.equal(err.mayHaveStarted, false);
+    assert.match(err.message, /Connection refused/);
+    const status = await host.probe();
+    assert.equal(status.state, 'offline');
+    assert.equal(status.problem, 'unreachable');
+    assert.ok(status.retryAt! > status.probedAt, 'the next attempt is scheduled');
+    // During the backoff nothing is tried: a second refusal carries the same retry time.
+    const again = await host.launch({ job, gpuIndices: [], command: ['sh', job.script] }).catch((e: unknown) => e);
+    assert.ok(again instanceof HostUnreachableError);
+    assert.equal(again.retryAt, status.retryAt);
+    assert.equal(existsSync(remote('gpu-b', '.trainq', 'jobs', job.id)), false);
+  } finally {
+    await server.start();
+  }
+  const back = await new Promise<HostStatus>((resolve) => {
+    const sub = host.onDidChangeStatus((s) => {
+      if (s.state === 'online') {
+        sub.dispose();
+        resolve(s);
+      }
+    });
+  });
+  assert.equal(back.gpus.length, 4);
+  assert.equal(back.retryAt, undefined);
+});
+
+test('a host that vanishes mid-job: the job is reported lost after the timeout, with the reason', { skip }, async () => {
+  const server = fx.server('gpu-c');
+  const host = newHost('gpu-c', {}, { lostAfterMs: 1500 });
+  const job = makeJob(await writeFile('long.sh', 'echo started\nsleep 60\n'));
+  const exited = nextExit(host, job.id);
+  const { pgid } = await host.launch({ job, gpuIndices: [], command: ['sh', job.script] });
+  strays.push(pgid);
+  await waitFor('the job to start', async () => (await logOf(host, job.id)).includes('started'));
+  await server.stop();
+  try {
+    const report = await exited;
+    assert.equal(report.exitCode, undefined);
+    assert.match(report.reason ?? '', /gpu-c was unreachable for \d+ s .*Connection refused.*may still run there/);
+    assert.equal(groupAlive(pgid), true, 'the job itself was not touched');
+  } finally {
+    killGroup(pgid);
+    await server.start();
+  }
+});
+
+test('a changed host key is refused: the host is marked with ssh\'s message and gets no jobs', { skip }, async () => {
+  const server = fx.server('gpu-b');
+  const host = newHost('gpu-b');
+  await server.stop();
+  await server.newHostKey();
+  await server.start();
+  try {
+    const status = await host.probe({ force: true });
+    assert.equal(status.state, 'offline');
+    assert.equal(status.problem, 'hostKeyChanged');
+    assert.match(status.error ?? '', /^host key changed: .*SHA256:.*Offending ED25519 key in .*known_hosts:\d/);
+    const job = makeJob(await writeFile('spoofed.sh', 'echo spoofed\n'));
+    const err = await host.launch({ job, gpuIndices: [], command: ['sh', job.script] }).catch((e: unknown) => e);
+    assert.ok(err instanceof HostUnreachableError);
+    assert.equal(err.problem, 'hostKeyChanged');
+    assert.equal(existsSync(remote('gpu-b', '.trainq', 'jobs', job.id)), false);
+  } finally {
+    await fx.writeKnownHosts();
+  }
+  assert.equal((await host.probe({ force: true })).state, 'online', 'accepting the new key fixes it');
+});
+
+test('a long log is capped locally: its start, a note, and its end', { skip }, async () => {
+  const host = newHost('gpu-a', {}, { maxLogBytes: 4096 });
+  const job = makeJob(await writeFile('chatty.sh', 'i=1\nwhile [ $i -le 3000 ]; do echo "line $i"; i=$((i + 1)); done\n'));
+  const exited = nextExit(host, job.id);
+  await host.launch({ job, gpuIndices: [], command: ['sh', job.script] });
+  assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
+  const copy = await logOf(host, job.id);
+  assert.ok(copy.startsWith('line 1\nline 2\n'));
+  assert.ok(copy.endsWith('line 2999\nline 3000\n'));
+  assert.match(copy, /\[TrainQ: [\d.]+ KiB left out of [\d.]+ KiB; the full log stays at gpu-a:/);
+  assert.ok(Buffer.byteLength(copy) < 4096 + 600, `copy is ${Buffer.byteLength(copy)} bytes`);
+});
+
+test('invalid job ids and scripts outside the synced folder are refused before anything runs', { skip }, async () => {
+  const host = newHost('gpu-a');
+  const script = await writeFile('ok.sh', 'exit 0\n');
+  await assert.rejects(host.launch({ job: { ...makeJob(script), id: '../escape' }, gpuIndices: [], command: ['sh', script] }), /Invalid job id/);
+  assert.throws(() => host.logPath('a/b'), /Invalid job id/);
+  const outside = await writeFile('elsewhere.sh', 'exit 0\n', work);
+  const job = makeJob(outside);
+  await assert.rejects(host.launch({ job, gpuIndices: [], command: ['sh', outside] }), /outside the synced folder/);
+  assert.equal(existsSync(remote('gpu-a', '.trainq', 'jobs', job.id)), false);
+});
+
+test('a missing interpreter on the host is a launch error, not a host problem', { skip }, async () => {
+  const host = newHost('gpu-a', { python: 'python9' });
+  const script = await writeFile('never.py', 'print("never")\n');
+  const err = await host.launch({ job: makeJob(script), gpuIndices: [], command: ['python3', script] }).catch((e: unknown) => e);
+  assert.ok(err instanceof Error && !(err instanceof HostUnreachableError));
+  assert.match(err.message, /interpreter 'python9' was not found on the host/);
+  assert.equal((await host.probe()).state, 'online');
+});
