@@ -27,6 +27,10 @@ export function planDispatch(order: readonly QueuedEntry[], hosts: readonly Host
   const candidates = hosts.map((h) => ({ ...h, freeGpus: [...h.freeGpus] }));
   const largest = candidates.reduce((m, c) => Math.max(m, c.totalGpus), 0);
   const plan: DispatchPlan = { launches: [], waiting: new Map() };
+  // Once the cluster is full most of the queue cannot start; these two figures let such jobs wait
+  // without building a feasible list or asking the placement, which keeps long queues cheap.
+  let widestFree = widestFreeGpus(candidates);
+  let anySlot = candidates.some((c) => c.runningJobs < c.maxJobs);
 
   for (const { job } of order) {
     if (candidates.length === 0) {
@@ -37,11 +41,11 @@ export function planDispatch(order: readonly QueuedEntry[], hosts: readonly Host
       plan.waiting.set(job.id, `Needs ${plural(job.gpus, 'GPU')} on one host; the largest host has ${largest}.`);
       continue;
     }
-    const feasible = candidates.filter((c) => canTake(c, job.gpus));
-    if (feasible.length === 0) {
-      plan.waiting.set(job.id, waitReason(job, candidates));
+    if (!anySlot || job.gpus > widestFree) {
+      plan.waiting.set(job.id, anySlot ? `Waiting for ${plural(job.gpus, 'free GPU')} on one host.` : SLOT_REASON);
       continue;
     }
+    const feasible = candidates.filter((c) => canTake(c, job.gpus));
     const decision = placement.choose(job, feasible, candidates);
     if (decision.kind === 'wait') {
       plan.waiting.set(job.id, decision.reason);
@@ -56,16 +60,23 @@ export function planDispatch(order: readonly QueuedEntry[], hosts: readonly Host
     const gpuIndices = target.freeGpus.splice(0, job.gpus);
     target.runningJobs += 1;
     plan.launches.push({ job, host: target.host, gpuIndices });
+    widestFree = widestFreeGpus(candidates);
+    anySlot = candidates.some((c) => c.runningJobs < c.maxJobs);
   }
   return plan;
 }
 
-function waitReason(job: Job, candidates: readonly HostCandidate[]): string {
-  const withGpus = candidates.filter((c) => c.totalGpus >= job.gpus);
-  if (withGpus.every((c) => c.runningJobs >= c.maxJobs)) {
-    return 'Waiting for a free job slot (every host is at its job limit).';
+const SLOT_REASON = 'Waiting for a free job slot (every host is at its job limit).';
+
+/** Most free GPUs on any host that still has a job slot; -1 when no host has one. */
+function widestFreeGpus(candidates: readonly HostCandidate[]): number {
+  let widest = -1;
+  for (const c of candidates) {
+    if (c.runningJobs < c.maxJobs && c.freeGpus.length > widest) {
+      widest = c.freeGpus.length;
+    }
   }
-  return `Waiting for ${plural(job.gpus, 'free GPU')} on one host.`;
+  return widest;
 }
 
 function plural(n: number, word: string): string {
@@ -84,10 +95,17 @@ export interface HostOffer {
 
 /** Free GPUs are derived from the running jobs every round, never tracked separately, so they cannot drift. */
 export function buildCandidates(offers: readonly HostOffer[], jobs: readonly Job[]): HostCandidate[] {
+  const runningOn = new Map<string, Job[]>();
+  for (const job of jobs) {
+    if (job.state === 'running' && job.host !== undefined) {
+      const list = runningOn.get(job.host);
+      list ? list.push(job) : runningOn.set(job.host, [job]);
+    }
+  }
   return offers
     .filter((o) => o.online)
     .map((o) => {
-      const running = jobs.filter((j) => j.state === 'running' && j.host === o.name);
+      const running = runningOn.get(o.name) ?? [];
       const held = new Set(running.flatMap((j) => j.gpuIndices ?? []));
       return {
         host: o.name,

@@ -102,9 +102,6 @@ function timed(placement: Placement, samplesUs: number[]): Placement {
   };
 }
 
-/** The first chunk of a round's order handed to planDispatch; each next chunk is twice as long. */
-const FIRST_CHUNK = 8;
-
 export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy: PolicyInstance, options: SimOptions = {}): SimRun {
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
@@ -170,13 +167,7 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     emit?.({ kind: 'finish', atSec: nowSec, job: q.spec.index, host: host.offer.name, gpuIndices: q.job.gpuIndices ?? [] });
   };
 
-  /**
-   * One dispatch round. planDispatch walks its order once, and a job's decision depends only on the
-   * launches before it, so the order is handed over in chunks with candidates rebuilt between them;
-   * jobs wider than every host's free GPUs would only wait, so they are dropped from the rest of the
-   * walk, which usually ends the round once the cluster is full. The launches are exactly those of a
-   * single planDispatch over the whole order, each job still seen once.
-   */
+  /** One dispatch round; skipped when no queued job is narrow enough for any host's free GPUs. */
   const dispatch = (nowSec: number): void => {
     const widest = widestFree(hosts);
     let anyFits = false;
@@ -185,16 +176,11 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
       return;
     }
     rounds += 1;
-    let rest = policy.discipline.order(
+    const order = policy.discipline.order(
       queue.filter((q) => q.spec.gpus <= widest),
       nowSec * 1000,
     );
-    for (let chunk = FIRST_CHUNK; rest.length > 0; chunk *= 2) {
-      const plan = planDispatch(rest.slice(0, chunk), candidatesOf(hosts), placement);
-      plan.launches.forEach((launch) => start(launch, nowSec));
-      const widestLeft = widestFree(hosts);
-      rest = rest.slice(chunk).filter((e) => e.job.gpus <= widestLeft);
-    }
+    planDispatch(order, candidatesOf(hosts), placement).launches.forEach((launch) => start(launch, nowSec));
     queue = queue.filter((q) => q.job.state === 'queued');
   };
 
