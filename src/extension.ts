@@ -78,7 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       jobIds: (args) => jobsFromArgs(args, queueView.selection()),
     }),
     manager.onDidFailToStart(({ job, message }) => void vscode.window.showErrorMessage(`TrainQ could not start ${job.name}: ${message}`)),
-    manager.onDidChange(() => void vscode.commands.executeCommand('setContext', 'trainq.paused', manager.paused)),
+    manager.onDidChangeJobs(() => void vscode.commands.executeCommand('setContext', 'trainq.paused', manager.paused)),
   );
 
   applyTrust(manager);

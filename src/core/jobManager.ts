@@ -73,8 +73,11 @@ export class JobManager implements Disposable {
   private readonly disposables: Disposable[] = [];
 
   private readonly changed = new Emitter<void>();
-  /** Fires after any change to jobs, hosts or waiting reasons. */
-  readonly onDidChange = this.changed.event;
+  /** Fires after a change to jobs, waiting reasons or the queue's mode (paused, read-only, blocked). */
+  readonly onDidChangeJobs = this.changed.event;
+  private readonly hostsChanged = new Emitter<void>();
+  /** Fires after host probes; kept apart so resource polling does not redraw the Job Queue. */
+  readonly onDidChangeHosts = this.hostsChanged.event;
   private readonly failed = new Emitter<{ job: Job; message: string }>();
   /** Fires when a job could not be started, so the UI can tell the user once. */
   readonly onDidFailToStart = this.failed.event;
@@ -263,7 +266,7 @@ export class JobManager implements Disposable {
         }
       }),
     );
-    this.changed.fire();
+    this.hostsChanged.fire();
     this.kick();
     return this.hostStatuses();
   }
@@ -335,8 +338,7 @@ export class JobManager implements Disposable {
       : (this.blockedReason ?? (this.state.paused ? 'Dispatching is paused.' : undefined));
     if (holdBack || order.length === 0) {
       const why = holdBack ?? '';
-      this.waiting = new Map(order.map((e) => [e.job.id, why]));
-      this.changed.fire();
+      this.setWaiting(new Map(order.map((e) => [e.job.id, why])));
       return;
     }
     if (this.statuses.size === 0) {
@@ -353,11 +355,11 @@ export class JobManager implements Disposable {
       };
     });
     const plan = planDispatch(order, buildCandidates(offers, this.state.jobs), this.deps.placement);
-    this.waiting = plan.waiting;
     if (plan.launches.length === 0) {
-      this.changed.fire();
+      this.setWaiting(plan.waiting);
       return;
     }
+    this.waiting = plan.waiting;
     if (this.deps.confirmDispatch && !(await this.deps.confirmDispatch())) {
       this.deps.logger.warn('Lost the dispatch lock before starting jobs; another window dispatches now.');
       return;
@@ -402,6 +404,15 @@ export class JobManager implements Disposable {
     this.kick();
   }
 
+  /** Polls run a dispatch round every few seconds; only a real change in the reasons redraws the queue. */
+  private setWaiting(waiting: Map<string, string>): void {
+    const same = waiting.size === this.waiting.size && [...waiting].every(([id, why]) => this.waiting.get(id) === why);
+    this.waiting = waiting;
+    if (!same) {
+      this.changed.fire();
+    }
+  }
+
   private finish(job: Job, state: Job['state'], exitCode: number | undefined, reason?: string): void {
     job.state = state;
     job.exitCode = exitCode;
@@ -431,6 +442,7 @@ export class JobManager implements Disposable {
   dispose(): void {
     this.disposables.forEach((d) => d.dispose());
     this.changed.dispose();
+    this.hostsChanged.dispose();
     this.failed.dispose();
   }
 }

@@ -62,7 +62,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'trainq.showQueue': () => () => vscode.commands.executeCommand('trainq.jobQueue.focus'),
   'trainq.showLog': (s) => () => s.channel.show(true),
   'trainq.job.cancel': (s) => async (...args) => {
-    for (const id of s.jobIds(args)) {
+    for (const id of jobIdsOrExplain(s, args)) {
       await s.manager.cancel(id);
     }
   },
@@ -70,15 +70,12 @@ export const COMMANDS: Record<string, CommandFactory> = {
     if (!(await requireTrust('retry a job'))) {
       return;
     }
-    for (const id of s.jobIds(args)) {
+    for (const id of jobIdsOrExplain(s, args)) {
       await s.manager.retry(id);
     }
   },
   'trainq.job.setPriority': (s) => async (...args) => {
-    const ids = s.jobIds(args);
-    if (ids.length === 0) {
-      return;
-    }
+    const ids = jobIdsOrExplain(s, args);
     const current = s.manager.job(ids[0])?.priority;
     const picked = await vscode.window.showQuickPick(
       PRIORITIES.map((p) => ({ label: priorityLabel(p), description: p === current ? 'current' : undefined, value: p as Priority })),
@@ -89,13 +86,13 @@ export const COMMANDS: Record<string, CommandFactory> = {
     }
   },
   'trainq.job.openLog': (s) => async (...args) => {
-    const job = s.manager.job(s.jobIds(args)[0] ?? '');
+    const job = s.manager.job(jobIdsOrExplain(s, args)[0]);
     if (job) {
       await s.openLog(job);
     }
   },
   'trainq.job.revealScript': (s) => async (...args) => {
-    const job = s.manager.job(s.jobIds(args)[0] ?? '');
+    const job = s.manager.job(jobIdsOrExplain(s, args)[0]);
     if (job) {
       const uri = vscode.Uri.file(job.script);
       await vscode.window.showTextDocument(uri, { preview: true }).then(undefined, () => {
@@ -105,11 +102,20 @@ export const COMMANDS: Record<string, CommandFactory> = {
     }
   },
   'trainq.job.remove': (s) => async (...args) => {
-    for (const id of s.jobIds(args)) {
+    for (const id of jobIdsOrExplain(s, args)) {
       await s.manager.remove(id);
     }
   },
 };
+
+/** A job action with no job (the tree redrew under the menu, or nothing selected) says so instead of doing nothing. */
+function jobIdsOrExplain(s: CommandServices, args: unknown[]): string[] {
+  const ids = s.jobIds(args);
+  if (ids.length === 0) {
+    throw new Error('Select a job in the Job Queue first.');
+  }
+  return ids;
+}
 
 async function queueScript(s: CommandServices, uri: vscode.Uri): Promise<void> {
   const script = await validateScript(uri);

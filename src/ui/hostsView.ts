@@ -17,7 +17,7 @@ type GpuNode = { readonly kind: 'gpu'; readonly status: HostStatus; readonly gpu
 type NoGpuNode = { readonly kind: 'noGpu'; readonly status: HostStatus };
 export type HostsNode = HostNode | GpuNode | NoGpuNode;
 
-export type HostsViewManager = Pick<JobManager, 'jobs' | 'onDidChange' | 'hostStatuses' | 'refreshHosts'>;
+export type HostsViewManager = Pick<JobManager, 'jobs' | 'onDidChangeJobs' | 'onDidChangeHosts' | 'hostStatuses' | 'refreshHosts'>;
 
 export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<HostsNode | undefined>();
@@ -31,7 +31,8 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
     this.disposables.push(
       this.treeView,
       this.changeEmitter,
-      manager.onDidChange(() => this.scheduleRefresh()),
+      manager.onDidChangeJobs(() => this.scheduleRefresh()),
+      manager.onDidChangeHosts(() => this.scheduleRefresh()),
       // The status bar probes only while the window is focused; opening this view should not show an empty list.
       this.treeView.onDidChangeVisibility((e) => {
         if (e.visible && manager.hostStatuses().length === 0) {

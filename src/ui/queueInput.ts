@@ -48,7 +48,7 @@ export async function pickTrainingScript(globs: string[], excludes: string[]): P
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    scripts.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, true), uri })),
+    scripts.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
     { title: 'Queue Training Script', placeHolder: 'Pick the script to queue', matchOnDescription: true },
   );
   return picked?.uri;

@@ -35,7 +35,7 @@ export type QueueNode = GroupNode | JobNode;
 /** What the view needs from the manager; a narrow slice so it can be driven by a fake. */
 export type QueueViewManager = Pick<
   JobManager,
-  'jobs' | 'onDidChange' | 'waitingReason' | 'canDispatch' | 'paused' | 'dispatchBlockedReason' | 'setPriority' | 'job'
+  'jobs' | 'onDidChangeJobs' | 'waitingReason' | 'canDispatch' | 'paused' | 'dispatchBlockedReason' | 'setPriority' | 'job'
 >;
 export type QueueViewConfig = Pick<ConfigWatcher, 'value' | 'onDidChange'>;
 
@@ -89,7 +89,7 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
     this.disposables.push(
       this.treeView,
       this.changeEmitter,
-      manager.onDidChange(() => this.scheduleRefresh()),
+      manager.onDidChangeJobs(() => this.scheduleRefresh()),
       config.onDidChange(() => this.scheduleRefresh()),
       this.treeView.onDidChangeVisibility(() => this.updateTicking()),
     );

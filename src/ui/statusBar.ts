@@ -7,7 +7,7 @@ import { statusBarAccessibilityLabel, statusBarText, statusBarTooltipMarkdown, t
 import type { JobManager } from '../core/jobManager';
 import type { ConfigWatcher } from './config';
 
-export type StatusBarManager = Pick<JobManager, 'jobs' | 'onDidChange' | 'hostStatuses' | 'refreshHosts'>;
+export type StatusBarManager = Pick<JobManager, 'jobs' | 'onDidChangeJobs' | 'onDidChangeHosts' | 'hostStatuses' | 'refreshHosts'>;
 export type StatusBarConfig = Pick<ConfigWatcher, 'value' | 'onDidChange'>;
 
 export class ResourceStatusBar implements vscode.Disposable {
@@ -28,7 +28,8 @@ export class ResourceStatusBar implements vscode.Disposable {
     this.disposables.push(
       this.item,
       // Counts change with the queue, not with the poll: update them at once.
-      manager.onDidChange(() => this.render()),
+      manager.onDidChangeJobs(() => this.render()),
+      manager.onDidChangeHosts(() => this.render()),
       vscode.window.onDidChangeWindowState((state) => this.setPolling(state.focused)),
       config.onDidChange((c) => {
         if (c.statusBarPollSeconds !== this.intervalSec) {
@@ -67,7 +68,7 @@ export class ResourceStatusBar implements vscode.Disposable {
     }
     this.probing = true;
     try {
-      // refreshHosts fires onDidChange, which renders.
+      // refreshHosts fires onDidChangeHosts, which renders.
       await this.manager.refreshHosts();
     } catch {
       // refreshHosts reports failing hosts as offline; anything else will show on the next poll.
