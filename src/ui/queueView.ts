@@ -218,7 +218,8 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
         ? m.dispatchBlockedReason
         : m.paused
           ? 'Dispatching is paused.'
-          : undefined;
+          : // '' rather than undefined: some VS Code builds keep the old message when given undefined.
+            '';
     const running = m.jobs.reduce((n, j) => n + (j.state === 'running' ? 1 : 0), 0);
     this.treeView.badge = running > 0 ? { value: running, tooltip: `${running} TrainQ job${running === 1 ? '' : 's'} running` } : undefined;
     this.updateTicking(running);

@@ -137,6 +137,7 @@ describe("TrainQ in code-server", { timeout: 600_000 }, () => {
         await waitForTreeRow(page(), JOB_QUEUE, (r) => r.label === script.label && stateOf(r.description) === "queued", `${script.label} queued`);
       }
       await waitForStatusBarText(page(), /0 running · 2 queued/);
+      assert.match(await viewPane(page(), JOB_QUEUE).innerText(), /Dispatching is paused\./, "the paused queue says so");
       await screenshot(page(), "queue-with-jobs");
     });
   });
@@ -161,13 +162,16 @@ describe("TrainQ in code-server", { timeout: 600_000 }, () => {
           lastDescription.set(row.label, row.description);
         }
         statusTexts.add((await statusBarItem(page(), /running ·/).innerText().catch(() => "")).replace(/\s+/g, " ").trim());
-        if (!screenshotTaken && [...seen.values()].some((s) => s.at(-1) === "running")) {
+        // The workbench applies a view's message a few hundred ms after its rows; wait for both in the picture.
+        const paneText = await viewPane(page(), JOB_QUEUE).innerText().catch(() => "");
+        if (!screenshotTaken && !/Dispatching is paused/.test(paneText) && [...seen.values()].some((s) => s.at(-1) === "running")) {
           screenshotTaken = true;
           await screenshot(page(), "jobs-running");
         }
         if ([...seen.values()].every((s) => TERMINAL.has(s.at(-1) ?? ""))) break;
         await page().waitForTimeout(100);
       }
+      assert.doesNotMatch(await viewPane(page(), JOB_QUEUE).innerText(), /Dispatching is paused/, "the notice goes once resumed");
       for (const [label, states] of seen) {
         const detail = `${label} went through ${states.join(" → ")}; last shown as "${lastDescription.get(label)}"`;
         assert.deepEqual(states, ["queued", "running", "succeeded"], detail);
