@@ -81,6 +81,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     manager.onDidChangeJobs(() => void vscode.commands.executeCommand('setContext', 'trainq.paused', manager.paused)),
   );
 
+  context.subscriptions.push(
+    config.onDidChange((c) => {
+      local.maxJobs = c.localMaxJobs;
+      local.nvidiaSmi = c.nvidiaSmiPath;
+      void manager.refreshHosts();
+    }),
+  );
   applyTrust(manager);
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => applyTrust(manager)));
   context.subscriptions.push(await takeDispatchLock(lock, storageDir, opened.store, manager, logger));

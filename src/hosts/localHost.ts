@@ -44,13 +44,14 @@ export class LocalHost implements Host {
   readonly name: string;
   readonly kind = 'local' as const;
   readonly speed: number;
-  readonly maxJobs: number;
+  /** Settings can change while jobs run; the scheduler reads these on every round. */
+  maxJobs: number;
 
   private readonly exitEmitter = new Emitter<ExitReport>();
   readonly onDidExit = this.exitEmitter.event;
 
   private readonly jobsRoot: string;
-  private readonly nvidiaSmi: string;
+  nvidiaSmi: string;
   private readonly logger: Logger;
   private readonly pollMs: number;
   /** Jobs whose end this instance will report, each exactly once. */
