@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     console.error(`Cannot benchmark: ${skip}`);
     process.exit(1);
   }
+  const loadBefore = os.loadavg()[0];
   const fx = await SshdFixture.start([{ name: 'bench-a', gpus: 8 }, { name: 'bench-b', gpus: 4 }, { name: 'bench-c', gpus: 2 }]);
   const hosts: SshHost[] = [];
   const make = (name: string, sync: 'rsync' | 'none') => {
@@ -119,17 +120,21 @@ async function main(): Promise<void> {
       row('probe-3-cold', 'probe three hosts in parallel, new connections (handshake + auth)', [cold]),
     ];
     const load = os.loadavg()[0];
+    const cores = os.cpus().length;
+    // Client, servers and jobs share these cores: other work inflates every figure.
+    const busy = Math.max(loadBefore, load) > cores / 2;
     const notes = [
       'Real OpenSSH servers on 127.0.0.1, one per host, each with its own host key; client with BatchMode, strict host-key checking and a ControlMaster socket per host.',
-      'dispatch = SshHost.launch() until it resolves: job folder, detached wrapper via setsid nohup, pgid read back; the rsync row first copies the project (nothing changed, so rsync only compares).',
+      'dispatch = SshHost.launch() until it resolves: job folder, detached wrapper started with setsid nohup, its process group returned; the rsync row first copies the project (nothing changed, so rsync only compares).',
       'probe = one round trip running nvidia-smi (fixture script), reading /proc/loadavg, /proc/meminfo and the CPU count.',
-      `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}, OpenSSH on loopback; 1-minute load average ${load.toFixed(2)} after the run.`,
+      `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, OpenSSH on loopback; 1-minute load average ${loadBefore.toFixed(2)} before, ${load.toFixed(2)} after.`,
+      ...(busy ? ['WARNING: other work was running on this machine (load average above half the cores); times are inflated, rerun on a quiet machine for figures to publish.'] : []),
     ];
     console.log(formatTable(rows));
     console.log('');
     notes.forEach((n) => console.log(`- ${n}`));
     await fs.mkdir(OUT_DIR, { recursive: true });
-    const report = { generatedAt: new Date().toISOString(), quick, rows, notes };
+    const report = { generatedAt: new Date().toISOString(), quick, machine: { cores, loadAverage: { before: loadBefore, after: load }, busy }, rows, notes };
     await fs.writeFile(path.join(OUT_DIR, 'ssh.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nWrote ${path.relative(ROOT, path.join(OUT_DIR, 'ssh.json'))}`);
   } finally {

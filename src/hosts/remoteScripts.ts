@@ -1,7 +1,7 @@
 /**
  * The fixed POSIX sh scripts TrainQ runs on remote hosts, and parsers for what they print.
- * Values only ever arrive as positional parameters ($1…), never spliced into the text, so no job
- * argument or path is parsed as shell code. Each script is one function called with stdin from
+ * Values only ever arrive as positional parameters ($1…), never spliced into the text (only constant
+ * scripts are: the local wrapper and the cancel watcher), so no job argument or path is parsed as shell code. Each script is one function called with stdin from
  * /dev/null: `sh -s` reads the script itself from stdin, and a command that read stdin would
  * otherwise swallow the rest of the script. Output starts with a marker line, so whatever a
  * login shell's rc file prints first is skipped.
@@ -9,6 +9,7 @@
 import type { GpuInfo } from './host';
 import { WRAPPER_SCRIPT } from './localProcess';
 import { parseNvidiaSmiCsv } from './nvidiaSmi';
+import { shQuote } from './sshTransport';
 
 function main(body: string): string {
   return `trainq_main() {\n${body}\n}\ntrainq_main "$@" </dev/null\n`;
@@ -108,15 +109,10 @@ cd "$cwd" || fail "cannot enter $cwd"
 command -v "$1" >/dev/null 2>&1 || fail "interpreter '$1' was not found on the host"
 command -v setsid >/dev/null 2>&1 || fail "setsid (util-linux) is missing on the host"
 rm -f "$dir/exit" "$dir/exit.tmp"
-wrapper=$(cat <<'TRAINQ_WRAPPER'
-${WRAPPER_SCRIPT}TRAINQ_WRAPPER
-)
-setsid nohup sh -c "$wrapper" trainq-job "$dir" "$@" </dev/null >>"$dir/output.log" 2>&1 &
-pid=$!
-i=0
-while [ ! -s "$dir/pgid" ] && [ "$i" -lt 300 ]; do sleep 0.01 2>/dev/null || sleep 1; i=$((i + 1)); done
-pg=$pid
-if [ -s "$dir/pgid" ]; then read -r pg < "$dir/pgid"; fi
+setsid nohup sh -c ${shQuote(WRAPPER_SCRIPT)} trainq-job "$dir" "$@" </dev/null >>"$dir/output.log" 2>&1 &
+# The background child is no process-group leader (no job control here), so setsid does not fork:
+# $! is the new session's and group's id, the same number the wrapper writes into its pgid file.
+pg=$!
 printf 'TRAINQ-PGID %s\\n' "$pg"`);
 
 /**
@@ -155,6 +151,16 @@ while [ "$#" -ge 2 ]; do
   printf '\\nTRAINQ-END %s\\n' "$id"
 done`);
 
+/** The detached watcher of CANCEL_SCRIPT. Args: pgid jobDir graceDeciseconds */
+const KILLER_BODY = `pg=$1 dir=$2 left=$3
+while [ "$left" -gt 0 ]; do
+  trainq_alive "$pg" "$dir" || exit 0
+  sleep 0.1 2>/dev/null || sleep 1
+  left=$((left - 1))
+done
+if trainq_alive "$pg" "$dir"; then kill -KILL -"$pg" 2>/dev/null; fi
+exit 0`;
+
 /**
  * SIGTERM to the job's group now, and a detached watcher that sends SIGKILL once the grace period
  * is over: the kill happens even if the connection drops, and the call returns at once.
@@ -166,19 +172,8 @@ if [ -s "$dir/pgid" ]; then read -r pg < "$dir/pgid"; fi
 case $pg in ''|*[!0-9]*|0|1) printf 'TRAINQ-CANCEL no-pgid\\n'; exit 0 ;; esac
 if ! trainq_alive "$pg" "$dir"; then printf 'TRAINQ-CANCEL not-running\\n'; exit 0; fi
 kill -TERM -"$pg" 2>/dev/null
-killer=$(cat <<'TRAINQ_KILLER'
-${ALIVE_FN}
-pg=$1 dir=$2 left=$3
-while [ "$left" -gt 0 ]; do
-  trainq_alive "$pg" "$dir" || exit 0
-  sleep 0.1 2>/dev/null || sleep 1
-  left=$((left - 1))
-done
-if trainq_alive "$pg" "$dir"; then kill -KILL -"$pg" 2>/dev/null; fi
-exit 0
-TRAINQ_KILLER
-)
-setsid nohup sh -c "$killer" trainq-kill "$pg" "$dir" "$grace" </dev/null >/dev/null 2>&1 &
+setsid nohup sh -c ${shQuote(`${ALIVE_FN}
+${KILLER_BODY}`)} trainq-kill "$pg" "$dir" "$grace" </dev/null >/dev/null 2>&1 &
 printf 'TRAINQ-CANCEL signalled %s\\n' "$pg"`);
 
 /** Unpacks a tar stream from stdin into a folder (run with `sh -c`, since stdin carries the data). Args: dest. */

@@ -7,9 +7,10 @@
 import { Emitter } from '../core/emitter';
 import type { Job } from '../core/job';
 import type { Logger } from '../core/logger';
-import type { ExitReport, Host, HostProblem, HostStatus, LaunchRequest, LaunchResult, ProbeOptions, ReattachResult } from './host';
+import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ProbeOptions, ReattachResult } from './host';
 import type { SshHostConfig } from './hostConfig';
 import { HostUnreachableError } from './hostErrors';
+import { HostHealth, type Backoff } from './hostHealth';
 import { assertValidJobId, jobFiles } from './localProcess';
 import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from './remoteLayout';
 import { LogMirror } from './remoteLog';
@@ -38,7 +39,7 @@ export interface SshHostOptions {
   /** Cap of each job's local log copy. */
   maxLogBytes?: number;
   /** First and longest wait before reconnecting to a host that failed. */
-  backoff?: { baseMs: number; maxMs: number };
+  backoff?: Backoff;
   connectTimeoutSec?: number;
   callTimeoutMs?: number;
   syncTimeoutMs?: number;
@@ -47,7 +48,7 @@ export interface SshHostOptions {
   sshCommand?: string;
 }
 
-const DEFAULT_BACKOFF = { baseMs: 5_000, maxMs: 5 * 60_000 };
+const DEFAULT_MAX_LOG_BYTES = 50 * 1024 * 1024;
 const PROBE_TIMEOUT_MS = 20_000;
 
 export class SshHost implements Host {
@@ -66,12 +67,10 @@ export class SshHost implements Host {
   private readonly opts: SshHostOptions;
   private readonly logger: Logger;
   private readonly follower: SshJobFollower;
+  private readonly maxLogBytes: number;
   private remote: Promise<EnsureFacts> | undefined;
   private readonly syncing = new Map<string, Promise<{ remoteDir: string; method: SyncMethod }>>();
-  private failures = 0;
-  private retryAt: number | undefined;
-  private problem: { kind: HostProblem; message: string; at: number } | undefined;
-  private online = true;
+  private readonly health: HostHealth;
   private retryTimer: NodeJS.Timeout | undefined;
   private disposed = false;
 
@@ -82,6 +81,8 @@ export class SshHost implements Host {
     this.speed = opts.config.speed;
     this.maxJobs = opts.config.maxJobs;
     this.logger = opts.logger;
+    this.maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    this.health = new HostHealth(this.name, this.kind, opts.backoff);
     this.transport = new SshTransport({
       destination: opts.config.destination,
       controlDir: opts.controlDir,
@@ -95,27 +96,27 @@ export class SshHost implements Host {
       logger: this.logger,
       pollMs: opts.pollMs ?? 2000,
       lostAfterMs: opts.lostAfterMs ?? 10 * 60_000,
-      maxLogBytes: opts.maxLogBytes ?? 50 * 1024 * 1024,
+      maxLogBytes: this.maxLogBytes,
       localLog: (id) => this.logPath(id),
       call: (fn) => this.call(fn),
       jobsDir: async () => remoteJobsDir((await this.ensure()).workdir),
       transport: this.transport,
-      inBackoff: () => this.inBackoff(),
-      problem: () => this.problem?.message,
+      inBackoff: () => this.health.inBackoff(),
+      problem: () => this.health.problem,
       report: (report) => this.exitEmitter.fire(report),
     });
   }
 
   async probe(options: ProbeOptions = {}): Promise<HostStatus> {
-    if (!options.force && this.inBackoff()) {
-      return this.offlineStatus();
+    if (!options.force && this.health.inBackoff()) {
+      return this.health.offlineStatus();
     }
     let stdout: string;
     try {
       stdout = (await this.call(() => this.transport.runScript(PROBE_SCRIPT, [], { timeoutMs: PROBE_TIMEOUT_MS }), true)).stdout.toString('utf8');
     } catch (e) {
       if (e instanceof SshError) {
-        return this.offlineStatus();
+        return this.health.offlineStatus();
       }
       throw e;
     }
@@ -160,8 +161,8 @@ export class SshHost implements Host {
     if (command.length === 0) {
       throw new Error(`Job ${job.id} has no command to run`);
     }
-    if (this.inBackoff()) {
-      throw this.unreachable(false);
+    if (this.health.inBackoff()) {
+      throw this.health.unreachableError(false);
     }
     const { workdir } = await this.connected(() => this.ensure());
     const localRoot = this.opts.projectRootFor?.(job) ?? job.cwd;
@@ -179,7 +180,7 @@ export class SshHost implements Host {
       await this.connected(() => this.sync(localRoot), (e) => new Error(`Could not copy ${localRoot} to ${this.name}: ${(e as Error).message}`));
     }
     // Only our polls write the local copy, and none runs for this job yet; an earlier copy would be stale.
-    await (await LogMirror.open(this.logPath(job.id), this.opts.maxLogBytes ?? 50 * 1024 * 1024)).reset();
+    await (await LogMirror.open(this.logPath(job.id), this.maxLogBytes)).reset();
     const env = Object.entries(this.config.env).map(([k, v]) => `${k}=${v}`);
     const args = [remoteJobsDir(workdir), job.id, cwd, gpuIndices.join(','), String(env.length), ...env, ...argv];
     let stdout: string;
@@ -191,7 +192,7 @@ export class SshHost implements Host {
           // The start command may have reached the host: follow the job until we know.
           await this.follower.follow(job.id, undefined, { doubtful: true });
         }
-        throw this.unreachable(e.mayHaveRun);
+        throw this.health.unreachableError(e.mayHaveRun);
       }
       throw e;
     }
@@ -254,7 +255,16 @@ export class SshHost implements Host {
   /** Creates the remote job folder root once and learns the absolute workdir and the host's tools. */
   private ensure(): Promise<EnsureFacts> {
     if (!this.remote) {
-      const attempt = this.call(() => this.transport.runScript(ENSURE_SCRIPT, [this.config.workdir])).then((r) => parseEnsure(r.stdout.toString('utf8')));
+      const attempt = this.call(() => this.transport.runScript(ENSURE_SCRIPT, [this.config.workdir])).then((r) => {
+        try {
+          return parseEnsure(r.stdout.toString('utf8'));
+        } catch (e) {
+          // A workdir that cannot be created fails every job alike: a host problem, so jobs wait.
+          const err = new SshError('other', `work folder: ${(e as Error).message}`, r.stderr, false);
+          this.noteFailure(err);
+          throw err;
+        }
+      });
       this.remote = attempt;
       // A failed attempt is not cached: the next call tries again.
       attempt.catch(() => {
@@ -270,7 +280,7 @@ export class SshHost implements Host {
       return await fn();
     } catch (e) {
       if (e instanceof SshError || e instanceof HostUnreachableError) {
-        throw e instanceof HostUnreachableError ? e : this.unreachable(false);
+        throw e instanceof HostUnreachableError ? e : this.health.unreachableError(false);
       }
       throw other ? other(e) : e;
     }
@@ -291,63 +301,30 @@ export class SshHost implements Host {
   }
 
   private noteSuccess(isProbe: boolean): void {
-    const wasOffline = !this.online;
-    this.failures = 0;
-    this.retryAt = undefined;
-    this.problem = undefined;
-    this.online = true;
+    if (!this.health.noteSuccess()) {
+      return;
+    }
     clearTimeout(this.retryTimer);
-    if (wasOffline) {
-      this.logger.info(`${this.name}: reachable again`);
-      if (!isProbe) {
-        // A probe fills in GPUs and load for the status event; it fires the event itself.
-        void this.probe({ force: true }).catch(() => undefined);
-      }
+    this.logger.info(`${this.name}: reachable again`);
+    if (!isProbe) {
+      // A probe fills in GPUs and load for the status event; it fires the event itself.
+      void this.probe({ force: true }).catch(() => undefined);
     }
   }
 
   private noteFailure(err: SshError): void {
-    const base = this.opts.backoff ?? DEFAULT_BACKOFF;
-    this.failures += 1;
-    const now = Date.now();
-    this.retryAt = now + Math.min(base.maxMs, base.baseMs * 2 ** Math.min(this.failures - 1, 20));
-    this.problem = { kind: err.kind, message: err.message, at: now };
-    this.online = false;
-    this.logger.warn(`${this.name}: ${err.message} (retry in ${Math.round((this.retryAt - now) / 1000)} s)`);
+    const wait = this.health.noteFailure(err.kind, err.message);
+    this.logger.warn(`${this.name}: ${err.message} (retry in ${Math.round(wait / 1000)} s)`);
     if (err.kind === 'timeout') {
       // The shared connection may be wedged: let new calls open a fresh one.
       void this.transport.stopMaster();
     }
-    this.statusEmitter.fire(this.offlineStatus());
+    this.statusEmitter.fire(this.health.offlineStatus());
     clearTimeout(this.retryTimer);
     if (!this.disposed) {
-      this.retryTimer = setTimeout(() => void this.probe({ force: true }).catch(() => undefined), this.retryAt - now);
+      // Nobody has to ask: the host comes back into placement by itself once it answers.
+      this.retryTimer = setTimeout(() => void this.probe({ force: true }).catch(() => undefined), wait);
       this.retryTimer.unref();
     }
-  }
-
-  private inBackoff(): boolean {
-    return !this.online && this.retryAt !== undefined && Date.now() < this.retryAt;
-  }
-
-  private offlineStatus(): HostStatus {
-    return {
-      name: this.name,
-      kind: this.kind,
-      state: 'offline',
-      gpus: [],
-      error: this.problem?.message,
-      problem: this.problem?.kind,
-      retryAt: this.retryAt,
-      probedAt: this.problem?.at ?? Date.now(),
-    };
-  }
-
-  private unreachable(mayHaveStarted: boolean): HostUnreachableError {
-    const why = this.problem?.message ?? 'not reachable';
-    return new HostUnreachableError(this.name, this.problem?.kind ?? 'unreachable', `${this.name}: ${why}`, {
-      mayHaveStarted,
-      retryAt: this.retryAt,
-    });
   }
 }

@@ -87,18 +87,25 @@ function failure(tool: string, exit: Exit): Error {
 }
 
 export async function rsyncProject(transport: SshTransport, localRoot: string, remoteDir: string, opts: SyncOptions): Promise<void> {
-  const args = [
+  const shell = await transport.rsyncShell();
+  const args = (precise: boolean) => [
     '-rlpt',
     // Paths reach the remote rsync unsplit: folders with spaces need no remote quoting.
     '-s',
+    // Nanosecond mtimes: a same-size edit within the second of the last sync must not be skipped
+    // (the job would run stale code). Receivers older than rsync 3.1.3 refuse it; they get seconds.
+    ...(precise ? ['--modify-window=-1'] : []),
     '--timeout=60',
     ...opts.excludes.map((p) => `--exclude=${p}`),
     '-e',
-    await transport.rsyncShell(),
+    shell,
     `${localRoot.replace(/\/+$/, '')}/`,
     transport.rsyncTarget(`${remoteDir}/`),
   ];
-  const exit = await runLocal(opts.rsyncCommand ?? 'rsync', args, opts.timeoutMs);
+  let exit = await runLocal(opts.rsyncCommand ?? 'rsync', args(true), opts.timeoutMs);
+  if (exit.code !== 0 && exit.code !== 255 && /modify-window/i.test(exit.stderr)) {
+    exit = await runLocal(opts.rsyncCommand ?? 'rsync', args(false), opts.timeoutMs);
+  }
   if (exit.code !== 0) {
     throw failure('rsync', exit);
   }

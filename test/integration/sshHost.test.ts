@@ -231,7 +231,7 @@ test('a job sees its GPUs, id, host env and literal arguments; its exit code and
   const job = makeJob(script, args);
   const exited = nextExit(host, job.id);
   // A local venv interpreter: the host runs its own python setting instead.
-  await host.launch({ job, gpuIndices: [1], command: ['/home/me/.venv/bin/python', script, ...args] });
+  const { pgid } = await host.launch({ job, gpuIndices: [1], command: ['/home/me/.venv/bin/python', script, ...args] });
   assert.deepEqual(await exited, { jobId: job.id, exitCode: 3 });
   const printed = JSON.parse(await logOf(host, job.id));
   assert.deepEqual(printed.argv, args);
@@ -242,6 +242,8 @@ test('a job sees its GPUs, id, host env and literal arguments; its exit code and
   assert.equal(existsSync(pwned), false, 'no argument may run as shell code');
   const jobDir = remote('gpu-a', '.trainq', 'jobs', job.id);
   assert.equal((await fs.readFile(path.join(jobDir, 'exit'), 'utf8')).trim(), '3');
+  assert.equal(Number(await fs.readFile(path.join(jobDir, 'pgid'), 'utf8')), pgid, 'the reported group is the wrapper\'s');
+  assert.equal(existsSync(path.join(jobDir, 'exit.tmp')), false);
   assert.equal(await fs.readFile(path.join(jobDir, 'output.log'), 'utf8'), await logOf(host, job.id));
 });
 
@@ -316,6 +318,31 @@ test('after the host object is recreated, jobs are reconciled: running, exited, 
   const gone = await second.reattach(makeJob(slow.script));
   assert.equal(gone.kind, 'lost');
   assert.match(gone.kind === 'lost' ? gone.reason : '', /is gone/);
+});
+
+test('a start cut off by a timeout is followed until it shows up, and never runs twice', { skip }, async () => {
+  // A slow rm on the host (the start script's last step before starting the job) holds the start
+  // command past the call's timeout; the job then starts after the connection gave up on it.
+  const slowRm = path.join(fx.server('gpu-a').binDir, 'rm');
+  await fs.writeFile(slowRm, '#!/bin/sh\nsleep 3\nexec /usr/bin/rm "$@"\n', { mode: 0o755 });
+  const runs = path.join(work, `runs-${process.pid}-${seq}`);
+  const job = makeJob(await writeFile('once.sh', `echo run >> '${runs}'\n`));
+  const command = ['sh', job.script];
+  try {
+    const host = newHost('gpu-a', {}, { callTimeoutMs: 1500 });
+    const exited = nextExit(host, job.id);
+    const err = await host.launch({ job, gpuIndices: [], command }).catch((e: unknown) => e);
+    assert.ok(err instanceof HostUnreachableError, String(err));
+    assert.equal(err.problem, 'timeout');
+    assert.equal(err.mayHaveStarted, true, 'the manager must not queue it again');
+    assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
+  } finally {
+    await fs.rm(slowRm, { force: true });
+  }
+  // Dispatched again anyway (say, by a manager that re-queued it): the host finds it started.
+  const recorded = Number(await fs.readFile(remote('gpu-a', '.trainq', 'jobs', job.id, 'pgid'), 'utf8'));
+  assert.deepEqual(await newHost('gpu-a').launch({ job, gpuIndices: [], command }), { pgid: recorded });
+  assert.equal(await fs.readFile(runs, 'utf8'), 'run\n');
 });
 
 test('a host that is down at dispatch refuses with HostUnreachableError and backs off; it comes back by itself', { skip }, async () => {

@@ -86,6 +86,16 @@ async function waitForBanner(port: number, timeoutMs = 10_000): Promise<void> {
   }
 }
 
+/**
+ * Runs sshd and ends it (with its connections) when the test process is gone, so a run killed
+ * before its after-hooks (a timeout, a closed pipe) leaves no servers behind. Args: parentPid sshd config.
+ */
+const WATCHDOG = `"$2" -D -e -f "$3" &
+sshd=$!
+while kill -0 "$1" 2>/dev/null && kill -0 "$sshd" 2>/dev/null; do sleep 1; done
+pkill -KILL -P "$sshd" 2>/dev/null
+kill -KILL "$sshd" 2>/dev/null`;
+
 function procEntries(): number[] {
   try {
     return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
@@ -136,6 +146,10 @@ export class TestSshd {
     readonly dir: string,
   ) {}
 
+  /** First on the host's PATH: tests may drop wrappers of remote tools here. */
+  get binDir(): string {
+    return path.join(this.dir, 'bin');
+  }
   get home(): string {
     return path.join(this.dir, 'home');
   }
@@ -151,7 +165,7 @@ export class TestSshd {
   }
 
   async prepare(authorizedKeys: string): Promise<void> {
-    const bin = path.join(this.dir, 'bin');
+    const bin = this.binDir;
     await fs.mkdir(bin, { recursive: true });
     await fs.mkdir(this.home, { recursive: true });
     await fs.writeFile(path.join(this.dir, 'authorized_keys'), authorizedKeys);
@@ -218,13 +232,16 @@ export class TestSshd {
   async start(): Promise<void> {
     if (this.child) return;
     const log = openSync(path.join(this.dir, 'sshd.log'), 'a');
-    this.child = spawn(SSHD, ['-D', '-e', '-f', path.join(this.dir, 'sshd_config')], { detached: true, stdio: ['ignore', log, log] });
+    this.child = spawn('/bin/sh', ['-c', WATCHDOG, 'trainq-sshd-watchdog', String(process.pid), SSHD, path.join(this.dir, 'sshd_config')], {
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     this.child.once('exit', () => (this.child = undefined));
     await waitForBanner(this.port);
   }
 
-  /** Kills the listener and every session it forked, like a host dropping off the network. Jobs live on. */
+  /** Kills the listener and every session it forked (and the watchdog), like a host dropping off the network. Jobs live on. */
   async stop(): Promise<void> {
     const child = this.child;
     if (!child?.pid) return;
