@@ -10,9 +10,10 @@ import { featuresOf, isFinished, type Job, type JobFeatures, type JobSpec, type 
 import { dispatchOrder } from './jobQueues';
 import type { Logger } from './logger';
 import type { Placement } from './placement';
-import { buildCandidates, planDispatch } from './scheduler';
+import { buildCandidates, planDispatch, type PlannedLaunch } from './scheduler';
 import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
 import type { ExitReport, Host, HostStatus } from '../hosts/host';
+import { isHostUnreachableError } from '../hosts/hostErrors';
 
 export interface Classifier {
   classify(features: JobFeatures): { priority: Priority; path: string };
@@ -89,6 +90,15 @@ export class JobManager implements Disposable {
     deps.classifier.retrain(this.state.priorityExamples);
     for (const host of deps.hosts) {
       this.disposables.push(host.onDidExit((report) => void this.onExit(host, report)));
+      // A remote host that comes back from its backoff says so itself; its queue can move at once.
+      const status = host.onDidChangeStatus?.((s) => {
+        this.statuses.set(s.name, s);
+        this.hostsChanged.fire();
+        this.kick();
+      });
+      if (status) {
+        this.disposables.push(status);
+      }
     }
   }
 
@@ -175,7 +185,13 @@ export class JobManager implements Disposable {
       throw new Error(`${job.name} runs on host '${job.host}', which is not configured any more.`);
     }
     this.cancelling.add(job.id);
-    await host.cancel(job, this.deps.settings().cancelGraceSeconds);
+    try {
+      await host.cancel(job, this.deps.settings().cancelGraceSeconds);
+    } catch (e) {
+      // The job runs on: it must not be recorded as cancelled when its end is reported later.
+      this.cancelling.delete(job.id);
+      throw e;
+    }
   }
 
   async retry(id: string): Promise<Job> {
@@ -254,21 +270,24 @@ export class JobManager implements Disposable {
     this.kick();
   }
 
-  /** Probes every host in parallel; a host that fails its probe is shown offline, never thrown. */
-  async refreshHosts(): Promise<HostStatus[]> {
-    await Promise.all(
-      this.deps.hosts.map(async (host) => {
-        try {
-          this.statuses.set(host.name, await host.probe());
-        } catch (e) {
-          const error = e instanceof Error ? e.message : String(e);
-          this.statuses.set(host.name, { name: host.name, kind: host.kind, state: 'offline', gpus: [], error, probedAt: this.now() });
-        }
-      }),
-    );
+  /**
+   * Probes every host in parallel; a host that fails its probe is shown offline, never thrown.
+   * `force` skips a remote host's backoff (the user asked); periodic polls respect it.
+   */
+  async refreshHosts(force = false): Promise<HostStatus[]> {
+    await Promise.all(this.deps.hosts.map((host) => this.probeHost(host, force)));
     this.hostsChanged.fire();
     this.kick();
     return this.hostStatuses();
+  }
+
+  private async probeHost(host: Host, force = false): Promise<void> {
+    try {
+      this.statuses.set(host.name, await host.probe({ force }));
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      this.statuses.set(host.name, { name: host.name, kind: host.kind, state: 'offline', gpus: [], error, probedAt: this.now() });
+    }
   }
 
   /**
@@ -370,20 +389,40 @@ export class JobManager implements Disposable {
       Object.assign(job, { state: 'running', host, gpuIndices, startedAt: this.now(), reason: undefined });
     }
     await this.commit();
-    for (const { job, host, gpuIndices } of plan.launches) {
-      try {
-        const command = await this.deps.commandFor(job);
-        const { pgid } = await this.host(host)!.launch({ job, gpuIndices, command });
-        job.pgid = pgid;
-        this.deps.logger.info(`Started ${job.name} (${job.id}) on ${host}, GPUs [${gpuIndices.join(',')}], pgid ${pgid}.`);
-      } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
+    // Hosts start their jobs in parallel (a remote start may sync a project first); one host's
+    // jobs go one after another so its connection is not flooded.
+    const byHost = new Map<string, PlannedLaunch[]>();
+    plan.launches.forEach((l) => byHost.set(l.host, [...(byHost.get(l.host) ?? []), l]));
+    await Promise.all([...byHost.values()].map(async (launches) => {
+      for (const launch of launches) {
+        await this.launch(launch);
+      }
+    }));
+    await this.commit();
+  }
+
+  private async launch({ job, host, gpuIndices }: PlannedLaunch): Promise<void> {
+    try {
+      const command = await this.deps.commandFor(job);
+      const { pgid } = await this.host(host)!.launch({ job, gpuIndices, command });
+      job.pgid = pgid;
+      this.deps.logger.info(`Started ${job.name} (${job.id}) on ${host}, GPUs [${gpuIndices.join(',')}], pgid ${pgid}.`);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (isHostUnreachableError(e) && !e.mayHaveStarted) {
+        // The host is the problem, not the job: back to the queue, and the host sits out its backoff.
+        Object.assign(job, { state: 'queued', host: undefined, gpuIndices: undefined, startedAt: undefined, pgid: undefined, reason: message });
+        this.deps.logger.warn(`${host} was unreachable when starting ${job.name} (${job.id}); it goes back to the queue: ${message}`);
+        void this.probeHost(this.host(host)!);
+      } else if (isHostUnreachableError(e)) {
+        // The start may have reached the host: the host follows the job and reports how it ends.
+        job.reason = `The connection broke while starting; TrainQ follows the job on ${host}. ${message}`;
+      } else {
         this.finish(job, 'failed', undefined, `Could not start: ${message}`);
         this.deps.logger.warn(`Could not start ${job.name} (${job.id}) on ${host}: ${message}`);
         this.failed.fire({ job, message });
       }
     }
-    await this.commit();
   }
 
   private async onExit(host: Host, report: ExitReport): Promise<void> {
@@ -395,7 +434,7 @@ export class JobManager implements Disposable {
     if (cancelled) {
       this.finish(job, 'cancelled', report.exitCode, 'Cancelled by you.');
     } else if (report.exitCode === undefined) {
-      this.finish(job, 'lost', undefined, 'The process ended without recording an exit code (killed from outside TrainQ?).');
+      this.finish(job, 'lost', undefined, report.reason ?? 'The process ended without recording an exit code (killed from outside TrainQ?).');
     } else {
       this.finish(job, report.exitCode === 0 ? 'succeeded' : 'failed', report.exitCode);
     }

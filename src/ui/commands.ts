@@ -58,7 +58,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
     const n = await s.manager.clearFinished();
     vscode.window.setStatusBarMessage(`TrainQ: removed ${n} finished job${n === 1 ? '' : 's'} from the history.`, 4000);
   },
-  'trainq.refreshHosts': (s) => () => s.manager.refreshHosts(),
+  'trainq.refreshHosts': (s) => () => s.manager.refreshHosts(true),
   'trainq.showQueue': () => () => vscode.commands.executeCommand('trainq.jobQueue.focus'),
   'trainq.showLog': (s) => () => s.channel.show(true),
   'trainq.job.cancel': (s) => async (...args) => {

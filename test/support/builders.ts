@@ -64,8 +64,8 @@ export class FakeHost implements Host {
   logPath(jobId: string): string {
     return `/tmp/${jobId}.log`;
   }
-  exit(jobId: string, exitCode?: number): void {
-    this.exits.fire({ jobId, exitCode });
+  exit(jobId: string, exitCode?: number, reason?: string): void {
+    this.exits.fire({ jobId, exitCode, reason });
   }
   dispose(): void {
     this.exits.dispose();

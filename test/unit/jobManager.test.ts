@@ -5,6 +5,7 @@ import { JobManager, ReadOnlyError, type Classifier } from '../../src/core/jobMa
 import { silentLogger } from '../../src/core/logger';
 import { MostFreeGpusPlacement } from '../../src/core/placement';
 import { emptyWorkspaceState, type PriorityExample } from '../../src/core/workspaceState';
+import { HostUnreachableError } from '../../src/hosts/hostErrors';
 import { FakeHost, MemoryPersistence } from '../support/builders';
 
 /** High for high importance, else Medium, unless the user taught otherwise for that GPU count. */
@@ -201,4 +202,44 @@ test('a read-only window refuses changes with a clear message', async () => {
   manager.setWritable(false);
   await assert.rejects(manager.queue(spec(), 'a'), ReadOnlyError);
   await assert.rejects(manager.setPaused(true), /read-only/);
+});
+
+test('a host unreachable at dispatch puts the job back in its queue; one that may have started keeps it running', async () => {
+  const { host, manager } = setup();
+  const failures: string[] = [];
+  manager.onDidFailToStart(({ message }) => failures.push(message));
+  host.launch = async () => {
+    throw new HostUnreachableError('local', 'unreachable', 'local: connection refused');
+  };
+  const job = await manager.queue(spec(), 'a');
+  await manager.kick();
+  assert.equal(job.state, 'queued');
+  assert.equal(job.host, undefined);
+  assert.equal(job.gpuIndices, undefined);
+  assert.match(job.reason!, /connection refused/);
+  assert.deepEqual(failures, [], 'not a job failure');
+
+  host.launch = async () => {
+    throw new HostUnreachableError('local', 'timeout', 'timed out', { mayHaveStarted: true });
+  };
+  await manager.kick();
+  assert.equal(job.state, 'running', 'never queued twice when the start may have reached the host');
+  assert.match(job.reason!, /follows the job/);
+  host.exit(job.id, undefined, 'local was unreachable for 600 s');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(job.state, 'lost');
+  assert.equal(job.reason, 'local was unreachable for 600 s');
+});
+
+test('a cancel the host could not deliver leaves the job running, not cancelled', async () => {
+  const { host, manager } = setup();
+  const job = await manager.queue(spec(), 'a');
+  await manager.kick();
+  host.cancel = async () => {
+    throw new HostUnreachableError('local', 'unreachable', 'host down');
+  };
+  await assert.rejects(manager.cancel(job.id), /host down/);
+  host.exit(job.id, 0);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(job.state, 'succeeded');
 });
