@@ -12,7 +12,10 @@ import type { Logger } from './core/logger';
 import { MostFreeGpusPlacement } from './core/placement';
 import { PriorityClassifier } from './core/priorityClassifier';
 import { DispatchLock } from './core/storeLock';
+import { parseHostConfigs, type SshHostConfig } from './hosts/hostConfig';
+import { HostRegistry } from './hosts/hostRegistry';
 import { LocalHost } from './hosts/localHost';
+import { SshHost } from './hosts/sshHost';
 import { COMMANDS, registerCommands } from './ui/commands';
 import { ConfigWatcher } from './ui/config';
 import { HostsView } from './ui/hostsView';
@@ -48,6 +51,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const lock = DispatchLock.create(path.join(storageDir, 'dispatch.lock'), { logger });
   const local = new LocalHost({ jobsRoot, maxJobs: config.value.localMaxJobs, nvidiaSmi: config.value.nvidiaSmiPath, logger });
+  const sshHost = (hostConfig: SshHostConfig) =>
+    new SshHost({
+      config: hostConfig,
+      jobsRoot,
+      controlDir: path.join(context.globalStorageUri.fsPath, 'ssh'),
+      logger,
+      projectRootFor: (job) => job.cwd,
+      syncExcludes: config.value.sshSyncExcludes,
+      maxLogBytes: config.value.sshMaxLogBytes,
+      lostAfterMs: config.value.sshLostAfterMs,
+    });
+  const registry = new HostRegistry(local, sshHost);
   const manager = new JobManager({
     persistence: opened.store,
     state: opened.state,
@@ -60,7 +75,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     removeJobFiles: (id) => fs.promises.rm(path.join(jobsRoot, id), { recursive: true, force: true }),
     confirmDispatch: () => lock.refresh(),
   });
-  context.subscriptions.push(local, manager);
+  context.subscriptions.push(local, registry, manager);
+  const applyHosts = () => {
+    const { hosts, errors } = parseHostConfigs(vscode.workspace.isTrusted ? config.value.hosts : []);
+    errors.forEach((e) => void vscode.window.showWarningMessage(`TrainQ: trainq.hosts: ${e}`));
+    registry.update(hosts);
+    manager.setHosts(registry.all);
+  };
+  applyHosts();
 
   const logs = new JobLogProvider(manager);
   const queueView = new JobQueueView(manager, config);
@@ -76,6 +98,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       channel,
       openLog: (job) => logs.open(job),
       jobIds: (args) => jobsFromArgs(args, queueView.selection()),
+      hosts: {
+        probeConfig: async (hostConfig) => {
+          const probe = sshHost(hostConfig);
+          try {
+            return await probe.probe({ force: true });
+          } finally {
+            probe.dispose();
+          }
+        },
+        probeHost: async (name) => (await manager.refreshHosts(true)).find((h) => h.name === name),
+      },
     }),
     manager.onDidFailToStart(({ job, message }) => void vscode.window.showErrorMessage(`TrainQ could not start ${job.name}: ${message}`)),
     manager.onDidChangeJobs(() => void vscode.commands.executeCommand('setContext', 'trainq.paused', manager.paused)),
@@ -85,11 +118,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     config.onDidChange((c) => {
       local.maxJobs = c.localMaxJobs;
       local.nvidiaSmi = c.nvidiaSmiPath;
+      applyHosts();
       void manager.refreshHosts();
     }),
   );
   applyTrust(manager);
-  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => applyTrust(manager)));
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      applyTrust(manager);
+      applyHosts();
+    }),
+  );
   context.subscriptions.push(await takeDispatchLock(lock, storageDir, opened.store, manager, logger));
   logger.info(`TrainQ activated in ${Date.now() - started} ms (storage ${storageDir}).`);
 }

@@ -238,11 +238,21 @@ export function groupCount(shown: number, total: number = shown): string {
   return total > shown ? `${shown} of ${total}` : String(shown);
 }
 
-/** `online · 4 GPUs · CPU 23% · mem 12.1/31.2 GiB`, or `offline: <error>`. */
-export function hostDescription(status: HostStatus): string {
+const PROBLEM_TEXT: Partial<Record<NonNullable<HostStatus['problem']>, string>> = {
+  auth: 'authentication failed',
+  hostKeyChanged: 'host key changed',
+  hostKeyUnknown: 'host key not known',
+  unreachable: 'unreachable',
+  timeout: 'timed out',
+};
+
+/** `online · 4 GPUs · CPU 23% · mem 12.1/31.2 GiB`, or `offline: <problem or error> · retry in 40s`. */
+export function hostDescription(status: HostStatus, now = Date.now()): string {
   if (status.state === 'offline') {
-    const error = status.error?.split(/\r?\n/)[0].trim();
-    return error ? `offline: ${error}` : 'offline';
+    const problem = status.problem ? PROBLEM_TEXT[status.problem] : undefined;
+    const error = problem ?? status.error?.split(/\r?\n/)[0].trim();
+    const retry = status.retryAt !== undefined && status.retryAt > now ? `${SEP}retry in ${formatElapsed(status.retryAt - now)}` : '';
+    return (error ? `offline: ${error}` : 'offline') + retry;
   }
   if (status.state === 'connecting') {
     return 'connecting…';
@@ -269,6 +279,8 @@ export function gpuDescription(gpu: GpuInfo, heldBy: readonly string[] = []): st
   }
   if (heldBy.length > 0) {
     parts.push(`held by ${heldBy.join(', ')}`);
+  } else if ((gpu.foreignProcesses ?? 0) > 0) {
+    parts.push('busy outside TrainQ');
   }
   return parts.join(SEP);
 }

@@ -71,7 +71,8 @@ export class JobManager implements Disposable {
   private roundQueued = false;
   private readonly now: () => number;
   private readonly newId: () => string;
-  private readonly disposables: Disposable[] = [];
+  private hosts: readonly Host[] = [];
+  private hostSubscriptions: Disposable[] = [];
 
   private readonly changed = new Emitter<void>();
   /** Fires after a change to jobs, waiting reasons or the queue's mode (paused, read-only, blocked). */
@@ -88,8 +89,20 @@ export class JobManager implements Disposable {
     this.now = deps.now ?? Date.now;
     this.newId = deps.newId ?? randomUUID;
     deps.classifier.retrain(this.state.priorityExamples);
-    for (const host of deps.hosts) {
-      this.disposables.push(host.onDidExit((report) => void this.onExit(host, report)));
+    this.setHosts(deps.hosts);
+  }
+
+  /**
+   * Adopts a new host set (the hosts setting changed). Jobs running on a host that left stay as they
+   * are: they were not cancelled, and reconcile marks them Lost if the host does not come back.
+   */
+  setHosts(hosts: readonly Host[]): void {
+    const added = hosts.filter((h) => !this.hosts.includes(h));
+    this.hostSubscriptions.forEach((d) => d.dispose());
+    this.hostSubscriptions = [];
+    this.hosts = hosts;
+    for (const host of hosts) {
+      this.hostSubscriptions.push(host.onDidExit((report) => void this.onExit(host, report)));
       // A remote host that comes back from its backoff says so itself; its queue can move at once.
       const status = host.onDidChangeStatus?.((s) => {
         this.statuses.set(s.name, s);
@@ -97,8 +110,18 @@ export class JobManager implements Disposable {
         this.kick();
       });
       if (status) {
-        this.disposables.push(status);
+        this.hostSubscriptions.push(status);
       }
+    }
+    for (const name of [...this.statuses.keys()]) {
+      if (!hosts.some((h) => h.name === name)) {
+        this.statuses.delete(name);
+      }
+    }
+    this.hostsChanged.fire();
+    // A host object rebuilt for an edited entry must follow the jobs its predecessor followed.
+    if (this.writable && added.length > 0) {
+      void this.reconcile(added).then(() => this.refreshHosts());
     }
   }
 
@@ -123,10 +146,10 @@ export class JobManager implements Disposable {
     return this.waiting.get(id);
   }
   hostStatuses(): HostStatus[] {
-    return this.deps.hosts.map((h) => this.statuses.get(h.name)).filter((s): s is HostStatus => s !== undefined);
+    return this.hosts.map((h) => this.statuses.get(h.name)).filter((s): s is HostStatus => s !== undefined);
   }
   host(name: string | undefined): Host | undefined {
-    return this.deps.hosts.find((h) => h.name === name);
+    return this.hosts.find((h) => h.name === name);
   }
   lastInputs(key: string): LastInputs | undefined {
     return this.state.lastInputs[key];
@@ -275,7 +298,7 @@ export class JobManager implements Disposable {
    * `force` skips a remote host's backoff (the user asked); periodic polls respect it.
    */
   async refreshHosts(force = false): Promise<HostStatus[]> {
-    await Promise.all(this.deps.hosts.map((host) => this.probeHost(host, force)));
+    await Promise.all(this.hosts.map((host) => this.probeHost(host, force)));
     this.hostsChanged.fire();
     this.kick();
     return this.hostStatuses();
@@ -294,8 +317,9 @@ export class JobManager implements Disposable {
    * After a window reload or crash: follow running jobs that are alive, record exit codes that were
    * written while nobody watched, and mark the rest Lost. Never starts anything again by itself.
    */
-  async reconcile(): Promise<void> {
-    for (const job of this.state.jobs.filter((j) => j.state === 'running')) {
+  async reconcile(onlyHosts?: readonly Host[]): Promise<void> {
+    const running = this.state.jobs.filter((j) => j.state === 'running' && (!onlyHosts || onlyHosts.some((h) => h.name === j.host)));
+    for (const job of running) {
       const host = this.host(job.host);
       if (!host) {
         this.finish(job, 'lost', undefined, `Host '${job.host}' is no longer configured.`);
@@ -363,12 +387,13 @@ export class JobManager implements Disposable {
     if (this.statuses.size === 0) {
       await this.refreshHosts();
     }
-    const offers = this.deps.hosts.map((h) => {
+    const offers = this.hosts.map((h) => {
       const status = this.statuses.get(h.name);
       return {
         name: h.name,
         online: status?.state === 'online',
-        gpuIndices: status?.gpus.map((g) => g.index) ?? [],
+        // GPUs busy with processes TrainQ did not start are not offered: sharing them slows both jobs.
+        gpuIndices: status?.gpus.filter((g) => !(g.foreignProcesses ?? 0)).map((g) => g.index) ?? [],
         speed: h.speed,
         maxJobs: h.maxJobs,
       };
@@ -479,7 +504,7 @@ export class JobManager implements Disposable {
   }
 
   dispose(): void {
-    this.disposables.forEach((d) => d.dispose());
+    this.hostSubscriptions.forEach((d) => d.dispose());
     this.changed.dispose();
     this.hostsChanged.dispose();
     this.failed.dispose();

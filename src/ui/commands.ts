@@ -7,6 +7,7 @@ import { PRIORITIES, priorityLabel, type Job, type Priority } from '../core/job'
 import type { JobManager } from '../core/jobManager';
 import type { Logger } from '../core/logger';
 import type { ConfigWatcher } from './config';
+import { addSshHost, removeHost, testConnection, type HostCommandServices } from './hostCommands';
 import { InputCancelled } from './stepInput';
 import { askJobSpec, pickTrainingScript, prefillFor, validateScript } from './queueInput';
 import { requireTrust } from './trust';
@@ -19,6 +20,7 @@ export interface CommandServices {
   openLog(job: Job): Promise<void>;
   /** Job ids from a command's arguments (tree item, multi-selection) or the view's selection. */
   jobIds(args: unknown[]): string[];
+  hosts: HostCommandServices;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -59,6 +61,9 @@ export const COMMANDS: Record<string, CommandFactory> = {
     vscode.window.setStatusBarMessage(`TrainQ: removed ${n} finished job${n === 1 ? '' : 's'} from the history.`, 4000);
   },
   'trainq.refreshHosts': (s) => () => s.manager.refreshHosts(true),
+  'trainq.addSshHost': (s) => () => addSshHost(s.hosts),
+  'trainq.removeHost': () => (arg) => removeHost(arg),
+  'trainq.testConnection': (s) => (arg) => testConnection(s.hosts, arg),
   'trainq.showQueue': () => () => vscode.commands.executeCommand('trainq.jobQueue.focus'),
   'trainq.showLog': (s) => () => s.channel.show(true),
   'trainq.job.cancel': (s) => async (...args) => {

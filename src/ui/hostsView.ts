@@ -114,7 +114,7 @@ function hostItem(status: HostStatus): vscode.TreeItem {
   const md = new vscode.MarkdownString(hostTooltipMarkdown(status), true);
   md.isTrusted = false;
   item.tooltip = md;
-  item.contextValue = `host.${status.state}`;
+  item.contextValue = `host.${status.kind}.${status.state}`;
   return item;
 }
 

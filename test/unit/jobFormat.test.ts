@@ -220,3 +220,10 @@ test('cleanLogText strips colours and keeps the last state of \\r-rewritten line
   assert.equal(cleanLogText('windows line\r\nend'), 'windows line\nend');
   assert.equal(cleanLogText('partial 30%\r'), 'partial 30%');
 });
+
+test('offline hosts say what is wrong and when TrainQ retries; GPUs busy outside TrainQ say so', () => {
+  const base = { name: 'gpu-1', kind: 'ssh' as const, state: 'offline' as const, gpus: [], probedAt: 0 };
+  assert.equal(hostDescription({ ...base, problem: 'hostKeyChanged', error: 'WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!' }, 0), 'offline: host key changed');
+  assert.equal(hostDescription({ ...base, error: 'ssh: connect to host x port 22: Connection refused', retryAt: 40_000 }, 0), 'offline: ssh: connect to host x port 22: Connection refused · retry in 0:40');
+  assert.equal(gpuDescription({ index: 0, uuid: 'u', name: 'A100', utilizationPct: 90, foreignProcesses: 1 }), '90% · busy outside TrainQ');
+});
