@@ -20,7 +20,7 @@ export interface SshConfigHost {
 export interface ListSshHostsOptions {
   /** Defaults to ~/.ssh/config. */
   file?: string;
-  /** Home folder for `~` and relative Include paths; defaults to os.homedir(). */
+  /** Home folder for `~` and relative Include paths; defaults to the account's home, as ssh uses. */
   home?: string;
 }
 
@@ -149,10 +149,19 @@ async function readConfig(file: string, home: string, depth: number, out: SshCon
 
 /** Concrete aliases in file order, first definition winning; wildcard and negated patterns are skipped. */
 export async function listSshConfigHosts(opts: ListSshHostsOptions = {}): Promise<SshConfigHost[]> {
-  const home = opts.home ?? os.homedir();
+  // ssh finds ~/.ssh through the password database, not $HOME; read the file it will read.
+  const home = opts.home ?? accountHome();
   const file = opts.file ?? path.join(home, '.ssh', 'config');
   const all: SshConfigHost[] = [];
   await readConfig(file, home, 0, all, { hosts: [] });
   const seen = new Set<string>();
   return all.filter((h) => !seen.has(h.alias) && seen.add(h.alias) !== undefined);
+}
+
+function accountHome(): string {
+  try {
+    return os.userInfo().homedir;
+  } catch {
+    return os.homedir();
+  }
 }

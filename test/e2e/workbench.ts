@@ -409,3 +409,94 @@ function exactly(text: string): RegExp {
 function startsWith(text: string): RegExp {
   return new RegExp(`^\\s*${escapeRegExp(text)}`);
 }
+
+/** The messages of the notification toasts on screen now, newest last. */
+export async function notificationTexts(page: Page): Promise<string[]> {
+  const texts = await page.locator(".notifications-toasts .notification-list-item-message").allInnerTexts();
+  return texts.map((text) => text.replace(/\s+/g, " ").trim());
+}
+
+/**
+ * Polls the notification toasts until one matches, and returns its message. Toasts without actions hide
+ * themselves after a while, so a test should look soon after the action that raises one.
+ */
+export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let seen: string[] = [];
+  while (Date.now() < deadline) {
+    seen = await notificationTexts(page);
+    const match = seen.find((text) => pattern.test(text));
+    if (match !== undefined) return match;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`no notification matches ${pattern}; shown: ${JSON.stringify(seen)}`);
+}
+
+/** Dismisses every notification, so the next wait sees only new ones. */
+export async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, "Notifications: Clear All Notifications");
+  await page.locator(".notifications-toasts .notification-list-item-message").first().waitFor({ state: "hidden" });
+}
+
+/** The validation message (or prompt) under the open quick input's box; "" when none is open. */
+export async function quickInputMessage(page: Page): Promise<string> {
+  const message = page.locator(".quick-input-widget .quick-input-message");
+  if (!(await message.isVisible().catch(() => false))) return "";
+  return (await message.innerText()).replace(/\s+/g, " ").trim();
+}
+
+/** The step counter "(k/n)" at the end of the open quick input's title, or null. */
+export async function quickInputStep(page: Page): Promise<string | null> {
+  const title = await page.locator(".quick-input-widget .quick-input-title").innerText().catch(() => "");
+  return /\(\d+\/\d+\)\s*$/.exec(title)?.[0].trim() ?? null;
+}
+
+/** Hovers an element until the workbench shows its hover (e.g. a tree item's tooltip) and returns the text. */
+export async function hoverText(page: Page, target: Locator, timeoutMs = 15_000): Promise<string> {
+  const hover = page.locator(".workbench-hover, .monaco-hover:not(.hidden)").filter({ hasText: /\S/ }).last();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    await page.mouse.move(5, 5);
+    await target.hover();
+    if (await hover.waitFor({ state: "visible", timeout: 3_000 }).then(() => true, () => false)) {
+      return (await hover.innerText()).replace(/\u00a0/g, " ");
+    }
+  }
+  throw new Error("no hover appeared over the element");
+}
+
+/** Opens a file through Go to File (quick open), by workspace-relative or absolute path, and waits for its tab. */
+export async function openFileByPath(page: Page, filePath: string): Promise<void> {
+  await closeQuickInput(page);
+  await runCommand(page, "Go to File...");
+  await quickInputBox(page).fill(filePath);
+  const name = path.basename(filePath);
+  // File search can take seconds on a cold workspace.
+  await quickInputRows(page).filter({ hasText: name }).first().waitFor({ state: "visible", timeout: 60_000 });
+  await quickInputBox(page).press("Enter");
+  // The tab shows the name without its extension in .label-name (the extension is a suffix element).
+  await page.locator(`.part.editor .tab.active[data-resource-name="${name}"]`).first().waitFor({ state: "visible" });
+}
+
+/**
+ * Drags the side bar's edge until the bar is about `width` pixels wide, so that tree descriptions (a host's
+ * load, a job's host and GPU) show in full in screenshots instead of ending in "…".
+ */
+export async function resizeSideBar(page: Page, width: number): Promise<void> {
+  const sideBar = page.locator(".monaco-workbench .part.sidebar").first();
+  const box = await sideBar.boundingBox();
+  if (!box) throw new Error("the side bar is not showing");
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 10 });
+  await page.mouse.up();
+  await page.mouse.move(box.x + width + 300, y);
+  await page.waitForFunction(
+    ([min]) => {
+      const bar = document.querySelector(".monaco-workbench .part.sidebar") as unknown as { getBoundingClientRect(): { width: number } } | null;
+      return !!bar && bar.getBoundingClientRect().width >= min;
+    },
+    [width - 20],
+  );
+}
