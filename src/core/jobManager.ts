@@ -443,6 +443,8 @@ export class JobManager implements Disposable {
         // The start may have reached the host: the host follows the job and reports how it ends.
         job.reason = `The connection broke while starting; TrainQ follows the job on ${host}. ${message}`;
       } else {
+        // It never ran: no start time or GPUs, so the views and Open Log say so rather than "ran for 0:00".
+        Object.assign(job, { startedAt: undefined, gpuIndices: undefined });
         this.finish(job, 'failed', undefined, `Could not start: ${message}`);
         this.deps.logger.warn(`Could not start ${job.name} (${job.id}) on ${host}: ${message}`);
         this.failed.fire({ job, message });

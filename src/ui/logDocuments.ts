@@ -95,7 +95,7 @@ export class JobLogProvider implements vscode.TextDocumentContentProvider, vscod
       return none(`${job.name} has not started yet; its output appears here once it runs.`);
     }
     if (job.startedAt === undefined || job.host === undefined) {
-      return none(`${job.name} never started, so it has no log.`);
+      return none(`${job.name} never started, so it has no log.${job.reason ? `\n\n${job.reason}` : ''}`);
     }
     const host = this.manager.host(job.host);
     if (!host) {

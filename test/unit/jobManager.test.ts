@@ -122,6 +122,8 @@ test('a launch failure fails the job with the reason and tells the UI once', asy
   await manager.kick();
   assert.equal(job.state, 'failed');
   assert.match(job.reason!, /python9/);
+  assert.equal(job.startedAt, undefined, 'it never ran');
+  assert.equal(job.gpuIndices, undefined);
   assert.deepEqual(failures, ["Interpreter 'python9' was not found on PATH"]);
 });
 
