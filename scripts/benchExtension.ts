@@ -214,6 +214,29 @@ async function pollingRows(e: Env, windowMs: number): Promise<{ rows: Row[]; not
   };
 }
 
+interface MachineTicks {
+  /** Non-idle ticks of all cores, from /proc/stat. */
+  busy: number;
+  all: number;
+  /** This process and the children it reaped (the samples), from /proc/self/stat. */
+  own: number;
+}
+
+function machineTicks(): MachineTicks {
+  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+  const all = cpu.reduce((a, b) => a + b, 0);
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return { busy: all - cpu[3] - cpu[4], all, own: f[11] + f[12] + f[13] + f[14] };
+}
+
+/** Share of the whole machine's CPU that processes other than this benchmark used meanwhile. */
+function othersBusyPct(before: MachineTicks, after: MachineTicks): number {
+  const others = after.busy - before.busy - (after.own - before.own);
+  return Math.max(0, (100 * others) / (after.all - before.all));
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   if (!fs.existsSync(BUNDLE)) {
@@ -230,27 +253,27 @@ async function main(): Promise<void> {
     await opened.store.save(benchState({ jobs: JOBS, now: Date.now(), paused: true }));
     const e: Env = { work, childJs: await compileChild(work), env, storeTemplate: path.join(template, STORE_FILE) };
 
-    const loadBefore = os.loadavg()[0];
+    const before = machineTicks();
     const sections = [await activationRows(e), await inProcessRows(e), await pollingRows(e, quick ? 10_000 : 60_000)];
-    const loadAfter = os.loadavg()[0];
+    const others = othersBusyPct(before, machineTicks());
     const rows = sections.flatMap((s) => s.rows);
     const cores = os.cpus().length;
-    const busy = Math.max(loadBefore, loadAfter) > cores / 2;
+    const busy = others > 10;
     const notes = [
       'Activation runs the real minified bundle in a fresh `node` process per sample, with a `vscode` stub that does no work, so the times are the extension\'s own code: module load, then activate() until its promise resolves (the first host probe continues after it).',
       `Fresh-workspace samples start from an empty storage folder; the ${JOBS}-job samples copy in a paused store (12 of its jobs "running" with pids that no longer exist, so activation marks them Lost and saves).`,
       'Store save and the tree refresh run in this process on the real sources (tsx): save() until durable (fsync of file and folder, backup rotation); refresh = the view\'s refresh() plus getChildren(root), getChildren(each group) and getTreeItem(every element), as VS Code calls them.',
       ...sections.flatMap((s) => s.notes),
       `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, ${os.platform()} ${os.release()}; temp files in ${os.tmpdir()}; ` +
-        `1-minute load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after.`,
-      ...(busy ? ['WARNING: other work was running on this machine (load average above half the cores); times are inflated, rerun on a quiet machine for figures to publish.'] : []),
+        `other processes used ${others.toFixed(1)} % of the machine's CPU during the run.`,
+      ...(busy ? ['WARNING: other work was running on this machine; times are inflated, rerun on a quiet machine for figures to publish.'] : []),
     ];
     console.log(formatTable(rows));
     console.log('');
     notes.forEach((n) => console.log(`- ${n}`));
 
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    const machine = { cpu: os.cpus()[0]?.model, cores, node: process.version, loadAverage: { before: loadBefore, after: loadAfter }, busy };
+    const machine = { cpu: os.cpus()[0]?.model, cores, node: process.version, othersCpuPct: others, busy };
     const report = { generatedAt: new Date().toISOString(), quick, machine, rows, notes };
     fs.writeFileSync(path.join(OUT_DIR, 'extension.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nWrote ${path.relative(ROOT, path.join(OUT_DIR, 'extension.json'))}`);

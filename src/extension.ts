@@ -68,7 +68,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     state: opened.state,
     hosts: [local],
     placement: new MostFreeGpusPlacement(),
-    classifier: new PriorityClassifier(),
+    classifier: new PriorityClassifier(opened.state.priorityExamples),
     logger,
     settings: () => config.value,
     commandFor: (job) => commandForJob(job, config.value.python, logger),

@@ -34,6 +34,7 @@ export interface JobManagerDeps {
   state: WorkspaceState;
   hosts: readonly Host[];
   placement: Placement;
+  /** Already trained on `state.priorityExamples`; retrained here on each override. */
   classifier: Classifier;
   logger: Logger;
   settings: () => JobManagerSettings;
@@ -88,7 +89,7 @@ export class JobManager implements Disposable {
     this.state = deps.state;
     this.now = deps.now ?? Date.now;
     this.newId = deps.newId ?? randomUUID;
-    deps.classifier.retrain(this.state.priorityExamples);
+    // The classifier comes trained on state.priorityExamples (training twice would cost activation time).
     this.setHosts(deps.hosts);
   }
 
@@ -319,6 +320,9 @@ export class JobManager implements Disposable {
    */
   async reconcile(onlyHosts?: readonly Host[]): Promise<void> {
     const running = this.state.jobs.filter((j) => j.state === 'running' && (!onlyHosts || onlyHosts.some((h) => h.name === j.host)));
+    if (running.length === 0) {
+      return; // nothing to follow: no need to rewrite the store on every window load
+    }
     for (const job of running) {
       const host = this.host(job.host);
       if (!host) {

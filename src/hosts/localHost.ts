@@ -21,7 +21,7 @@ import {
   type JobFiles,
 } from './localProcess';
 import { queryGpus } from './nvidiaSmi';
-import { probeResources } from './resourceProbe';
+import { CpuLoadMeter, probeResources } from './resourceProbe';
 
 export interface LocalHostOptions {
   name?: string;
@@ -58,6 +58,7 @@ export class LocalHost implements Host {
   private readonly followed = new Set<string>();
   private readonly pollTimers = new Map<string, NodeJS.Timeout>();
   private disposed = false;
+  private readonly cpuMeter = new CpuLoadMeter();
 
   constructor(opts: LocalHostOptions) {
     this.name = opts.name ?? 'local';
@@ -72,7 +73,7 @@ export class LocalHost implements Host {
   async probe(): Promise<HostStatus> {
     const [gpuResult, resources] = await Promise.all([
       queryGpus({ command: this.nvidiaSmi }),
-      probeResources(this.logger),
+      probeResources(this.logger, this.cpuMeter),
     ]);
     if (gpuResult.note) {
       this.logger.debug(`${this.name}: ${gpuResult.note}`);

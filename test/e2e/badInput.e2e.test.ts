@@ -28,11 +28,13 @@ import {
   runCommand,
   runContextAction,
   screenshot,
+  stateOf,
   treeRow,
   treeRows,
   waitForEditorText,
   waitForNotification,
   waitForTreeRow,
+  withScreenshotOnFailure,
 } from "./workbench";
 
 const JOB_QUEUE = "Job Queue";
@@ -80,19 +82,6 @@ function useWorkbench(prepare: (workspace: string) => void): () => Session {
     if (!session.page || !session.server || !session.workspace) throw new Error("the workbench did not open (see the before hook's error)");
     return session as Session;
   };
-}
-
-async function withScreenshotOnFailure(page: Page, name: string, step: () => Promise<void>): Promise<void> {
-  try {
-    await step();
-  } catch (error) {
-    await screenshot(page, `FAILED-${name}`).catch(() => undefined);
-    throw error;
-  }
-}
-
-function stateOf(description: string): string {
-  return description.split(/\s/)[0] ?? "";
 }
 
 /** The jobs the Job Queue shows, as "name state". */

@@ -20,6 +20,7 @@ import {
   runCommand,
   runContextAction,
   screenshot,
+  stateOf,
   statusBarItem,
   treeRow,
   treeRows,
@@ -27,6 +28,7 @@ import {
   waitForEditorText,
   waitForStatusBarText,
   waitForTreeRow,
+  withScreenshotOnFailure,
 } from "./workbench";
 
 const JOB_QUEUE = "Job Queue";
@@ -74,21 +76,6 @@ function useWorkbench(options: WorkbenchOptions): () => Page {
     if (!page) throw new Error("the workbench did not open (see the before hook's error)");
     return page;
   };
-}
-
-/** Runs a step and leaves a screenshot named after it when it fails. */
-async function withScreenshotOnFailure(page: Page, name: string, step: () => Promise<void>): Promise<void> {
-  try {
-    await step();
-  } catch (error) {
-    await screenshot(page, `FAILED-${name}`).catch(() => undefined);
-    throw error;
-  }
-}
-
-/** The job state a Job Queue description starts with ("running · local · GPU 0 · 0:02"). */
-function stateOf(description: string): string {
-  return description.split(/\s/)[0] ?? "";
 }
 
 async function queueScript(page: Page, relativePath: string): Promise<void> {

@@ -20,10 +20,12 @@ import {
   runCommand,
   runContextAction,
   screenshot,
+  stateOf,
   treeRow,
   treeRows,
   waitForEditorText,
   waitForTreeRow,
+  withScreenshotOnFailure,
 } from "./workbench";
 import type { TreeRow } from "./workbench";
 
@@ -41,27 +43,12 @@ const REMOTE_GPU0_UUID = "GPU-fa4e0000-0000-4000-8000-000000000000";
 const EXPECTED_GPU = 1;
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "lost"]);
 
-/** The job state a Job Queue description starts with ("running · gpu-box · GPU 1 · 0:02"). */
-function stateOf(description: string): string {
-  return description.split(/\s/)[0] ?? "";
-}
-
 /** The GPU rows shown under a host row (level 2, up to the next host). */
 function gpuRowsOf(rows: TreeRow[], host: string): TreeRow[] {
   const at = rows.findIndex((r) => r.level === 1 && r.label === host);
   if (at < 0) return [];
   const end = rows.findIndex((r, i) => i > at && r.level === 1);
   return rows.slice(at + 1, end < 0 ? undefined : end).filter((r) => r.level === 2);
-}
-
-/** Runs a step and leaves a screenshot named after it when it fails. */
-async function withScreenshotOnFailure(page: Page, name: string, step: () => Promise<void>): Promise<void> {
-  try {
-    await step();
-  } catch (error) {
-    await screenshot(page, `FAILED-${name}`).catch(() => undefined);
-    throw error;
-  }
 }
 
 fs.mkdirSync(outputDir, { recursive: true });

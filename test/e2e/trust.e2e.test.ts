@@ -28,6 +28,7 @@ import {
   waitForNotification,
   waitForStatusBarText,
   waitForTreeRow,
+  withScreenshotOnFailure,
 } from "./workbench";
 
 const JOB_QUEUE = "Job Queue";
@@ -76,15 +77,6 @@ function useUntrustedWorkbench(): () => Session {
     if (!session.page || !session.server || !session.workspace) throw new Error("the workbench did not open (see the before hook's error)");
     return session as Session;
   };
-}
-
-async function withScreenshotOnFailure(page: Page, name: string, step: () => Promise<void>): Promise<void> {
-  try {
-    await step();
-  } catch (error) {
-    await screenshot(page, `FAILED-${name}`).catch(() => undefined);
-    throw error;
-  }
 }
 
 /** TrainQ's folder in the instance's workspace storage; undefined until the extension has written there. */

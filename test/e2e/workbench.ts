@@ -500,3 +500,18 @@ export async function resizeSideBar(page: Page, width: number): Promise<void> {
     [width - 20],
   );
 }
+
+/** Runs a step and leaves a screenshot named after it when it fails. */
+export async function withScreenshotOnFailure(page: Page, name: string, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    await screenshot(page, `FAILED-${name}`).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The job state a Job Queue description starts with ("running · local · GPU 0 · 0:02"). */
+export function stateOf(description: string): string {
+  return description.split(/\s/)[0] ?? "";
+}

@@ -39,8 +39,10 @@ test('bad arguments are named', () => {
   assert.throws(() => parseCli([...base, 'extra']), /^Error: Unexpected argument 'extra'$/);
 });
 
-test('a run prints one row per policy and writes the contract JSON', () => {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-bench-')), 'result.json');
+test('a run prints one row per policy and writes the contract JSON', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-bench-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, 'result.json');
   const { code, stdout, stderr } = bench('--trace', TRACE, '--cluster', CLUSTER, '--policies', 'fcfs-firstfit,priority-bestfit', '--max-jobs', '200', '--seed', '4', '--out', out);
   assert.equal(code, 0, stderr);
   assert.match(stdout, /^fcfs-firstfit +\d/m);
