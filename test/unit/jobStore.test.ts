@@ -310,3 +310,18 @@ async function exitedPid(): Promise<number> {
   await new Promise((resolve) => child.once('exit', resolve));
   return child.pid ?? assert.fail('no pid');
 }
+
+test('a large store is written as exactly JSON.stringify of its envelope, also after finished jobs were cached', async (t) => {
+  const dir = await tempDir(t);
+  const { store } = await JobStore.open(dir, silentLogger, { now: () => 1234 });
+  const state = emptyWorkspaceState();
+  state.jobs = Array.from({ length: 300 }, (_, i) => makeJob(`big${i}`, i % 3 === 0 ? 'queued' : 'succeeded'));
+  state.priorityExamples = [{ features: { gpus: 2, importance: 'high', runtimeSec: 600 }, label: 'high', at: 5 }];
+  state.lastInputs = { 'a b/train.py': { args: ['--x', '"q"'], gpus: 1, importance: 'low', runtimeSec: 60 } };
+  await store.save(state);
+  state.jobs[0].state = 'running';
+  state.jobs.splice(1, 1);
+  await store.save(state);
+  const expected = JSON.stringify({ format: 'trainq-store', version: 1, savedAt: 1234, state: { ...state } });
+  assert.equal(await fs.readFile(path.join(dir, 'store.json'), 'utf8'), expected);
+});
