@@ -12,6 +12,13 @@ import { DEFAULT_PLACEMENT_OPTIONS, DqnPlacement, type DqnPlacementOptions } fro
 import { FEATURE_COUNT, FEATURE_VERSION } from './encoder';
 import { initialParameters } from './qNetwork';
 
+/**
+ * Learning online from trained weights: a smaller step, and no step until the (empty) replay buffer
+ * holds a spread of recent situations, so the first few hundred decisions cannot drag a good policy
+ * towards whatever happened last.
+ */
+export const FINE_TUNING: Partial<DqnConfig> = { learningRate: 1e-4, minReplay: 300 };
+
 export interface AgentRandom {
   /** Initial weights, used only when no saved state is given. */
   init: () => number;
@@ -30,7 +37,7 @@ export function createAgent(
   random: AgentRandom,
   overrides: { config?: Partial<DqnConfig>; placement?: Partial<DqnPlacementOptions>; stats?: AgentStats } = {},
 ): Agent {
-  const config: DqnConfig = { ...DEFAULT_DQN_CONFIG, ...(state ? { hidden: [...state.network.hidden] } : {}), ...overrides.config };
+  const config: DqnConfig = { ...DEFAULT_DQN_CONFIG, ...(state ? { hidden: [...state.network.hidden], ...FINE_TUNING } : {}), ...overrides.config };
   const shape = { inputs: FEATURE_COUNT, hidden: config.hidden };
   const learner = state
     ? new DqnLearner(tf, config, shape, random.learner, { kind: 'saved', weights: state.weights, counters: state.counters })

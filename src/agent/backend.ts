@@ -122,8 +122,9 @@ async function tryNative(options: BackendOptions, logger: Logger): Promise<Resol
   return undefined;
 }
 
+/** The installed package's files: right for the simulator and tests; a bundle passes its own folder. */
 export function defaultWasmDir(): string {
-  return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  return path.join(path.dirname(createRequire(__filename).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 }
 
 async function tryWasm(options: BackendOptions, logger: Logger): Promise<ResolvedBackend | undefined> {

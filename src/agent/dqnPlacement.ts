@@ -11,10 +11,12 @@
  *
  * Reward: a job's completion time is its queueing time plus its run time, so the agent pays both, each
  * when it becomes known: between decisions, the queueing time that passed (∫ queued jobs dt); on
- * placing a job, its estimated run time on the chosen host; when it ends, the difference between the
- * actual and the estimated run time. A run's rewards add up to minus its total job completion time,
- * exactly what the benchmark averages, and a slow host's cost lands on the decision that chose it
- * rather than being spread over a run that can outlast any discount horizon.
+ * placing a job, how much longer its estimated run is on the chosen host than on the fastest host
+ * that fits it; when it ends, the difference between the actual and the estimated run time, settled
+ * on that placement's transition. A run's rewards add up to minus its total job completion time plus
+ * a constant no decision changes (each job's estimated run on its fastest host), so maximising them
+ * minimises the average JCT the benchmark measures; and a slow host's cost lands on the decision that
+ * chose it rather than being spread over a run that can outlast any discount horizon.
  * Training runs in beginRound (between rounds), never inside choose, so decisions stay fast.
  *
  * Waiting can never stall the queue: it is offered only while some job is running (its end brings
@@ -25,7 +27,8 @@ import type { Job } from '../core/job';
 import type { HostCandidate, Placement, PlacementDecision } from '../core/placement';
 import type { AgentStats } from './agentStats';
 import type { DqnLearner } from './dqnLearner';
-import { FEATURE_COUNT, RoundSummary, type RoundView } from './encoder';
+import type { Transition } from './replayBuffer';
+import { FEATURE_COUNT, FEATURE_NAMES, RoundSummary, type RoundView } from './encoder';
 
 export interface DqnPlacementOptions {
   /** Gradient steps owed per decision; they run at the start of the next round. */
@@ -36,6 +39,11 @@ export interface DqnPlacementOptions {
   maxHoldSec: number;
   /** Initial value of `learning`. */
   learn: boolean;
+  /**
+   * Offer "wait" only when a faster host is expected to finish the job sooner than the best host
+   * free now (the encoder's waitBestGain > 0), rather than whenever waiting is safe.
+   */
+  waitOnlyForFasterHost: boolean;
   /** Starting time unit (geometric mean of runtime estimates), usually from the saved counters. */
   timeUnitSec: number;
   /** Weight of each newly queued job in the running time unit. */
@@ -45,26 +53,27 @@ export interface DqnPlacementOptions {
 export const DEFAULT_PLACEMENT_OPTIONS: DqnPlacementOptions = {
   trainPerDecision: 1,
   maxTrainPerRound: 256,
-  maxHoldFraction: 0.5,
+  maxHoldFraction: 0.25,
   maxHoldSec: 12 * 3600,
   learn: true,
+  waitOnlyForFasterHost: true,
   timeUnitSec: 3600,
   timeUnitDecay: 0.01,
 };
 
-interface Pending {
-  row: Float32Array;
-  cost: number;
-  elapsed: number;
-}
+/** The transition of the latest decision, filled in as time passes; it goes into replay as is. */
+type Pending = Transition;
+
+const EMPTY = new Float32Array(0);
+const WAIT_GAIN = FEATURE_NAMES.indexOf('waitBestGain');
 
 export class DqnPlacement implements Placement {
   readonly name = 'dqn';
   private round: RoundSummary | undefined;
   private pending: Pending | undefined;
   private queuedJobs = 0;
-  /** Estimated run seconds of the jobs this agent placed, to settle the difference when they end. */
-  private readonly placedRunSec = new Map<string, number>();
+  /** Jobs this agent placed: the run time charged, and the transition it was charged to. */
+  private readonly placed = new Map<string, { runSec: number; transition: Pending }>();
   private lastSec: number | undefined;
   private totalGpus = 1;
   /** When the agent first held each job back, in seconds. */
@@ -98,12 +107,16 @@ export class DqnPlacement implements Placement {
     this.queuedJobs = queuedJobs;
   }
 
-  /** Settles the run-time estimate charged at placement against the actual run time. */
+  /**
+   * Settles the estimated run time charged at placement against the actual one, on the transition
+   * that placed the job (still the same object in replay), so the surprise is credited to the
+   * decision it belongs to instead of to whatever decision happens to be in progress.
+   */
   noteFinished(job: Job, runSec: number): void {
-    const charged = this.placedRunSec.get(job.id);
-    if (charged !== undefined) {
-      this.placedRunSec.delete(job.id);
-      this.charge(runSec - charged);
+    const placed = this.placed.get(job.id);
+    if (placed) {
+      this.placed.delete(job.id);
+      placed.transition.cost += this.costOf(runSec - placed.runSec);
     }
   }
 
@@ -120,7 +133,10 @@ export class DqnPlacement implements Placement {
       }
     }
     this.round = new RoundSummary(view, this.timeUnitSec);
-    this.stats?.updateFigures({ ...this.learner.snapshotCounters() });
+    if (this.stats) {
+      const { epsilon, replaySize, trainSteps, decisions } = this.learner.snapshotCounters();
+      this.stats.updateFigures({ epsilon, replaySize, trainSteps, decisions });
+    }
   }
 
   choose(job: Job, feasible: HostCandidate[], all: HostCandidate[]): PlacementDecision {
@@ -132,14 +148,23 @@ export class DqnPlacement implements Placement {
     const holdCapSec = Math.min(this.options.maxHoldSec, this.options.maxHoldFraction * job.runtimeSec);
     const allowWait = heldSec < holdCapSec && all.some((c) => c.runningJobs > 0);
     const encoded = round.encode(job, feasible, all, { allowWait, heldSec, holdCapSec });
+    if (allowWait && this.options.waitOnlyForFasterHost && !(encoded.rows[(encoded.count - 1) * FEATURE_COUNT + WAIT_GAIN] > 0)) {
+      // The wait row is last: dropping it from the count masks it.
+      encoded.count -= 1;
+      encoded.hosts.pop();
+      encoded.rows = encoded.rows.subarray(0, encoded.count * FEATURE_COUNT);
+    }
     this.totalGpus = Math.max(1, all.reduce((s, c) => s + c.totalGpus, 0));
 
     if (this.learning && this.pending) {
-      this.learner.remember({ ...this.pending, next: encoded.rows, nextCount: encoded.count });
+      this.pending.next = encoded.rows;
+      this.pending.nextCount = encoded.count;
+      this.learner.remember(this.pending);
     }
     const act = this.learner.act(encoded.rows, encoded.count, this.learning);
     const host = encoded.hosts[act.index];
-    this.pending = { row: encoded.rows.slice(act.index * FEATURE_COUNT, (act.index + 1) * FEATURE_COUNT), cost: 0, elapsed: 0 };
+    const pending: Pending = { row: encoded.rows.slice(act.index * FEATURE_COUNT, (act.index + 1) * FEATURE_COUNT), cost: 0, elapsed: 0, next: EMPTY, nextCount: 0 };
+    this.pending = pending;
     if (this.learning) {
       this.owedSteps += this.options.trainPerDecision;
     }
@@ -160,8 +185,11 @@ export class DqnPlacement implements Placement {
     const target = feasible.find((c) => c.host === host) as HostCandidate;
     const runSec = job.runtimeSec / target.speed;
     round.recordLaunch(host, job, target.speed);
-    this.placedRunSec.set(job.id, runSec);
-    this.charge(runSec);
+    this.placed.set(job.id, { runSec, transition: pending });
+    // Only the excess over the fastest host is charged: the rest every schedule pays, sooner or later,
+    // and charging it would make waiting look cheap merely because discounting shrinks deferred costs.
+    const fastest = all.reduce((m, c) => (c.totalGpus >= job.gpus ? Math.max(m, c.speed) : m), target.speed);
+    pending.cost += this.costOf(runSec - job.runtimeSec / fastest);
     return { kind: 'place', host };
   }
 
@@ -170,19 +198,22 @@ export class DqnPlacement implements Placement {
     return this.learner.trainSteps;
   }
 
-  /** The run ended: the last decision has no successor, so it is dropped rather than guessed. */
+  /**
+   * The run ended: the last decision has no successor, so it is dropped rather than guessed, and the
+   * clock is forgotten (the next run, in the simulator, starts again at time zero).
+   */
   endEpisode(): void {
     this.pending = undefined;
     this.round = undefined;
+    this.lastSec = undefined;
+    this.queuedJobs = 0;
     this.heldSince.clear();
-    this.placedRunSec.clear();
+    this.placed.clear();
   }
 
-  /** Adds job-seconds of cost to the decision in progress, per GPU and in time units like all costs. */
-  private charge(jobSec: number): void {
-    if (this.pending) {
-      this.pending.cost += jobSec / this.timeUnitSec / this.totalGpus;
-    }
+  /** Job-seconds as a cost: per GPU and in time units, like every cost the agent learns from. */
+  private costOf(jobSec: number): number {
+    return jobSec / this.timeUnitSec / this.totalGpus;
   }
 
   /** Accrues the queueing cost of the time since the last call. */

@@ -2,7 +2,7 @@
  * Experience replay: a fixed-capacity ring of transitions, sampled uniformly. The newest transition
  * overwrites the oldest once full, so memory stays bounded however long the extension runs.
  *
- * A transition is a semi-MDP step (encoder.ts): the row of the action taken, the cost accrued until
+ * A transition is a semi-MDP step: the row of the action taken (encoder.ts), the cost accrued until
  * the next decision, the time that passed, and every row the next decision could choose from (a
  * variable number: one per feasible host, plus "wait" when allowed). Keeping the next rows, not just
  * a value, lets each training step re-evaluate them with the current networks (Double DQN).
@@ -11,7 +11,11 @@
 export interface Transition {
   /** Features of the (state, action) row that was chosen. */
   row: Float32Array;
-  /** ∫ jobs-in-system dt from this decision to the next, in units of the typical job's run time. */
+  /**
+   * Cost from this decision to the next (queueing time, excess run time; see dqnPlacement.ts), per
+   * GPU and in units of the typical job's run time. It may still grow after it is stored: a job's
+   * actual run time is settled on the transition that placed it when the job ends.
+   */
   cost: number;
   /** Time from this decision to the next, in the same unit. */
   elapsed: number;

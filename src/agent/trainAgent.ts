@@ -1,5 +1,6 @@
 /**
- * `npm run train-agent -- [--seed N] [--episodes N] [--backend wasm|cpu|tensorflow|auto] [--out file]`
+ * `npm run train-agent -- [--seed N] [--episodes N] [--eval-every N] [--loss huber|mse]
+ *                         [--backend wasm|cpu|tensorflow|auto] [--out file] [--data dir]`
  *
  * Pre-trains the shipped DQN weights in the simulator, through the same `dqn` policy code the bench
  * runs (src/sim/dqnPolicy.ts). To generalise rather than memorise, no episode is a development
@@ -120,6 +121,7 @@ async function main(argv: readonly string[]): Promise<void> {
       episodes: { type: 'string', default: '60' },
       'eval-every': { type: 'string', default: '10' },
       backend: { type: 'string', default: 'wasm' },
+      loss: { type: 'string', default: 'huber' },
       out: { type: 'string', default: path.join('media', 'agent', 'dqn-weights.json') },
       data: { type: 'string', default: 'bench' },
     },
@@ -128,8 +130,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const seed = Number(values.seed);
   const episodes = Number(values.episodes);
   const evalEvery = Number(values['eval-every']);
-  if (!isBackendPreference(values.backend) || !Number.isSafeInteger(seed) || !(episodes > 0) || !(evalEvery > 0)) {
-    throw new Error('usage: train-agent [--seed N] [--episodes N] [--eval-every N] [--backend auto|tensorflow|wasm|cpu] [--out file] [--data dir]');
+  const loss = values.loss;
+  if (!isBackendPreference(values.backend) || !Number.isSafeInteger(seed) || !(episodes > 0) || !(evalEvery > 0) || (loss !== 'huber' && loss !== 'mse')) {
+    throw new Error('usage: train-agent [--seed N] [--episodes N] [--eval-every N] [--loss huber|mse] [--backend auto|tensorflow|wasm|cpu] [--out file] [--data dir]');
   }
   const started = performance.now();
   const { tf, name: backend } = await simBackend(values.backend);
@@ -141,7 +144,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const rng = createRng(seed, 'train-episodes');
   const validation = Array.from({ length: 8 }, (_, i) => makeEpisode(createRng(seed, `validation-${i}`), sources[i % sources.length]));
   const yardstick = validation.map((e) => Math.min(baselineJct('priority-firstfit', e), baselineJct('priority-fastest', e)));
-  const agent = createAgent(tf, undefined, { init: createRng(seed, 'dqn-init').next, learner: createRng(seed, 'dqn-learner').next });
+  const agent = createAgent(tf, undefined, { init: createRng(seed, 'dqn-init').next, learner: createRng(seed, 'dqn-learner').next }, { config: { loss } });
 
   let best: { score: number; state: AgentState; episode: number } | undefined;
   for (let e = 1; e <= episodes; e++) {

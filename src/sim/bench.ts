@@ -68,9 +68,6 @@ export async function runBench(input: BenchInput): Promise<{ report: BenchReport
   };
   const timings = new Map<string, PolicyTiming>();
   for (const entry of input.policies) {
-    if (!entry.create) {
-      throw new BenchError(`Policy '${entry.name}' is not available yet.`);
-    }
     const policy = await entry.create({ seed: input.seed, agingMs: input.agingMinutes * 60_000, cluster: input.cluster });
     let run: SimRun;
     try {

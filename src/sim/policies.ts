@@ -3,6 +3,7 @@
  * Names are a contract (other tools read them from the JSON), so they live in one table; a new
  * policy, such as the DQN placement, is one entry here.
  */
+import { createDqnPolicy, DQN_SUMMARY } from './dqnPolicy';
 import { MostFreeGpusPlacement, type Placement } from '../core/placement';
 import { BestFitPlacement, FastestPlacement, FirstFitPlacement, RandomPlacement } from '../core/placementPolicies';
 import { PriorityClassifier } from '../core/priorityClassifier';
@@ -34,9 +35,7 @@ export interface PolicyEntry {
   name: string;
   summary: string;
   /** May be async, for a placement that loads a model or starts a backend before its first decision. */
-  create?: (ctx: PolicyContext) => PolicyInstance | Promise<PolicyInstance>;
-  /** Set instead of `create` for a policy that is named in the contract but not built yet. */
-  unavailable?: string;
+  create: (ctx: PolicyContext) => PolicyInstance | Promise<PolicyInstance>;
 }
 
 export class PolicyError extends Error {
@@ -75,24 +74,21 @@ export const POLICIES: readonly PolicyEntry[] = [
     summary: 'TrainQ priority queues, a random host with room (seeded)',
     create: (ctx) => withPriority(ctx, new RandomPlacement(createRng(ctx.seed, 'placement-random').next)),
   },
-  { name: 'dqn', summary: 'TrainQ priority queues, DQN placement', unavailable: 'the DQN placement agent has not been added to TrainQ' },
+  { name: 'dqn', summary: DQN_SUMMARY, create: createDqnPolicy },
 ];
 
-/** The policies run when none are named: every one that exists. */
+/** The policies run when none are named: all of them. */
 export function defaultPolicyNames(): string[] {
-  return POLICIES.filter((p) => p.create).map((p) => p.name);
+  return POLICIES.map((p) => p.name);
 }
 
-/** Looks the names up in order (duplicates dropped); unknown or unavailable names are errors. */
+/** Looks the names up in order (duplicates dropped); unknown names are errors. */
 export function resolvePolicies(names: readonly string[]): PolicyEntry[] {
   const resolved: PolicyEntry[] = [];
   for (const name of new Set(names)) {
     const entry = POLICIES.find((p) => p.name === name);
     if (!entry) {
       throw new PolicyError(`Unknown policy '${name}'; known policies: ${POLICIES.map((p) => p.name).join(', ')}.`);
-    }
-    if (!entry.create) {
-      throw new PolicyError(`Policy '${name}' is not available yet: ${entry.unavailable ?? 'no implementation'}.`);
     }
     resolved.push(entry);
   }

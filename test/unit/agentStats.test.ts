@@ -42,9 +42,12 @@ test('each decision records every candidate with its Q-value, the choice and whe
   const agent = createAgent(tf, undefined, { init: createRng(1, 'init').next, learner: createRng(1, 'learner').next }, { config: { epsilonStart: 0, epsilonEnd: 0 }, stats });
   const a: HostCandidate = { host: 'a', totalGpus: 2, freeGpus: [0, 1], speed: 1, runningJobs: 0, maxJobs: 2 };
   const b: HostCandidate = { host: 'b', totalGpus: 2, freeGpus: [1], speed: 2, runningJobs: 1, maxJobs: 2 };
-  const job = makeJob({ id: 'j1', name: 'train.py' });
-  agent.placement.beginRound({ nowMs: 5000, queued: [job], running: [] });
-  const decision = agent.placement.choose(job, [a, b], [a, b]);
+  // A busy, much faster host whose job ends within the hour: waiting for it is one of the candidates.
+  const c: HostCandidate = { host: 'c', totalGpus: 1, freeGpus: [], speed: 4, runningJobs: 1, maxJobs: 1 };
+  const blocker = makeJob({ state: 'running', host: 'c', startedAt: 5000, runtimeSec: 4 * 3600 });
+  const job = makeJob({ id: 'j1', name: 'train.py', runtimeSec: 20 * 3600 });
+  agent.placement.beginRound({ nowMs: 5000, queued: [job], running: [blocker] });
+  const decision = agent.placement.choose(job, [a, b], [a, b, c]);
   assert.equal(decisions.length, 1);
   const d = decisions[0];
   assert.equal(d.jobId, 'j1');
@@ -54,7 +57,7 @@ test('each decision records every candidate with its Q-value, the choice and whe
   assert.equal(d.explored, false);
   const best = d.candidates.reduce((m, c) => (c.q > m.q ? c : m));
   assert.equal(d.chosen, best.host, 'greedy picks the highest Q');
-  assert.deepEqual(decision, best.host === undefined ? decision : { kind: 'place', host: best.host });
+  assert.equal(decision.kind === 'place' ? decision.host : undefined, best.host);
   agent.placement.beginRound({ nowMs: 6000, queued: [], running: [] });
   assert.equal(stats.figures.decisions, 1, 'figures refresh at each round');
   agent.learner.dispose();

@@ -68,7 +68,7 @@ test('failures are one line on stderr and a non-zero exit', () => {
     [['--trace', TRACE, '--out', 'x.json'], 2, /^bench: --cluster is required\. usage: npm run bench/],
     [['--trace', 'nope.csv', '--cluster', CLUSTER, '--out', 'x.json'], 1, /^bench: Cannot read the trace nope\.csv: no such file\.$/],
     [['--trace', TRACE, '--cluster', 'test/fixtures/sim/duplicate-hosts.json', '--out', 'x.json'], 1, /^bench: .*host names must be unique\.$/],
-    [['--trace', TRACE, '--cluster', CLUSTER, '--policies', 'dqn', '--out', 'x.json'], 2, /^bench: Policy 'dqn' is not available yet: /],
+    [['--trace', TRACE, '--cluster', CLUSTER, '--policies', 'fifo', '--out', 'x.json'], 2, /^bench: Unknown policy 'fifo'; known policies: /],
     [['--trace', TRACE, '--cluster', CLUSTER, '--out', 'no-such-dir/x.json'], 2, /^bench: --out no-such-dir\/x\.json: the folder .*no-such-dir does not exist\. usage: /],
   ];
   for (const [args, expected, message] of cases) {

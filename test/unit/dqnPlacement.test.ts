@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HostCandidate } from '../../src/core/placement';
 import { canTake } from '../../src/core/placement';
-import { AgentStats } from '../../src/agent/agentStats';
+import { AgentStats, type DecisionRecord } from '../../src/agent/agentStats';
+import { DEFAULT_PLACEMENT_OPTIONS } from '../../src/agent/dqnPlacement';
 import { createAgent } from '../../src/agent/agentSetup';
 import { resolveBackend } from '../../src/agent/backend';
 import type { Cluster } from '../../src/sim/clusterLoader';
@@ -48,12 +49,14 @@ test('masking: whatever it explores, the agent only ever picks a feasible host, 
       const free = Math.floor(rng.next() * (total + 1));
       return { host: `h${h}`, totalGpus: total, freeGpus: Array.from({ length: free }, (_, g) => g), speed: 0.35 + rng.next(), runningJobs: total - free, maxJobs: total };
     });
-    const job = makeJob({ gpus: 1 + Math.floor(rng.next() * 2), runtimeSec: 3600 });
+    const job = makeJob({ gpus: 1 + Math.floor(rng.next() * 2), runtimeSec: 20 * 3600 });
     const feasible = all.filter((c) => canTake(c, job.gpus));
     if (feasible.length === 0) {
       continue;
     }
-    agent.placement.beginRound({ nowMs: i * 1000, queued: [job], running: [] });
+    // Busy hosts' jobs end within the hour, so waiting for a faster one is sometimes on offer.
+    const running = all.filter((c) => c.runningJobs > 0).map((c) => makeJob({ state: 'running', host: c.host, startedAt: i * 1000, runtimeSec: 3600 * c.speed, gpus: c.totalGpus - c.freeGpus.length }));
+    agent.placement.beginRound({ nowMs: i * 1000, queued: [job], running });
     const decision = agent.placement.choose(job, feasible, all);
     if (decision.kind === 'place') {
       assert.ok(feasible.some((c) => c.host === decision.host), `chose ${decision.host}, feasible: ${feasible.map((c) => c.host).join(',')}`);
@@ -66,22 +69,34 @@ test('masking: whatever it explores, the agent only ever picks a feasible host, 
   agent.learner.dispose();
 });
 
-test('a job is not held beyond its cap: once held long enough it must be placed', async () => {
-  const { agent } = await exploringAgent(6);
-  const job = makeJob({ runtimeSec: 4 * 3600 });
-  const busy: HostCandidate = { host: 'busy', totalGpus: 1, freeGpus: [], speed: 2, runningJobs: 1, maxJobs: 1 };
-  const free: HostCandidate = { host: 'free', totalGpus: 1, freeGpus: [0], speed: 1, runningJobs: 0, maxJobs: 1 };
-  let held = 0;
-  for (let minute = 0; minute < 24 * 60; minute += 10) {
-    agent.placement.beginRound({ nowMs: minute * 60_000, queued: [job], running: [] });
-    const d = agent.placement.choose(job, [free], [free, busy]);
-    if (d.kind === 'place') {
-      held = minute;
-      break;
-    }
-    assert.ok(minute < 2 * 60, `held at minute ${minute}, past half its 4 h estimate`);
+test('waiting is offered only for a faster host expected soon, and never beyond the hold cap', async () => {
+  const stats = new AgentStats('cpu');
+  const { agent } = await exploringAgent(6, stats);
+  const job = makeJob({ runtimeSec: 40 * 3600 });
+  // The fast host's only job ends in 5 h; then it would run this job in 20 h, against 40 h on the slow host now.
+  const blocker = makeJob({ runtimeSec: 10 * 3600, state: 'running', host: 'fast', startedAt: 0 });
+  const fast: HostCandidate = { host: 'fast', totalGpus: 1, freeGpus: [], speed: 2, runningJobs: 1, maxJobs: 1 };
+  const slow: HostCandidate = { host: 'slow', totalGpus: 1, freeGpus: [0], speed: 1, runningJobs: 0, maxJobs: 1 };
+  const offered = (nowMs: number, running = [blocker]) => {
+    agent.placement.beginRound({ nowMs, queued: [job], running });
+    const decision = agent.placement.choose(job, [slow], [slow, fast]);
+    const last = stats.decisions.toArray().pop() as DecisionRecord;
+    return { decision, waitOffered: last.candidates.some((c) => c.host === undefined) };
+  };
+  // No faster host in sight (nothing known to free it): no wait row at all.
+  assert.equal(offered(0, []).waitOffered, false);
+  // A faster host soon: wait is offered; exploring at random, the agent eventually takes it.
+  let first = offered(0);
+  for (let i = 1; first.decision.kind === 'place'; i++) {
+    assert.ok(first.waitOffered);
+    first = offered(i * 1000);
   }
-  assert.ok(held <= 2 * 60);
+  const capMs = DEFAULT_PLACEMENT_OPTIONS.maxHoldFraction * job.runtimeSec * 1000;
+  assert.ok(capMs <= DEFAULT_PLACEMENT_OPTIONS.maxHoldSec * 1000);
+  // Past the cap, the job must go to a free host whatever the agent would like.
+  const late = offered(capMs + 60_000);
+  assert.equal(late.waitOffered, false);
+  assert.deepEqual(late.decision, { kind: 'place', host: 'slow' });
   agent.learner.dispose();
 });
 
@@ -113,4 +128,24 @@ test('same seed, same numbers; another seed, another run', async () => {
   assert.deepEqual(a, b);
   const c = await runOnce(2);
   assert.notDeepEqual(a, c);
+});
+
+test('each simulated run starts its own clock: queueing time is charged in every episode, not only the first', async () => {
+  const { agent } = await exploringAgent(8);
+  const elapsedPerRun: number[] = [];
+  const remember = agent.learner.remember.bind(agent.learner);
+  let elapsed = 0;
+  agent.learner.remember = (t) => {
+    elapsed += t.elapsed;
+    remember(t);
+  };
+  for (const seed of [1, 2]) {
+    elapsed = 0;
+    const policy = dqnPolicyInstance(agent, { agingMs: 3_600_000 });
+    simulate(workload(seed, 80), CLUSTER, policy);
+    policy.dispose?.();
+    elapsedPerRun.push(elapsed);
+  }
+  assert.ok(elapsedPerRun.every((e) => e > 10), `time units seen per run: ${elapsedPerRun.join(', ')}`);
+  agent.learner.dispose();
 });
