@@ -54,8 +54,10 @@ export interface Job extends JobSpec {
   exitCode?: number;
   /** Human-readable reason: why a queued job waits, why a job was lost or failed to start. */
   reason?: string;
-  /** Id of the job this one retries, when it was created by Retry. */
+  /** Id of the job this one retries, when it was created by Retry or by trainq.retries. */
   retryOf?: string;
+  /** 1 for a first run, 2 for its first retry, …; absent means 1. */
+  attempt?: number;
 }
 
 export function isFinished(state: JobState): boolean {

@@ -27,6 +27,8 @@ export interface StatePersistence {
 export interface JobManagerSettings {
   agingMinutes: number;
   cancelGraceSeconds: number;
+  /** How many times a job that failed or was lost is queued again by itself (0: never). */
+  retries: number;
 }
 
 export interface JobManagerDeps {
@@ -220,26 +222,35 @@ export class JobManager implements Disposable {
 
   async retry(id: string): Promise<Job> {
     this.assertWritable();
-    const old = this.require(id);
-    const spec: JobSpec = {
-      script: old.script,
-      args: old.args,
-      cwd: old.cwd,
-      gpus: old.gpus,
-      importance: old.importance,
-      expectedGain: old.expectedGain,
-      runtimeSec: old.runtimeSec,
-    };
-    const job = this.createJob(spec);
-    job.retryOf = old.id;
-    if (old.priorityOverridden) {
-      job.priority = old.priority;
-      job.priorityReason = old.priorityReason;
-      job.priorityOverridden = true;
-    }
+    const job = this.queueCopyOf(this.require(id));
     await this.commit();
     this.kick();
     return job;
+  }
+
+  /** A new queued job with the same spec; a priority the user set by hand carries over. */
+  private queueCopyOf(old: Job): Job {
+    const { script, args, cwd, gpus, importance, expectedGain, runtimeSec } = old;
+    const job = this.createJob({ script, args, cwd, gpus, importance, expectedGain, runtimeSec });
+    job.retryOf = old.id;
+    job.attempt = (old.attempt ?? 1) + 1;
+    if (old.priorityOverridden) {
+      Object.assign(job, { priority: old.priority, priorityReason: old.priorityReason, priorityOverridden: true });
+    }
+    return job;
+  }
+
+  /**
+   * trainq.retries: a job that ran and failed, or was lost (its host vanished), goes back to the queue,
+   * on any host, until it has run 1 + retries times. Jobs that could not start are not retried: the
+   * cause (a missing interpreter, say) would fail the copy too.
+   */
+  private retryAutomatically(job: Job): void {
+    const { retries } = this.deps.settings();
+    if ((job.state === 'failed' || job.state === 'lost') && job.startedAt !== undefined && (job.attempt ?? 1) <= retries) {
+      const copy = this.queueCopyOf(job);
+      this.deps.logger.info(`${job.name} (${job.id}) ${job.state}; queued again as ${copy.id} (attempt ${copy.attempt} of ${retries + 1}).`);
+    }
   }
 
   /**
@@ -335,6 +346,7 @@ export class JobManager implements Disposable {
       } else if (result.kind === 'lost') {
         this.finish(job, 'lost', undefined, result.reason);
       }
+      this.retryAutomatically(job);
     }
     await this.commit();
   }
@@ -470,6 +482,7 @@ export class JobManager implements Disposable {
       this.finish(job, report.exitCode === 0 ? 'succeeded' : 'failed', report.exitCode);
     }
     this.deps.logger.info(`${job.name} (${job.id}) ${job.state}${report.exitCode === undefined ? '' : `, exit code ${report.exitCode}`}.`);
+    this.retryAutomatically(job);
     await this.commit();
     this.kick();
   }

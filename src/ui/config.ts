@@ -15,6 +15,7 @@ export interface TrainQConfig {
   finishedHistory: number;
   statusBarPollSeconds: number;
   localMaxJobs: number;
+  retries: number;
   /** The raw `trainq.hosts` value; hosts/hostConfig.ts validates it. */
   hosts: unknown;
   sshSyncExcludes: string[];
@@ -36,6 +37,7 @@ export function readConfig(): TrainQConfig {
     finishedHistory: Math.round(clamp(c.get('finishedHistory'), 1, 5000, 50)),
     statusBarPollSeconds: clamp(c.get('statusBar.pollSeconds'), 1, 300, 3),
     localMaxJobs: Math.round(clamp(c.get('local.maxJobs'), 1, 256, 4)),
+    retries: Math.round(clamp(c.get('retries'), 0, 100, 0)),
     hosts: c.get('hosts'),
     sshSyncExcludes: stringArray(c.get('ssh.syncExcludes'), []),
     sshMaxLogBytes: clamp(c.get('ssh.maxLogMiB'), 1, 4096, 50) * 1024 * 1024,

@@ -33,7 +33,7 @@ const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
   ...over,
 });
 
-function setup(gpus = 2) {
+function setup(gpus = 2, retries = 0) {
   const host = new FakeHost('local', gpus);
   const persistence = new MemoryPersistence();
   let t = 1000;
@@ -45,7 +45,7 @@ function setup(gpus = 2) {
     placement: new MostFreeGpusPlacement(),
     classifier: new RuleClassifier(),
     logger: silentLogger,
-    settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1 }),
+    settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries }),
     commandFor: async (job) => ['python3', job.script, ...job.args],
     removeJobFiles: async () => undefined,
     now: () => t++,
@@ -187,7 +187,7 @@ test('reconcile after a restart: alive stays running, recorded exits are applied
     placement: new MostFreeGpusPlacement(),
     classifier: new RuleClassifier(),
     logger: silentLogger,
-    settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1 }),
+    settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries: 0 }),
     commandFor: async () => ['true'],
     removeJobFiles: async () => undefined,
   });
@@ -244,4 +244,26 @@ test('a cancel the host could not deliver leaves the job running, not cancelled'
   host.exit(job.id, 0);
   await new Promise((r) => setImmediate(r));
   assert.equal(job.state, 'succeeded');
+});
+
+test('trainq.retries queues failed and lost jobs again, up to the limit, but not jobs that never started', async () => {
+  const { host, manager } = setup(2, 1);
+  const job = await manager.queue(spec(), 'a');
+  await manager.kick();
+  host.exit(job.id, 1);
+  await new Promise((r) => setImmediate(r));
+  const second = manager.jobs.find((j) => j.retryOf === job.id)!;
+  assert.equal(second.attempt, 2);
+  await manager.kick();
+  assert.equal(second.state, 'running', 'the copy is dispatched like any queued job');
+  host.exit(second.id, undefined, 'host vanished');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(second.state, 'lost');
+  assert.equal(manager.jobs.filter((j) => j.retryOf === second.id).length, 0, 'one retry allowed, used up');
+
+  host.failLaunchWith = 'Interpreter not found';
+  const broken = await manager.queue(spec(), 'b');
+  await manager.kick();
+  assert.equal(broken.state, 'failed');
+  assert.equal(manager.jobs.filter((j) => j.retryOf === broken.id).length, 0);
 });
