@@ -1,14 +1,14 @@
 // End-to-end: TrainQ installed from its VSIX into a real VS Code (code-server), driven through Chromium
 // like a user: queue both fixture scripts from the command palette, watch them run, read a log, reload.
 // Screenshots, the server's log, the editor's logs and the browser console land in test-output/e2e/.
-import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { assertCodeServerInstalled, outputDir, packagedExtension, repoRoot, startCodeServer } from "./codeServer";
-import type { CodeServer } from "./codeServer";
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { assertCodeServerInstalled, outputDir, packagedExtension, repoRoot, startCodeServer } from './codeServer';
+import type { CodeServer } from './codeServer';
 import {
   acceptPrefilledSteps,
   activeEditorText,
@@ -29,14 +29,14 @@ import {
   waitForStatusBarText,
   waitForTreeRow,
   withScreenshotOnFailure,
-} from "./workbench";
+} from './workbench';
 
-const JOB_QUEUE = "Job Queue";
+const JOB_QUEUE = 'Job Queue';
 const SCRIPTS = [
-  { pick: "train_mnist.py", label: "train_mnist.py" },
-  { pick: "scripts/train_tiny.sh", label: "train_tiny.sh" },
+  { pick: 'train_mnist.py', label: 'train_mnist.py' },
+  { pick: 'scripts/train_tiny.sh', label: 'train_tiny.sh' },
 ];
-const TERMINAL = new Set(["succeeded", "failed", "cancelled", "lost"]);
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'lost']);
 
 interface WorkbenchOptions {
   /** Install TrainQ's VSIX (rebuilt when stale) and put the fake 4-GPU nvidia-smi first on PATH. */
@@ -56,12 +56,12 @@ function useWorkbench(options: WorkbenchOptions): () => Page {
   before(async () => {
     assertCodeServerInstalled();
     const vsix = options.trainq ? packagedExtension() : undefined;
-    workspace = fs.mkdtempSync(path.join(os.tmpdir(), "trainq-ws-"));
-    fs.cpSync(path.join(repoRoot, "test", "fixtures", "workspace"), workspace, { recursive: true });
+    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-ws-'));
+    fs.cpSync(path.join(repoRoot, 'test', 'fixtures', 'workspace'), workspace, { recursive: true });
     server = await startCodeServer({
       workspace,
       install: vsix ? [vsix] : [],
-      pathPrefix: options.trainq ? [path.join(repoRoot, "test", "fixtures", "bin")] : [],
+      pathPrefix: options.trainq ? [path.join(repoRoot, 'test', 'fixtures', 'bin')] : [],
       settings: options.settings,
     });
     browser = await launchBrowser();
@@ -79,7 +79,7 @@ function useWorkbench(options: WorkbenchOptions): () => Page {
 }
 
 async function queueScript(page: Page, relativePath: string): Promise<void> {
-  await runCommand(page, "TrainQ: Queue Training Script…");
+  await runCommand(page, 'TrainQ: Queue Training Script…');
   await chooseQuickPickPath(page, relativePath);
   await acceptPrefilledSteps(page);
 }
@@ -87,56 +87,61 @@ async function queueScript(page: Page, relativePath: string): Promise<void> {
 // The npm script empties test-output/e2e once before all suites; suites only add to it.
 fs.mkdirSync(outputDir, { recursive: true });
 
-describe("code-server harness", { timeout: 240_000 }, () => {
+describe('code-server harness', { timeout: 240_000 }, () => {
   const page = useWorkbench({ trainq: false });
 
-  it("serves the workbench with the fixture workspace open", async () => {
-    await withScreenshotOnFailure(page(), "harness", async () => {
+  it('serves the workbench with the fixture workspace open', async () => {
+    await withScreenshotOnFailure(page(), 'harness', async () => {
       const explorerRow = page().locator('.explorer-folders-view .monaco-list-row[aria-label="train_mnist.py"]');
-      await explorerRow.waitFor({ state: "visible", timeout: 60_000 });
-      await screenshot(page(), "harness-workbench");
+      await explorerRow.waitFor({ state: 'visible', timeout: 60_000 });
+      await screenshot(page(), 'harness-workbench');
     });
   });
 });
 
-describe("TrainQ in code-server", { timeout: 600_000 }, () => {
+describe('TrainQ in code-server', { timeout: 600_000 }, () => {
   // Hosts are polled rarely here: each poll refreshes the Job Queue, and the suite below shows that a
   // context-menu action landing in a refresh can get lost; this scenario is about everything else.
-  const page = useWorkbench({ trainq: true, settings: { "trainq.statusBar.pollSeconds": 300 } });
+  const page = useWorkbench({ trainq: true, settings: { 'trainq.statusBar.pollSeconds': 300 } });
 
-  it("activates and shows the Job Queue, the Hosts view and the status-bar item", async () => {
-    await withScreenshotOnFailure(page(), "activation", async () => {
-      await openViewContainer(page(), "TrainQ", JOB_QUEUE);
-      await viewPane(page(), "Hosts").waitFor({ state: "visible" });
+  it('activates and shows the Job Queue, the Hosts view and the status-bar item', async () => {
+    await withScreenshotOnFailure(page(), 'activation', async () => {
+      await openViewContainer(page(), 'TrainQ', JOB_QUEUE);
+      await viewPane(page(), 'Hosts').waitFor({ state: 'visible' });
       // The fake nvidia-smi's four GPUs, under the local host.
-      await waitForTreeRow(page(), "Hosts", (r) => /A100/.test(`${r.label} ${r.description}`), "a fake A100 GPU");
+      await waitForTreeRow(page(), 'Hosts', (r) => /A100/.test(`${r.label} ${r.description}`), 'a fake A100 GPU');
       await waitForStatusBarText(page(), /0 running · 0 queued/);
-      await screenshot(page(), "trainq-empty-queue");
+      await screenshot(page(), 'trainq-empty-queue');
     });
   });
 
-  it("queues both scripts through the command palette", async () => {
-    await withScreenshotOnFailure(page(), "queue", async () => {
+  it('queues both scripts through the command palette', async () => {
+    await withScreenshotOnFailure(page(), 'queue', async () => {
       // Paused, the jobs stay queued long enough to be seen queued.
-      await runCommand(page(), "TrainQ: Pause Dispatching");
+      await runCommand(page(), 'TrainQ: Pause Dispatching');
       for (const script of SCRIPTS) {
         await queueScript(page(), script.pick);
-        await waitForTreeRow(page(), JOB_QUEUE, (r) => r.label === script.label && stateOf(r.description) === "queued", `${script.label} queued`);
+        await waitForTreeRow(
+          page(),
+          JOB_QUEUE,
+          (r) => r.label === script.label && stateOf(r.description) === 'queued',
+          `${script.label} queued`,
+        );
       }
       await waitForStatusBarText(page(), /0 running · 2 queued/);
-      assert.match(await viewPane(page(), JOB_QUEUE).innerText(), /Dispatching is paused\./, "the paused queue says so");
-      await screenshot(page(), "queue-with-jobs");
+      assert.match(await viewPane(page(), JOB_QUEUE).innerText(), /Dispatching is paused\./, 'the paused queue says so');
+      await screenshot(page(), 'queue-with-jobs');
     });
   });
 
-  it("runs them: queued → running → succeeded, with the status bar counting along", async () => {
-    await withScreenshotOnFailure(page(), "run", async () => {
+  it('runs them: queued → running → succeeded, with the status bar counting along', async () => {
+    await withScreenshotOnFailure(page(), 'run', async () => {
       // Each script runs 2–3 s; polling every 100 ms records every state each job shows, starting with
       // the state they had while dispatching was paused.
       const seen = new Map<string, string[]>(SCRIPTS.map((s) => [s.label, []]));
       const lastDescription = new Map<string, string>();
       for (const row of await treeRows(page(), JOB_QUEUE)) seen.get(row.label)?.push(stateOf(row.description));
-      await runCommand(page(), "TrainQ: Resume Dispatching");
+      await runCommand(page(), 'TrainQ: Resume Dispatching');
       const statusTexts = new Set<string>();
       let screenshotTaken = false;
       const deadline = Date.now() + 120_000;
@@ -148,95 +153,124 @@ describe("TrainQ in code-server", { timeout: 600_000 }, () => {
           if (states.at(-1) !== state) states.push(state);
           lastDescription.set(row.label, row.description);
         }
-        statusTexts.add((await statusBarItem(page(), /running ·/).innerText().catch(() => "")).replace(/\s+/g, " ").trim());
+        statusTexts.add(
+          (
+            await statusBarItem(page(), /running ·/)
+              .innerText()
+              .catch(() => '')
+          )
+            .replace(/\s+/g, ' ')
+            .trim(),
+        );
         // The workbench applies a view's message a few hundred ms after its rows; wait for both in the picture.
-        const paneText = await viewPane(page(), JOB_QUEUE).innerText().catch(() => "");
-        if (!screenshotTaken && !/Dispatching is paused/.test(paneText) && [...seen.values()].some((s) => s.at(-1) === "running")) {
+        const paneText = await viewPane(page(), JOB_QUEUE)
+          .innerText()
+          .catch(() => '');
+        if (!screenshotTaken && !/Dispatching is paused/.test(paneText) && [...seen.values()].some((s) => s.at(-1) === 'running')) {
           screenshotTaken = true;
-          await screenshot(page(), "jobs-running");
+          await screenshot(page(), 'jobs-running');
         }
-        if ([...seen.values()].every((s) => TERMINAL.has(s.at(-1) ?? ""))) break;
+        if ([...seen.values()].every((s) => TERMINAL.has(s.at(-1) ?? ''))) break;
         await page().waitForTimeout(100);
       }
-      assert.doesNotMatch(await viewPane(page(), JOB_QUEUE).innerText(), /Dispatching is paused/, "the notice goes once resumed");
+      assert.doesNotMatch(await viewPane(page(), JOB_QUEUE).innerText(), /Dispatching is paused/, 'the notice goes once resumed');
       for (const [label, states] of seen) {
-        const detail = `${label} went through ${states.join(" → ")}; last shown as "${lastDescription.get(label)}"`;
-        assert.deepEqual(states, ["queued", "running", "succeeded"], detail);
+        const detail = `${label} went through ${states.join(' → ')}; last shown as "${lastDescription.get(label)}"`;
+        assert.deepEqual(states, ['queued', 'running', 'succeeded'], detail);
       }
       assert.ok(
         [...statusTexts].some((t) => /[12] running/.test(t)),
-        `the status bar never counted a running job: ${[...statusTexts].join(" | ")}`,
+        `the status bar never counted a running job: ${[...statusTexts].join(' | ')}`,
       );
       await waitForStatusBarText(page(), /0 running · 0 queued/);
-      await screenshot(page(), "jobs-succeeded");
+      await screenshot(page(), 'jobs-succeeded');
     });
   });
 
-  it("focuses the Job Queue when the status-bar item is clicked", async () => {
-    await withScreenshotOnFailure(page(), "status-click", async () => {
-      await runCommand(page(), "View: Show Explorer");
-      await viewPane(page(), JOB_QUEUE).waitFor({ state: "hidden" });
+  it('focuses the Job Queue when the status-bar item is clicked', async () => {
+    await withScreenshotOnFailure(page(), 'status-click', async () => {
+      await runCommand(page(), 'View: Show Explorer');
+      await viewPane(page(), JOB_QUEUE).waitFor({ state: 'hidden' });
       await statusBarItem(page(), /running ·/).click();
-      await viewPane(page(), JOB_QUEUE).waitFor({ state: "visible" });
+      await viewPane(page(), JOB_QUEUE).waitFor({ state: 'visible' });
     });
   });
 
   it("opens a finished job's log as a read-only editor with the script's output", async () => {
-    await withScreenshotOnFailure(page(), "log", async () => {
-      await runContextAction(page(), treeRow(page(), JOB_QUEUE, "train_mnist.py", "succeeded"), "Open Log");
+    await withScreenshotOnFailure(page(), 'log', async () => {
+      await runContextAction(page(), treeRow(page(), JOB_QUEUE, 'train_mnist.py', 'succeeded'), 'Open Log');
       const text = await waitForEditorText(page(), /epoch 5 loss/);
-      assert.match(text, /CUDA_VISIBLE_DEVICES=\d/, "the job was given a (fake) GPU");
+      assert.match(text, /CUDA_VISIBLE_DEVICES=\d/, 'the job was given a (fake) GPU');
       assert.match(text, /epoch 1 loss[\s\S]*epoch 5 loss/);
-      await screenshot(page(), "log-editor");
+      await screenshot(page(), 'log-editor');
       // Typing into a read-only editor changes nothing.
-      await page().locator(".part.editor .editor-group-container.active .monaco-editor .view-lines").first().click();
-      await page().keyboard.type("typed-into-the-log");
+      await page().locator('.part.editor .editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page().keyboard.type('typed-into-the-log');
       await page().waitForTimeout(500);
       assert.doesNotMatch(await activeEditorText(page()), /typed-into-the-log/);
     });
   });
 
-  it("keeps the queue across a window reload", async () => {
-    await withScreenshotOnFailure(page(), "reload", async () => {
+  it('keeps the queue across a window reload', async () => {
+    await withScreenshotOnFailure(page(), 'reload', async () => {
       await reloadWindow(page());
-      await openViewContainer(page(), "TrainQ", JOB_QUEUE);
+      await openViewContainer(page(), 'TrainQ', JOB_QUEUE);
       for (const script of SCRIPTS) {
-        await waitForTreeRow(page(), JOB_QUEUE, (r) => r.label === script.label && stateOf(r.description) === "succeeded", `${script.label} succeeded after the reload`);
+        await waitForTreeRow(
+          page(),
+          JOB_QUEUE,
+          (r) => r.label === script.label && stateOf(r.description) === 'succeeded',
+          `${script.label} succeeded after the reload`,
+        );
       }
       await waitForStatusBarText(page(), /0 running · 0 queued/);
-      await screenshot(page(), "after-reload");
+      await screenshot(page(), 'after-reload');
     });
   });
 
-  it("dispatches from the reloaded window", async () => {
+  it('dispatches from the reloaded window', async () => {
     // The old window's extension host must have let go of the queue (the dispatch lock) for this to run.
-    await withScreenshotOnFailure(page(), "after-reload-run", async () => {
-      await queueScript(page(), "scripts/train_tiny.sh");
-      await waitForTreeRow(page(), JOB_QUEUE, (r) => r.label === "Finished" && /^3\b/.test(r.description), "three finished jobs", 90_000);
-      const tiny = (await treeRows(page(), JOB_QUEUE)).filter((r) => r.label === "train_tiny.sh").map((r) => stateOf(r.description));
-      assert.deepEqual(tiny, ["succeeded", "succeeded"]);
+    await withScreenshotOnFailure(page(), 'after-reload-run', async () => {
+      await queueScript(page(), 'scripts/train_tiny.sh');
+      await waitForTreeRow(page(), JOB_QUEUE, (r) => r.label === 'Finished' && /^3\b/.test(r.description), 'three finished jobs', 90_000);
+      const tiny = (await treeRows(page(), JOB_QUEUE)).filter((r) => r.label === 'train_tiny.sh').map((r) => stateOf(r.description));
+      assert.deepEqual(tiny, ['succeeded', 'succeeded']);
     });
   });
 });
 
-describe("Job Queue context menu while hosts are polled every second", { timeout: 300_000 }, () => {
+describe('Job Queue context menu while hosts are polled every second', { timeout: 300_000 }, () => {
   // Each hosts poll refreshes the Job Queue. Every Open Log chosen from the context menu must open the
   // log, however the refresh and the choice interleave.
-  const page = useWorkbench({ trainq: true, settings: { "trainq.statusBar.pollSeconds": 1 } });
+  const page = useWorkbench({ trainq: true, settings: { 'trainq.statusBar.pollSeconds': 1 } });
 
-  it("opens the log every time", async () => {
-    await withScreenshotOnFailure(page(), "menu-during-refresh", async () => {
-      await openViewContainer(page(), "TrainQ", JOB_QUEUE);
-      await queueScript(page(), "scripts/train_tiny.sh");
-      await waitForTreeRow(page(), JOB_QUEUE, (r) => r.label === "train_tiny.sh" && stateOf(r.description) === "succeeded", "train_tiny.sh succeeded");
+  it('opens the log every time', async () => {
+    await withScreenshotOnFailure(page(), 'menu-during-refresh', async () => {
+      await openViewContainer(page(), 'TrainQ', JOB_QUEUE);
+      await queueScript(page(), 'scripts/train_tiny.sh');
+      await waitForTreeRow(
+        page(),
+        JOB_QUEUE,
+        (r) => r.label === 'train_tiny.sh' && stateOf(r.description) === 'succeeded',
+        'train_tiny.sh succeeded',
+      );
       const attempts = 8;
       let opened = 0;
       for (let i = 0; i < attempts; i++) {
-        await runContextAction(page(), treeRow(page(), JOB_QUEUE, "train_tiny.sh", "succeeded"), "Open Log");
-        const tab = page().locator(".part.editor .tab.active .label-name", { hasText: "train_tiny.sh" });
-        if (await tab.first().waitFor({ timeout: 10_000 }).then(() => true, () => false)) opened++;
-        await runCommand(page(), "View: Close All Editors");
-        await page().locator(".part.editor .tab").first().waitFor({ state: "hidden" });
+        await runContextAction(page(), treeRow(page(), JOB_QUEUE, 'train_tiny.sh', 'succeeded'), 'Open Log');
+        const tab = page().locator('.part.editor .tab.active .label-name', { hasText: 'train_tiny.sh' });
+        if (
+          await tab
+            .first()
+            .waitFor({ timeout: 10_000 })
+            .then(
+              () => true,
+              () => false,
+            )
+        )
+          opened++;
+        await runCommand(page(), 'View: Close All Editors');
+        await page().locator('.part.editor .tab').first().waitFor({ state: 'hidden' });
       }
       assert.equal(opened, attempts, `Open Log opened the log ${opened} times out of ${attempts}`);
     });

@@ -1,6 +1,6 @@
 // Entry point that @vscode/test-electron loads in the extension host: runs the smoke tests in order with
 // plain node:assert (no test framework in the editor) and rejects when any fails, which fails the run.
-import { smokeTests } from "./smoke";
+import { smokeTests } from './smoke';
 
 export async function run(): Promise<void> {
   const failures: string[] = [];
@@ -15,6 +15,6 @@ export async function run(): Promise<void> {
   }
   console.log(`${smokeTests.length - failures.length} passed, ${failures.length} failed`);
   if (failures.length > 0) {
-    throw new Error(`smoke tests failed: ${failures.join(", ")}`);
+    throw new Error(`smoke tests failed: ${failures.join(', ')}`);
   }
 }
