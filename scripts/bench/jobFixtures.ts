@@ -5,6 +5,7 @@
  */
 import type { Importance, Job, JobState, Priority } from '../../src/core/job';
 import type { LastInputs, PriorityExample, WorkspaceState } from '../../src/core/workspaceState';
+import { createRng } from '../../src/sim/rng';
 
 export interface BenchStateOptions {
   jobs: number;
@@ -45,20 +46,9 @@ const FAILURES = [
   'The process ended while VS Code was closed without recording an exit code',
 ];
 
-/** mulberry32: small, fast and the same on every machine, so runs compare. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function benchState(opts: BenchStateOptions): WorkspaceState {
-  const rnd = random(20240611);
+  const rnd = createRng(20240611, 'test').next;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)];
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 16).toString(16)).join('');
   const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}`;

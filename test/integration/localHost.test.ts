@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/core/logger';
 import type { ExitReport } from '../../src/hosts/host';
 import { LocalHost } from '../../src/hosts/localHost';
 import { WRAPPER_SCRIPT } from '../../src/hosts/localProcess';
+import { makeJob as buildJob } from '../support/builders';
 
 const FAKE_SMI = path.join(__dirname, '..', 'fixtures', 'bin', 'nvidia-smi');
 
@@ -40,22 +41,8 @@ function newHost(): LocalHost {
 
 function makeJob(script: string, args: string[] = [], extra: Partial<Job> = {}): Job {
   seq += 1;
-  return {
-    id: `job-${process.pid}-${seq}`,
-    name: path.basename(script),
-    script,
-    args,
-    cwd: work,
-    gpus: 0,
-    importance: 'normal',
-    runtimeSec: 10,
-    priority: 'medium',
-    priorityReason: 'test',
-    priorityOverridden: false,
-    state: 'running',
-    createdAt: Date.now(),
-    ...extra,
-  };
+  const id = `job-${process.pid}-${seq}`;
+  return buildJob({ id, name: path.basename(script), script, args, cwd: work, gpus: 0, runtimeSec: 10, state: 'running', createdAt: Date.now(), ...extra });
 }
 
 async function writeScript(name: string, body: string): Promise<string> {

@@ -11,6 +11,7 @@ import type { SshHostConfig } from '../../src/hosts/hostConfig';
 import { HostUnreachableError } from '../../src/hosts/hostErrors';
 import { SshHost, type SshHostOptions } from '../../src/hosts/sshHost';
 import { ensureOpenSsh, SshdFixture } from '../support/sshd';
+import { makeJob as buildJob } from '../support/builders';
 
 const skip = ensureOpenSsh();
 let fx: SshdFixture;
@@ -58,22 +59,8 @@ function newHost(name: string, config: Partial<SshHostConfig> = {}, over: Partia
 
 function makeJob(script: string, args: string[] = [], extra: Partial<Job> = {}): Job {
   seq += 1;
-  return {
-    id: `ssh-${process.pid}-${seq}`,
-    name: path.basename(script),
-    script,
-    args,
-    cwd: project,
-    gpus: 0,
-    importance: 'normal',
-    runtimeSec: 10,
-    priority: 'medium',
-    priorityReason: 'test',
-    priorityOverridden: false,
-    state: 'running',
-    createdAt: Date.now(),
-    ...extra,
-  };
+  const id = `ssh-${process.pid}-${seq}`;
+  return buildJob({ id, name: path.basename(script), script, args, cwd: project, gpus: 0, runtimeSec: 10, state: 'running', createdAt: Date.now(), ...extra });
 }
 
 async function writeFile(rel: string, body: string, root = project): Promise<string> {

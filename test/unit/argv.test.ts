@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ArgsError, formatArgs, parseArgs, quoteArg } from '../../src/core/argv';
+import { createRng } from '../../src/sim/rng';
 
 test('whitespace separates words, runs of it count once', () => {
   assert.deepEqual(parseArgs('  --lr 3e-4\t--epochs   10 \n --name x  '), ['--lr', '3e-4', '--epochs', '10', '--name', 'x']);
@@ -52,17 +53,6 @@ test('formatArgs quotes only what needs it', () => {
   assert.equal(formatArgs([]), '');
 });
 
-// A small seeded generator keeps the property test reproducible.
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   'a', 'Z', '9', '-', '--lr', '=', ' ', '  ', '\t', '\n', '\r\n', "'", '"', '\\', '\\\\', '\\"', "'\\''",
@@ -71,7 +61,7 @@ const PIECES = [
 ];
 
 test('parseArgs(formatArgs(a)) gives back a for many random argument lists', () => {
-  const next = random(20240501);
+  const next = createRng(20240501, 'test').next;
   for (let round = 0; round < 2000; round++) {
     const args = Array.from({ length: Math.floor(next() * 6) }, () =>
       Array.from({ length: Math.floor(next() * 6) }, () => PIECES[Math.floor(next() * PIECES.length)]).join(''),

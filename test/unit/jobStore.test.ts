@@ -10,6 +10,7 @@ import { StoreDamagedError, validateState } from '../../src/core/storeValidation
 import { silentLogger } from '../../src/core/logger';
 import { emptyWorkspaceState } from '../../src/core/workspaceState';
 import type { WorkspaceState } from '../../src/core/workspaceState';
+import { createRng } from '../../src/sim/rng';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 
@@ -246,7 +247,7 @@ test('temp files left by a dead writer are removed on open, a live writer\'s are
 test('a writer killed mid-save in a loop always leaves a store holding every acknowledged job', async (t) => {
   const dir = await tempDir(t);
   const writer = path.join(FIXTURES, 'storeWriter.ts');
-  const random = mulberry32(20240601);
+  const random = createRng(20240601, 'test').next;
   const acked = new Set<number>();
   let killedMidWrite = 0;
 
@@ -291,15 +292,6 @@ test('a writer killed mid-save in a loop always leaves a store holding every ack
   t.diagnostic(`${acked.size} jobs acknowledged; ${killedMidWrite} of 25 kills left a save half done`);
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

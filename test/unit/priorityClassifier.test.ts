@@ -7,6 +7,7 @@ import { DEFAULT_TRAINING_SET, defaultPolicy } from '../../src/core/defaultTrain
 import { FeatureError, MAX_GPUS, MAX_RUNTIME_SEC, MIN_RUNTIME_SEC, encodeFeatures, validateFeatures } from '../../src/core/features';
 import { MAX_USER_EXAMPLES, PriorityClassifier, areNeighbours, buildTrainingSet } from '../../src/core/priorityClassifier';
 import { parseDuration } from '../../src/core/duration';
+import { createRng } from '../../src/sim/rng';
 
 const M = 60;
 const H = 3_600;
@@ -21,20 +22,9 @@ function override(features: JobFeatures, label: Priority, at = 1_000): PriorityE
   return { features, label, at };
 }
 
-// Seeded, so every run sees the same jobs.
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomJobs(seed: number, count: number): JobFeatures[] {
-  const next = random(seed);
+  const next = createRng(seed, 'test').next;
   return Array.from({ length: count }, () => ({
     gpus: Math.floor(next() * 17),
     importance: IMPORTANCES[Math.floor(next() * 3)],
@@ -48,7 +38,7 @@ test('learns a labelled set it is given: its own points and held-out points', ()
   // Separable by a rule the tree has to find among irrelevant features: ≥ 8 GPUs → Low, else < 2h → High, else Medium.
   const rule = (f: JobFeatures): Priority => (f.gpus >= 8 ? 'low' : f.runtimeSec < 2 * H ? 'high' : 'medium');
   const training: LabelledFeatures[] = [];
-  const next = random(7);
+  const next = createRng(7, 'test').next;
   for (const gpus of [0, 1, 2, 4, 6, 8, 12, 16, 32]) {
     for (const runtimeSec of [10 * M, 30 * M, 1 * H, 1.5 * H, 2.5 * H, 4 * H, 8 * H, 1 * D]) {
       const features = job(gpus, IMPORTANCES[Math.floor(next() * 3)], runtimeSec, Math.round(next() * 100));
