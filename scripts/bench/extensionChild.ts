@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createVscodeStub, installVscodeStub } from './vscodeStub';
+import { createVscodeStub, installVscodeStub } from '../../test/support/vscodeStub';
 
 export interface ChildRequest {
   mode: 'activate' | 'poll';

@@ -13,7 +13,7 @@ import { MostFreeGpusPlacement } from '../../src/core/placement';
 import { PriorityClassifier } from '../../src/core/priorityClassifier';
 import type { WorkspaceState } from '../../src/core/workspaceState';
 import type { ExitReport, Host, HostStatus } from '../../src/hosts/host';
-import { createVscodeStub, installVscodeStub } from './vscodeStub';
+import { createVscodeStub, installVscodeStub } from '../../test/support/vscodeStub';
 
 export interface StoreSaveResult {
   /** save() until its promise resolves: serialise, write, fsync, rotate the backup, rename, fsync the folder. */

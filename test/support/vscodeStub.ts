@@ -1,5 +1,6 @@
 /**
- * A `vscode` module for running TrainQ (the bundle or single UI modules) in plain Node, for benchmarks.
+ * A `vscode` module for running TrainQ (the bundle or single UI modules) in plain Node, for benchmarks
+ * and for unit tests of UI classes.
  * It does no work of its own, so time measured through it is the extension's. Namespaces and the
  * objects it hands out throw when the code reads a member the stub lacks, naming it (and listing it
  * in `misses`), so a new API use shows up as one clear error instead of `undefined is not a function`.
@@ -128,6 +129,23 @@ class TreeItem {
     } else {
       this.resourceUri = labelOrUri;
     }
+  }
+}
+
+class DataTransferItem {
+  constructor(readonly value: unknown) {}
+  async asString(): Promise<string> {
+    return typeof this.value === 'string' ? this.value : JSON.stringify(this.value);
+  }
+}
+
+class DataTransfer {
+  private readonly items = new Map<string, DataTransferItem>();
+  get(mimeType: string): DataTransferItem | undefined {
+    return this.items.get(mimeType.toLowerCase());
+  }
+  set(mimeType: string, value: DataTransferItem): void {
+    this.items.set(mimeType.toLowerCase(), value);
   }
 }
 
@@ -414,6 +432,8 @@ export function createVscodeStub(opts: VscodeStubOptions): VscodeStub {
       MarkdownString,
       TreeItem,
       TreeItemCollapsibleState,
+      DataTransfer,
+      DataTransferItem,
       StatusBarAlignment: { Left: 1, Right: 2 },
       ExtensionMode: { Production: 1, Development: 2, Test: 3 },
       LogLevel: { Off: 0, Trace: 1, Debug: 2, Info: 3, Warning: 4, Error: 5 },

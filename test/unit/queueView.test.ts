@@ -1,0 +1,99 @@
+// The Job Queue view's own logic (grouping into tree nodes, drag and drop) through a do-nothing
+// `vscode` stub; the real workbench drives it in test/e2e.
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { JobSpec } from '../../src/core/job';
+import { JobManager } from '../../src/core/jobManager';
+import { silentLogger } from '../../src/core/logger';
+import { MostFreeGpusPlacement } from '../../src/core/placement';
+import { PriorityClassifier } from '../../src/core/priorityClassifier';
+import { emptyWorkspaceState } from '../../src/core/workspaceState';
+import { FakeHost, MemoryPersistence } from '../support/builders';
+import { createVscodeStub, installVscodeStub, type VscodeStub } from '../support/vscodeStub';
+
+const MIME = 'application/vnd.code.tree.trainq.jobqueue';
+let stub: VscodeStub;
+let uninstall: () => void;
+// Loaded after the stub is in place: the view module imports `vscode` at load time.
+let views: typeof import('../../src/ui/queueView');
+let configs: typeof import('../../src/ui/config');
+
+before(async () => {
+  stub = createVscodeStub({ packageJsonPath: path.join(__dirname, '..', '..', 'package.json'), focused: true });
+  uninstall = installVscodeStub(stub);
+  views = await import('../../src/ui/queueView');
+  configs = await import('../../src/ui/config');
+});
+after(() => uninstall());
+
+const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
+  script: '/ws/train.py', args: [], cwd: '/ws', gpus: 1, importance: 'normal', runtimeSec: 3600, ...over,
+});
+
+async function setup() {
+  const manager = new JobManager({
+    persistence: new MemoryPersistence(),
+    state: emptyWorkspaceState(),
+    hosts: [new FakeHost('local', 0)],
+    placement: new MostFreeGpusPlacement(),
+    classifier: new PriorityClassifier(),
+    logger: silentLogger,
+    settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries: 0 }),
+    commandFor: async () => ['true'],
+    removeJobFiles: async () => undefined,
+  });
+  manager.setWritable(true);
+  const view = new views.JobQueueView(manager, new configs.ConfigWatcher());
+  return { manager, view };
+}
+
+test('groups show their counts and queued jobs in dispatch order', async () => {
+  const { manager, view } = await setup();
+  await manager.queue(spec({ importance: 'high', runtimeSec: 7200, script: '/ws/long.py' }), 'long');
+  await manager.queue(spec({ importance: 'high', runtimeSec: 600, script: '/ws/short.py' }), 'short');
+  await manager.queue(spec({ importance: 'low', gpus: 8, runtimeSec: 86_400 * 3, script: '/ws/big.py' }), 'big');
+  const groups = view.getChildren();
+  const labels = groups.map((g) => {
+    const item = view.getTreeItem(g);
+    return `${item.label} ${item.description}`;
+  });
+  assert.deepEqual(labels, ['High 2', 'Medium 0', 'Low 1', 'Running 0', 'Finished 0']);
+  const high = view.getChildren(groups[0]).map((n) => view.getTreeItem(n));
+  assert.deepEqual(high.map((i) => i.label), ['short.py', 'long.py'], 'shortest estimate first');
+  assert.match(String(high[0].description), /^queued/);
+  assert.equal(high[0].contextValue, 'job.queued');
+  view.dispose();
+});
+
+test('dragging a queued job onto another priority group sets its priority and teaches the classifier', async () => {
+  const { manager, view } = await setup();
+  const job = await manager.queue(spec({ importance: 'high', script: '/ws/a.py' }), 'a');
+  const [high, , low] = view.getChildren();
+  const node = view.getChildren(high)[0];
+  const api = stub.api as { DataTransfer: new () => { get(m: string): { asString(): Promise<string> } | undefined } };
+  const data = new api.DataTransfer();
+  view.handleDrag([node], data as never);
+  assert.deepEqual(JSON.parse((await data.get(MIME)!.asString()) as string), [job.id]);
+  await view.handleDrop(low, data as never);
+  assert.equal(job.priority, 'low');
+  assert.equal(job.priorityOverridden, true);
+  assert.equal(manager.jobs.length, 1);
+  view.dispose();
+});
+
+test('running jobs cannot be dragged, and a drop outside the priority groups changes nothing', async () => {
+  const { manager, view } = await setup();
+  const job = await manager.queue(spec({ gpus: 0, importance: 'high' }), 'a');
+  await manager.kick();
+  assert.equal(job.state, 'running');
+  const groups = view.getChildren();
+  const running = view.getChildren(groups[3]);
+  const api = stub.api as { DataTransfer: new () => { get(m: string): unknown } };
+  const data = new api.DataTransfer();
+  view.handleDrag(running, data as never);
+  assert.equal(data.get(MIME), undefined);
+  await view.handleDrop(groups[4], data as never);
+  assert.equal(job.priority, 'high');
+  view.dispose();
+});
