@@ -45,7 +45,7 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
   getTreeItem(node: HostsNode): vscode.TreeItem {
     switch (node.kind) {
       case 'host':
-        return hostItem(node.status);
+        return hostItem(node.status, this.manager.jobs.filter((j) => j.state === 'running' && j.host === node.status.name).length);
       case 'gpu': {
         const item = new vscode.TreeItem(gpuLabel(node.gpu), vscode.TreeItemCollapsibleState.None);
         item.id = `gpu:${node.status.name}:${node.gpu.index}`;
@@ -98,12 +98,12 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
   }
 }
 
-function hostItem(status: HostStatus): vscode.TreeItem {
+function hostItem(status: HostStatus, runningJobs: number): vscode.TreeItem {
   const expandable = status.state === 'online';
   const { Expanded, None } = vscode.TreeItemCollapsibleState;
   const item = new vscode.TreeItem(status.name, expandable ? Expanded : None);
   item.id = `host:${status.name}`;
-  item.description = hostDescription(status);
+  item.description = runningJobs > 0 ? `${hostDescription(status)} · ${runningJobs} running` : hostDescription(status);
   const icon = status.kind === 'local' ? 'vm' : 'server';
   item.iconPath =
     status.state === 'online'
