@@ -28,7 +28,12 @@ const PROBE_TARGET_MS = 500;
 /** The follow rows' measuring window; it opens once all three jobs run and each host has polled once. */
 const FOLLOW_WINDOW_MS = quick ? 10_000 : 30_000;
 const FOLLOW_SETTLE_MS = 2_500;
-/** A window with nothing followed first: what this process spends idle (timers, GC left from above). */
+/**
+ * Quiet time before the baseline: V8's memory reducer runs its full GCs about 8 s after a burst of
+ * allocation (the rows above), which is their cost, not following's (as in benchExtension.ts).
+ */
+const QUIET_MS = quick ? 0 : 10_000;
+/** A window with nothing followed, before the launches: what this process spends idle. */
 const IDLE_WINDOW_MS = quick ? 2_000 : 5_000;
 /** SshHost's default poll interval (SshHostOptions.pollMs). */
 const DEFAULT_POLL_S = 2;
@@ -260,6 +265,7 @@ async function followRows(fx: SshdFixture, followers: SshHost[], project: string
       });
     }
   });
+  await new Promise((r) => setTimeout(r, QUIET_MS));
   const idleStart = { wallMs: performance.now(), cpu: process.cpuUsage(), childTicks: reapedChildTicks() };
   await new Promise((r) => setTimeout(r, IDLE_WINDOW_MS));
   const idleCpu = process.cpuUsage(idleStart.cpu);
@@ -362,7 +368,7 @@ async function followRows(fx: SshdFixture, followers: SshHost[], project: string
     rows,
     notes: [
       `follow = three SshHost instances (one per sshd) with their default ${pollS} s poll, each following one job that prints a 100-byte line every ${FOLLOW_GAP_S * 1000} ms (${FOLLOW_LINES} lines, ~${Math.round(expectedRunMs / 1000)} s; \`sleep\` adds a little per line). ` +
-        `The ${window} window opened ${FOLLOW_SETTLE_MS / 1000} s after the three launches returned (each host had polled once) and closed while all three still ran; the baseline window ran just before the launches, with the earlier rows' hosts disposed. ` +
+        `The ${window} window opened ${FOLLOW_SETTLE_MS / 1000} s after the three launches returned (each host had polled once) and closed while all three still ran; the baseline window ran just before the launches, ${QUIET_MS / 1000} s after the rows above ended and with their hosts disposed. ` +
         `"this process" = process.cpuUsage(), i.e. the extension host's share (poll timers, parsing, appending to the local copies); ` +
         `ssh clients = /proc/self/stat cutime+cstime (CLK_TCK ${clkTck}) of the ssh processes it spawned and reaped inside the window (one per poll; at most ${expectedCalls}, as each host times its next poll from the end of the last), a call straddling an edge counting wholly on one side; ` +
         `ControlMasters = utime+stime from /proc/<pid>/stat of the daemonized "ssh: <ControlPath> [mux]" processes, which are no longer this process's children. ` +
