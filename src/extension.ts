@@ -84,6 +84,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   applyHosts();
 
+  let pausedKey: boolean | undefined;
   const logs = new JobLogProvider(manager);
   const queueView = new JobQueueView(manager, config);
   context.subscriptions.push(
@@ -111,7 +112,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       },
     }),
     manager.onDidFailToStart(({ job, message }) => void vscode.window.showErrorMessage(`TrainQ could not start ${job.name}: ${message}`)),
-    manager.onDidChangeJobs(() => void vscode.commands.executeCommand('setContext', 'trainq.paused', manager.paused)),
+    manager.onDidChangeJobs(() => {
+      // The pause/resume buttons swap on this context key; set it only when it changes.
+      if (manager.paused !== pausedKey) {
+        pausedKey = manager.paused;
+        void vscode.commands.executeCommand('setContext', 'trainq.paused', pausedKey);
+      }
+    }),
   );
 
   context.subscriptions.push(
