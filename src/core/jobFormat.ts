@@ -26,6 +26,12 @@ export function formatTimestamp(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** `HH:MM` today, `YYYY-MM-DD HH:MM` on another day. */
+export function shortTime(ms: number, now: number): string {
+  const full = formatTimestamp(ms).slice(0, 16);
+  return full.slice(0, 10) === formatTimestamp(now).slice(0, 10) ? full.slice(11) : full;
+}
+
 /** Bytes (or MiB via mibToGiB) as GiB with one decimal, dropping a trailing `.0` (`40`, `12.1`). */
 export function formatGiB(bytes: number): string {
   return trimZero(bytes / 1024 ** 3);
@@ -252,7 +258,8 @@ export function hostDescription(status: HostStatus, now = Date.now()): string {
     const problem = status.problem ? PROBLEM_TEXT[status.problem] : undefined;
     const error = problem ?? status.error?.split(/\r?\n/)[0].trim();
     const retry = status.retryAt !== undefined && status.retryAt > now ? `${SEP}retry in ${formatElapsed(status.retryAt - now)}` : '';
-    return (error ? `offline: ${error}` : 'offline') + retry;
+    const since = status.offlineSince !== undefined ? ` since ${shortTime(status.offlineSince, now)}` : '';
+    return (error ? `offline${since}: ${error}` : `offline${since}`) + retry;
   }
   if (status.state === 'connecting') {
     return 'connecting…';

@@ -42,6 +42,8 @@ export interface HostStatus {
   problem?: HostProblem;
   /** Epoch ms of the next automatic connection attempt while an offline host backs off. */
   retryAt?: number;
+  /** Epoch ms when the host went offline (the first failure since it was last reachable). */
+  offlineSince?: number;
   /** Epoch ms of the probe. */
   probedAt: number;
 }

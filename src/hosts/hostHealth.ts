@@ -18,6 +18,8 @@ export class HostHealth {
   private retryAtMs: number | undefined;
   private last: { kind: HostProblem; message: string; at: number } | undefined;
   private up = true;
+  /** When the current outage began (the first failure after a success). */
+  private downSince: number | undefined;
 
   constructor(
     private readonly name: string,
@@ -48,6 +50,7 @@ export class HostHealth {
     this.retryAtMs = undefined;
     this.last = undefined;
     this.up = true;
+    this.downSince = undefined;
     return wasOffline;
   }
 
@@ -59,6 +62,7 @@ export class HostHealth {
     this.retryAtMs = now + wait;
     this.last = { kind, message, at: now };
     this.up = false;
+    this.downSince ??= now;
     return wait;
   }
 
@@ -71,6 +75,7 @@ export class HostHealth {
       error: this.last?.message,
       problem: this.last?.kind,
       retryAt: this.retryAtMs,
+      offlineSince: this.downSince,
       probedAt: this.last?.at ?? this.now(),
     };
   }

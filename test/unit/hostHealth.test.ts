@@ -18,14 +18,18 @@ test('failures back off exponentially up to the cap, and one success clears ever
     error: 'unreachable: Connection refused',
     problem: 'unreachable',
     retryAt: now + 5000,
+    offlineSince: now,
     probedAt: now,
   });
+  const outageStart = now;
   now += 5000;
   assert.equal(health.inBackoff(), false, 'the next attempt is due');
   assert.equal(health.noteSuccess(), true, 'it was offline');
   assert.deepEqual([health.online, health.retryAt, health.problem], [true, undefined, undefined]);
   assert.equal(health.noteSuccess(), false);
   assert.equal(health.noteFailure('auth', 'authentication failed'), 1000, 'the backoff starts over');
+  assert.equal(health.offlineStatus().offlineSince, now, 'a new outage has its own start');
+  assert.notEqual(now, outageStart);
 });
 
 test('the unreachable error carries the problem, the retry time and whether the job may have started', () => {

@@ -226,4 +226,10 @@ test('offline hosts say what is wrong and when TrainQ retries; GPUs busy outside
   assert.equal(hostDescription({ ...base, problem: 'hostKeyChanged', error: 'WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!' }, 0), 'offline: host key changed');
   assert.equal(hostDescription({ ...base, error: 'ssh: connect to host x port 22: Connection refused', retryAt: 40_000 }, 0), 'offline: ssh: connect to host x port 22: Connection refused · retry in 0:40');
   assert.equal(gpuDescription({ index: 0, uuid: 'u', name: 'A100', utilizationPct: 90, foreignProcesses: 1 }), '90% · busy outside TrainQ');
+  const down = new Date(2026, 10, 23, 14, 5).getTime();
+  assert.equal(hostDescription({ ...base, problem: 'auth', offlineSince: down }, down + 60_000), 'offline since 14:05: authentication failed');
+  assert.equal(
+    hostDescription({ ...base, problem: 'auth', offlineSince: down }, down + 86_400_000),
+    'offline since 2026-11-23 14:05: authentication failed',
+  );
 });
