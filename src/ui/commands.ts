@@ -41,7 +41,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
     if (!(await requireTrust('queue a training script'))) {
       return;
     }
-    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    const uri = arg instanceof vscode.Uri ? arg : activeFile();
     if (!uri) {
       throw new Error('Open a .py or .sh file, or right-click one in the Explorer, to queue it.');
     }
@@ -112,6 +112,15 @@ export const COMMANDS: Record<string, CommandFactory> = {
     }
   },
 };
+
+/** The file of the active editor, also when it is not a text editor (a notebook, a diff, a deleted file). */
+function activeFile(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputText) {
+    return input.uri;
+  }
+  return vscode.window.activeTextEditor?.document.uri;
+}
 
 /** A job action with no job (the tree redrew under the menu, or nothing selected) says so instead of doing nothing. */
 function jobIdsOrExplain(s: CommandServices, args: unknown[]): string[] {

@@ -232,6 +232,8 @@ describe('bad input in a trusted workspace whose trainq.python names a missing i
       await clearNotifications(page());
       const before = await jobsShown(page());
       await openFileByPath(page(), 'train_deleted.py');
+      // The extension host learns about the new active editor a moment after the tab shows.
+      await page().waitForTimeout(1000);
       fs.rmSync(path.join(session().workspace, 'train_deleted.py'));
       await runCommand(page(), 'TrainQ: Queue Current File');
       const notice = await waitForNotification(page(), /no longer exists/);
@@ -247,6 +249,7 @@ describe('bad input in a trusted workspace whose trainq.python names a missing i
       await clearNotifications(page());
       const before = await jobsShown(page());
       await openFileByPath(page(), path.join(outside, 'train_outside.py'));
+      await page().waitForTimeout(1000);
       await runCommand(page(), 'TrainQ: Queue Current File');
       const notice = await waitForNotification(page(), /outside the workspace/);
       assert.equal(notice, "TrainQ: train_outside.py is outside the workspace; TrainQ only runs the workspace's own scripts.");
