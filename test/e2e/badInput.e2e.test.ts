@@ -8,8 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { assertCodeServerInstalled, packagedExtension, repoRoot, startCodeServer } from './codeServer';
+import type { Page } from 'playwright-core';
 import type { CodeServer } from './codeServer';
 import {
   acceptPrefilledSteps,
@@ -18,10 +17,7 @@ import {
   clearNotifications,
   closeQuickInput,
   hoverText,
-  launchBrowser,
   openFileByPath,
-  openViewContainer,
-  openWorkbench,
   quickInputMessage,
   quickInputState,
   quickInputStep,
@@ -36,53 +32,11 @@ import {
   waitForTreeRow,
   withScreenshotOnFailure,
 } from './workbench';
+import { useWorkbenchSession } from './session';
 
 const JOB_QUEUE = 'Job Queue';
 const MISSING_PYTHON = 'python9-does-not-exist';
 const PWNED = '/tmp/trainq-e2e-pwned';
-
-interface Session {
-  page: Page;
-  server: CodeServer;
-  workspace: string;
-}
-
-/**
- * code-server (workspace trust off, so the folder is trusted) on a fresh copy of the fixture workspace,
- * which `prepare` may add to before the server starts. TrainQ is installed from its VSIX with the fake
- * 4-GPU nvidia-smi first on PATH.
- */
-function useWorkbench(prepare: (workspace: string) => void): () => Session {
-  const session: Partial<Session> = {};
-  let browser: Browser | undefined;
-  before(async () => {
-    assertCodeServerInstalled();
-    const vsix = packagedExtension();
-    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-ws-'));
-    fs.cpSync(path.join(repoRoot, 'test', 'fixtures', 'workspace'), workspace, { recursive: true });
-    prepare(workspace);
-    session.workspace = workspace;
-    session.server = await startCodeServer({
-      workspace,
-      install: [vsix],
-      pathPrefix: [path.join(repoRoot, 'test', 'fixtures', 'bin')],
-      // Hosts polled rarely: each poll redraws the Job Queue under the context menus used here.
-      settings: { 'trainq.statusBar.pollSeconds': 300 },
-    });
-    browser = await launchBrowser();
-    session.page = await openWorkbench(browser, session.server.workbenchUrl);
-    await openViewContainer(session.page, 'TrainQ', JOB_QUEUE);
-  });
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await session.server?.stop();
-    if (session.workspace) fs.rmSync(session.workspace, { recursive: true, force: true });
-  });
-  return () => {
-    if (!session.page || !session.server || !session.workspace) throw new Error("the workbench did not open (see the before hook's error)");
-    return session as Session;
-  };
-}
 
 /** The jobs the Job Queue shows, as "name state". */
 async function jobsShown(page: Page): Promise<string[]> {
@@ -132,14 +86,17 @@ function jobDirs(server: CodeServer): string[] {
 
 describe('bad input in a trusted workspace whose trainq.python names a missing interpreter', { timeout: 600_000 }, () => {
   const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-outside-'));
-  const session = useWorkbench((workspace) => {
-    fs.mkdirSync(path.join(workspace, '.vscode'));
-    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'trainq.python': MISSING_PYTHON }, null, 2));
-    // Two scripts that the tests delete from disk while TrainQ still offers or shows them.
-    for (const name of ['train_gone.py', 'train_deleted.py']) {
-      fs.writeFileSync(path.join(workspace, name), "# trainq: gpus=0 runtime=1m\nprint('never run')\n");
-    }
-    fs.writeFileSync(path.join(outside, 'train_outside.py'), "# trainq: gpus=0 runtime=1m\nprint('never run')\n");
+  const session = useWorkbenchSession({
+    openJobQueue: true,
+    prepare: (workspace) => {
+      fs.mkdirSync(path.join(workspace, '.vscode'));
+      fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'trainq.python': MISSING_PYTHON }, null, 2));
+      // Two scripts that the tests delete from disk while TrainQ still offers or shows them.
+      for (const name of ['train_gone.py', 'train_deleted.py']) {
+        fs.writeFileSync(path.join(workspace, name), "# trainq: gpus=0 runtime=1m\nprint('never run')\n");
+      }
+      fs.writeFileSync(path.join(outside, 'train_outside.py'), "# trainq: gpus=0 runtime=1m\nprint('never run')\n");
+    },
   });
   after(() => fs.rmSync(outside, { recursive: true, force: true }));
   const page = () => session().page;
@@ -288,21 +245,24 @@ describe('bad input in a trusted workspace whose trainq.python names a missing i
 });
 
 describe('arguments with quotes, spaces, $(…) and ; reach the script literally', { timeout: 300_000 }, () => {
-  const session = useWorkbench((workspace) => {
-    fs.writeFileSync(
-      path.join(workspace, 'train_echo.py'),
-      [
-        '# trainq: gpus=0 runtime=1m',
-        '"""Prints the arguments it was given as JSON, so a test sees exactly what reached it."""',
-        'import json',
-        'import sys',
-        '',
-        'print("ARGV=" + json.dumps(sys.argv[1:]), flush=True)',
-        'for i, arg in enumerate(sys.argv[1:], 1):',
-        '    print(f"argv[{i}] = {json.dumps(arg)}", flush=True)',
-        '',
-      ].join('\n'),
-    );
+  const session = useWorkbenchSession({
+    openJobQueue: true,
+    prepare: (workspace) => {
+      fs.writeFileSync(
+        path.join(workspace, 'train_echo.py'),
+        [
+          '# trainq: gpus=0 runtime=1m',
+          '"""Prints the arguments it was given as JSON, so a test sees exactly what reached it."""',
+          'import json',
+          'import sys',
+          '',
+          'print("ARGV=" + json.dumps(sys.argv[1:]), flush=True)',
+          'for i, arg in enumerate(sys.argv[1:], 1):',
+          '    print(f"argv[{i}] = {json.dumps(arg)}", flush=True)',
+          '',
+        ].join('\n'),
+      );
+    },
   });
   const page = () => session().page;
 

@@ -6,16 +6,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { assertCodeServerInstalled, outputDir, packagedExtension, repoRoot, startCodeServer } from './codeServer';
-import type { CodeServer } from './codeServer';
+import type { Page } from 'playwright-core';
+import { outputDir } from './codeServer';
 import {
   acceptPrefilledSteps,
   activeEditorText,
   chooseQuickPickPath,
-  launchBrowser,
   openViewContainer,
-  openWorkbench,
   reloadWindow,
   runCommand,
   runContextAction,
@@ -30,6 +27,7 @@ import {
   waitForTreeRow,
   withScreenshotOnFailure,
 } from './workbench';
+import { useWorkbenchSession } from './session';
 
 const JOB_QUEUE = 'Job Queue';
 const SCRIPTS = [
@@ -37,46 +35,6 @@ const SCRIPTS = [
   { pick: 'scripts/train_tiny.sh', label: 'train_tiny.sh' },
 ];
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'lost']);
-
-interface WorkbenchOptions {
-  /** Install TrainQ's VSIX (rebuilt when stale) and put the fake 4-GPU nvidia-smi first on PATH. */
-  trainq: boolean;
-  settings?: Record<string, unknown>;
-}
-
-/**
- * Starts code-server on a fresh copy of the fixture workspace and opens it in Chromium before the suite's
- * tests; stops both after them, whatever happened. Returns the page getter for the tests.
- */
-function useWorkbench(options: WorkbenchOptions): () => Page {
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page | undefined;
-  let workspace: string | undefined;
-  before(async () => {
-    assertCodeServerInstalled();
-    const vsix = options.trainq ? packagedExtension() : undefined;
-    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-ws-'));
-    fs.cpSync(path.join(repoRoot, 'test', 'fixtures', 'workspace'), workspace, { recursive: true });
-    server = await startCodeServer({
-      workspace,
-      install: vsix ? [vsix] : [],
-      pathPrefix: options.trainq ? [path.join(repoRoot, 'test', 'fixtures', 'bin')] : [],
-      settings: options.settings,
-    });
-    browser = await launchBrowser();
-    page = await openWorkbench(browser, server.workbenchUrl);
-  });
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
-  });
-  return () => {
-    if (!page) throw new Error("the workbench did not open (see the before hook's error)");
-    return page;
-  };
-}
 
 async function queueScript(page: Page, relativePath: string): Promise<void> {
   await runCommand(page, 'TrainQ: Queue Training Script…');
@@ -88,7 +46,8 @@ async function queueScript(page: Page, relativePath: string): Promise<void> {
 fs.mkdirSync(outputDir, { recursive: true });
 
 describe('code-server harness', { timeout: 240_000 }, () => {
-  const page = useWorkbench({ trainq: false });
+  const session = useWorkbenchSession({ trainq: false });
+  const page = () => session().page;
 
   it('serves the workbench with the fixture workspace open', async () => {
     await withScreenshotOnFailure(page(), 'harness', async () => {
@@ -102,7 +61,8 @@ describe('code-server harness', { timeout: 240_000 }, () => {
 describe('TrainQ in code-server', { timeout: 600_000 }, () => {
   // Hosts are polled rarely here: each poll refreshes the Job Queue, and the suite below shows that a
   // context-menu action landing in a refresh can get lost; this scenario is about everything else.
-  const page = useWorkbench({ trainq: true, settings: { 'trainq.statusBar.pollSeconds': 300 } });
+  const session = useWorkbenchSession();
+  const page = () => session().page;
 
   it('activates and shows the Job Queue, the Hosts view and the status-bar item', async () => {
     await withScreenshotOnFailure(page(), 'activation', async () => {
@@ -244,7 +204,8 @@ describe('Job Queue context menu while hosts are polled every second', { timeout
   // under the menu, so every Open Log opens the log. (A redraw does follow a job's own state change;
   // VS Code drops a menu's element for the ~0.3 s that takes, so the loop starts once the job's end
   // has been drawn and settled, and the command then says "Select a job" rather than nothing.)
-  const page = useWorkbench({ trainq: true, settings: { 'trainq.statusBar.pollSeconds': 1 } });
+  const session = useWorkbenchSession({ server: { settings: { 'trainq.statusBar.pollSeconds': 1 } } });
+  const page = () => session().page;
 
   it('opens the log every time', async () => {
     await withScreenshotOnFailure(page(), 'menu-during-refresh', async () => {

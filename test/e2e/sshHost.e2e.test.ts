@@ -208,7 +208,11 @@ describe('TrainQ with a remote GPU host over SSH', { timeout: 600_000 }, () => {
       // so a hover that lingers (the pointer can land on another hoverable) does not fail the test.
       await ui().mouse.move(1000, 700);
       await ui().keyboard.press('Escape');
-      await ui().locator('.workbench-hover').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+      await ui()
+        .locator('.workbench-hover')
+        .first()
+        .waitFor({ state: 'hidden', timeout: 5000 })
+        .catch(() => undefined);
       await screenshot(ui(), 'ssh-job-log');
     });
   });

@@ -6,17 +6,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { assertCodeServerInstalled, packagedExtension, repoRoot, startCodeServer } from './codeServer';
+import { after, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { CodeServer } from './codeServer';
 import {
   clearNotifications,
   closeQuickInput,
-  launchBrowser,
   openFileByPath,
   openViewContainer,
-  openWorkbench,
   quickInputState,
   reloadWindow,
   runCommand,
@@ -30,56 +27,29 @@ import {
   waitForTreeRow,
   withScreenshotOnFailure,
 } from './workbench';
+import { useWorkbenchSession, type WorkbenchSession } from './session';
 
 const JOB_QUEUE = 'Job Queue';
 const SEEDED_JOB_ID = 'e2e-seeded-failed-job';
 const INTERPRETER_RAN = 'interpreter-ran';
 
-interface Session {
-  page: Page;
-  server: CodeServer;
-  workspace: string;
-}
-
 /** code-server with workspace trust on, on a fresh copy of the fixture workspace that is never trusted. */
-function useUntrustedWorkbench(): () => Session {
-  const session: Partial<Session> = {};
-  let browser: Browser | undefined;
-  before(async () => {
-    assertCodeServerInstalled();
-    const vsix = packagedExtension();
-    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-ws-'));
-    fs.cpSync(path.join(repoRoot, 'test', 'fixtures', 'workspace'), workspace, { recursive: true });
-    session.workspace = workspace;
+function useUntrustedWorkbench(): () => WorkbenchSession {
+  return useWorkbenchSession({
     // trainq.python is a restricted setting: VS Code ignores the workspace's value until it is trusted.
     // The interpreter it names leaves a marker if anything ever starts it.
-    fs.writeFileSync(path.join(workspace, 'fake-python'), `#!/bin/sh\ntouch "$(dirname "$0")/${INTERPRETER_RAN}"\n`, { mode: 0o755 });
-    fs.mkdirSync(path.join(workspace, '.vscode'));
-    fs.writeFileSync(
-      path.join(workspace, '.vscode', 'settings.json'),
-      JSON.stringify({ 'trainq.python': '${workspaceFolder}/fake-python' }),
-    );
-    session.server = await startCodeServer({
-      workspace,
-      install: [vsix],
-      pathPrefix: [path.join(repoRoot, 'test', 'fixtures', 'bin')],
-      // startupPrompt stays "never" (the harness default): the folder opens in Restricted Mode without the
-      // modal, as it does for a user who closed the prompt without trusting the authors.
-      workspaceTrust: 'enabled',
-      settings: { 'trainq.statusBar.pollSeconds': 300 },
-    });
-    browser = await launchBrowser();
-    session.page = await openWorkbench(browser, session.server.workbenchUrl);
+    prepare: (workspace) => {
+      fs.writeFileSync(path.join(workspace, 'fake-python'), `#!/bin/sh\ntouch "$(dirname "$0")/${INTERPRETER_RAN}"\n`, { mode: 0o755 });
+      fs.mkdirSync(path.join(workspace, '.vscode'));
+      fs.writeFileSync(
+        path.join(workspace, '.vscode', 'settings.json'),
+        JSON.stringify({ 'trainq.python': '${workspaceFolder}/fake-python' }),
+      );
+    },
+    // startupPrompt stays "never" (the harness default): the folder opens in Restricted Mode without the
+    // modal, as it does for a user who closed the prompt without trusting the authors.
+    server: { workspaceTrust: 'enabled' },
   });
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await session.server?.stop();
-    if (session.workspace) fs.rmSync(session.workspace, { recursive: true, force: true });
-  });
-  return () => {
-    if (!session.page || !session.server || !session.workspace) throw new Error("the workbench did not open (see the before hook's error)");
-    return session as Session;
-  };
 }
 
 /** TrainQ's folder in the instance's workspace storage; undefined until the extension has written there. */
