@@ -6,10 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Job } from '../../src/core/job';
 import { silentLogger } from '../../src/core/logger';
-import type { ExitReport } from '../../src/hosts/host';
 import { LocalHost } from '../../src/hosts/localHost';
 import { WRAPPER_SCRIPT } from '../../src/hosts/localProcess';
 import { makeJob as buildJob } from '../support/builders';
+import { nextExit, waitFor } from '../support/waiting';
 
 const FAKE_SMI = path.join(__dirname, '..', 'fixtures', 'bin', 'nvidia-smi');
 
@@ -53,29 +53,6 @@ async function writeScript(name: string, body: string): Promise<string> {
 }
 
 /** Resolves with the job's exit report; the timer also keeps the event loop alive while waiting. */
-function nextExit(host: LocalHost, jobId: string, timeoutMs = 10_000): Promise<ExitReport> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no exit for ${jobId} within ${timeoutMs} ms`)), timeoutMs);
-    const sub = host.onDidExit((report) => {
-      if (report.jobId === jobId) {
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(report);
-      }
-    });
-  });
-}
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 async function logOf(host: LocalHost, jobId: string): Promise<string> {
   return fs.readFile(host.logPath(jobId), 'utf8').catch(() => '');
 }

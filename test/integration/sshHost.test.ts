@@ -6,12 +6,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Job } from '../../src/core/job';
 import { silentLogger } from '../../src/core/logger';
-import type { ExitReport, HostStatus } from '../../src/hosts/host';
+import type { HostStatus } from '../../src/hosts/host';
 import type { SshHostConfig } from '../../src/hosts/hostConfig';
 import { HostUnreachableError } from '../../src/hosts/hostErrors';
 import { SshHost, type SshHostOptions } from '../../src/hosts/sshHost';
 import { ensureOpenSsh, SshdFixture } from '../support/sshd';
 import { makeJob as buildJob } from '../support/builders';
+import { nextExit, waitFor } from '../support/waiting';
 
 const skip = ensureOpenSsh();
 let fx: SshdFixture;
@@ -73,27 +74,6 @@ async function writeFile(rel: string, body: string, root = project): Promise<str
 /** The synced copy and job folders of a test host live under its private HOME (workdir ~/trainq). */
 function remote(host: string, ...parts: string[]): string {
   return path.join(fx.server(host).home, 'trainq', ...parts);
-}
-
-function nextExit(host: SshHost, jobId: string, timeoutMs = 20_000): Promise<ExitReport> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no exit for ${jobId} within ${timeoutMs} ms`)), timeoutMs);
-    const sub = host.onDidExit((report) => {
-      if (report.jobId === jobId) {
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(report);
-      }
-    });
-  });
-}
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const logOf = (host: SshHost, jobId: string) => fs.readFile(host.logPath(jobId), 'utf8').catch(() => '');
