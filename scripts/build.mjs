@@ -1,26 +1,49 @@
-// Bundles the extension (Node, CommonJS, `vscode` external) with esbuild.
+// Bundles the extension host code and the agent's training worker (Node, CommonJS, `vscode`
+// external) with esbuild, and copies the TensorFlow.js WASM kernels next to them.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
 const production = !watch && process.env.NODE_ENV !== 'development';
 
-const extension = {
-  entryPoints: ['src/extension.ts'],
+const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  outfile: 'dist/extension.js',
-  // systeminformation probes macOS-only optional modules with a guarded require.
-  external: ['vscode', 'osx-temperature-sensor'],
   sourcemap: true,
   minify: production,
   logLevel: 'info',
 };
 
+const extension = {
+  ...common,
+  entryPoints: ['src/extension.ts'],
+  outfile: 'dist/extension.js',
+  // systeminformation probes macOS-only optional modules with a guarded require.
+  external: ['vscode', 'osx-temperature-sensor'],
+};
+
+// TensorFlow.js lives only here, so the extension host never loads it. The native packages are
+// resolved at run time through createRequire (backend.ts), which esbuild leaves alone.
+const worker = {
+  ...common,
+  entryPoints: ['src/agent/trainingWorker.ts'],
+  outfile: 'dist/trainingWorker.js',
+};
+
+// The single-threaded kernels only: the agent runs WASM with one thread (backend.ts).
+const require = createRequire(import.meta.url);
+const wasmDist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+mkdirSync('dist', { recursive: true });
+for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) {
+  copyFileSync(path.join(wasmDist, file), path.join('dist', file));
+}
+
 if (watch) {
-  const ctx = await esbuild.context(extension);
-  await ctx.watch();
+  await Promise.all([extension, worker].map(async (options) => (await esbuild.context(options)).watch()));
 } else {
-  await esbuild.build(extension);
+  await Promise.all([esbuild.build(extension), esbuild.build(worker)]);
 }

@@ -9,6 +9,7 @@ import type { Disposable } from './core/emitter';
 import { JobManager } from './core/jobManager';
 import { JobStore } from './core/jobStore';
 import type { Logger } from './core/logger';
+import { AgentService } from './agent/agentService';
 import { MostFreeGpusPlacement } from './core/placement';
 import { PriorityClassifier } from './core/priorityClassifier';
 import { DispatchLock } from './core/storeLock';
@@ -63,11 +64,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       lostAfterMs: config.value.sshLostAfterMs,
     });
   const registry = new HostRegistry(local, sshHost);
+  const agent = createAgent(context, config, logger);
   const manager = new JobManager({
     persistence: opened.store,
     state: opened.state,
     hosts: [local],
-    placement: new MostFreeGpusPlacement(),
+    placement: agent,
     classifier: new PriorityClassifier(opened.state.priorityExamples),
     logger,
     settings: () => config.value,
@@ -84,6 +86,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   applyHosts();
 
+  let agentSettings = { backend: config.value.agentBackend, learning: config.value.agentLearning };
   let pausedKey: boolean | undefined;
   const logs = new JobLogProvider(manager);
   const queueView = new JobQueueView(manager, config);
@@ -110,6 +113,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         },
         probeHost: async (name) => (await manager.refreshHosts(true)).find((h) => h.name === name),
       },
+      agent,
     }),
     manager.onDidFailToStart(({ job, message }) => void vscode.window.showErrorMessage(`TrainQ could not start ${job.name}: ${message}`)),
     manager.onDidChangeJobs(() => {
@@ -123,6 +127,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     config.onDidChange((c) => {
+      if (c.agentBackend !== agentSettings.backend) {
+        agentSettings = { backend: c.agentBackend, learning: c.agentLearning };
+        void agent.restart();
+      } else if (c.agentLearning !== agentSettings.learning) {
+        agentSettings = { backend: c.agentBackend, learning: c.agentLearning };
+        agent.setLearning(c.agentLearning);
+      }
       local.maxJobs = c.localMaxJobs;
       local.nvidiaSmi = c.nvidiaSmiPath;
       applyHosts();
@@ -138,6 +149,30 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   context.subscriptions.push(await takeDispatchLock(lock, storageDir, opened.store, manager, logger));
   logger.info(`TrainQ activated in ${Date.now() - started} ms (storage ${storageDir}).`);
+  // Started after activation: until it is ready (a fraction of a second) the fallback heuristic places jobs.
+  void agent.start().then(() => manager.kick());
+}
+
+/** Set while active: deactivate waits for the agent's last save (disposables cannot be awaited). */
+let stopAgent: (() => Promise<void>) | undefined;
+
+/**
+ * The DQN placement agent. It learns across workspaces, so its weights live in global storage;
+ * two windows that both dispatch save in turn (each save is atomic, the later one wins).
+ */
+function createAgent(context: vscode.ExtensionContext, config: ConfigWatcher, logger: Logger): AgentService {
+  const agent = new AgentService({
+    savedWeights: path.join(context.globalStorageUri.fsPath, 'agent', 'dqn-weights.json'),
+    shippedWeights: context.asAbsolutePath(path.join('media', 'agent', 'dqn-weights.json')),
+    workerScript: context.asAbsolutePath(path.join('dist', 'trainingWorker.js')),
+    wasmDir: context.asAbsolutePath('dist'),
+    searchPaths: [context.extensionPath],
+    logger,
+    settings: () => ({ backend: config.value.agentBackend, learning: config.value.agentLearning }),
+    fallback: new MostFreeGpusPlacement(),
+  });
+  stopAgent = () => agent.dispose();
+  return agent;
 }
 
 function applyTrust(manager: JobManager): void {
@@ -194,6 +229,8 @@ async function takeDispatchLock(lock: DispatchLock, storageDir: string, store: J
   return { dispose: () => { follow(false); disposables.forEach((d) => d.dispose()); } };
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions; jobs keep running on purpose.
+export async function deactivate(): Promise<void> {
+  // Everything else is disposed through context.subscriptions; jobs keep running on purpose.
+  await stopAgent?.();
+  stopAgent = undefined;
 }

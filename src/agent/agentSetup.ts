@@ -31,23 +31,32 @@ export interface Agent {
   placement: DqnPlacement;
 }
 
+/** The learner's settings for a run: defaults, then fine-tuning when starting from trained weights. */
+export function learnerConfig(state: AgentState | undefined, overrides: Partial<DqnConfig> = {}): DqnConfig {
+  return { ...DEFAULT_DQN_CONFIG, ...(state ? { hidden: [...state.network.hidden], ...FINE_TUNING } : {}), ...overrides };
+}
+
+/** A learner from a saved state, or fresh seeded weights when there is none. */
+export function createLearner(tf: Tf, state: AgentState | undefined, random: AgentRandom, config: DqnConfig): DqnLearner {
+  const shape = { inputs: FEATURE_COUNT, hidden: config.hidden };
+  return state
+    ? new DqnLearner(tf, config, shape, random.learner, { kind: 'saved', weights: state.weights, counters: state.counters })
+    : new DqnLearner(tf, config, shape, random.learner, { kind: 'fresh', arrays: initialParameters(shape, random.init) });
+}
+
+/** Placement options for a run: defaults, the saved time unit, then the caller's. */
+export function placementOptions(state: AgentState | undefined, overrides: Partial<DqnPlacementOptions> = {}): DqnPlacementOptions {
+  return { ...DEFAULT_PLACEMENT_OPTIONS, ...(state ? { timeUnitSec: state.counters.timeUnitSec } : {}), ...overrides };
+}
+
 export function createAgent(
   tf: Tf,
   state: AgentState | undefined,
   random: AgentRandom,
   overrides: { config?: Partial<DqnConfig>; placement?: Partial<DqnPlacementOptions>; stats?: AgentStats } = {},
 ): Agent {
-  const config: DqnConfig = { ...DEFAULT_DQN_CONFIG, ...(state ? { hidden: [...state.network.hidden], ...FINE_TUNING } : {}), ...overrides.config };
-  const shape = { inputs: FEATURE_COUNT, hidden: config.hidden };
-  const learner = state
-    ? new DqnLearner(tf, config, shape, random.learner, { kind: 'saved', weights: state.weights, counters: state.counters })
-    : new DqnLearner(tf, config, shape, random.learner, { kind: 'fresh', arrays: initialParameters(shape, random.init) });
-  const options: DqnPlacementOptions = {
-    ...DEFAULT_PLACEMENT_OPTIONS,
-    ...(state ? { timeUnitSec: state.counters.timeUnitSec } : {}),
-    ...overrides.placement,
-  };
-  return { learner, placement: new DqnPlacement(learner, options, overrides.stats) };
+  const learner = createLearner(tf, state, random, learnerConfig(state, overrides.config));
+  return { learner, placement: new DqnPlacement(learner, placementOptions(state, overrides.placement), overrides.stats) };
 }
 
 export function agentStateOf(agent: Agent, provenance?: Provenance): AgentState {

@@ -30,6 +30,10 @@ export interface TrainRecord {
 
 export interface AgentFigures {
   backend: string;
+  /** Whether the agent is learning now (setting on and the training worker running). */
+  learning?: boolean;
+  /** When the learned weights were last written, epoch ms. */
+  savedAtMs?: number;
   epsilon: number;
   replaySize: number;
   trainSteps: number;
@@ -106,6 +110,12 @@ export class AgentStats {
   updateFigures(figures: Partial<AgentFigures>): void {
     this.current = { ...this.current, ...figures };
     this.figuresEmitter.fire(this.figures);
+  }
+
+  /** Forgets recorded decisions and steps (the agent was reset). */
+  clear(): void {
+    this.decisions.clear();
+    this.trainSteps.clear();
   }
 
   /** Mean loss of the last `n` recorded steps (NaN when none): a trend line for the dashboard. */

@@ -13,10 +13,8 @@ import * as path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { silentLogger, type Logger } from '../core/logger';
+import type { BackendName, BackendPreference } from './backendPreference';
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 /** The TensorFlow.js API the agent computes with: the bundled one, or a native package's own copy. */
 export type Tf = typeof tfjs;
@@ -40,10 +38,6 @@ export interface BackendOptions {
 
 /** GPU build first: when both are installed, the user installed the GPU one on purpose. */
 export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
-
-export function isBackendPreference(value: unknown): value is BackendPreference {
-  return typeof value === 'string' && (BACKEND_PREFERENCES as readonly string[]).includes(value);
-}
 
 /**
  * Starts the preferred backend, falling back along native → wasm → cpu, and logs the outcome. An

@@ -137,25 +137,7 @@ export class DqnLearner {
 
   /** ε-greedy over `count` rows (all of them allowed: masking happens before, by not encoding a row). */
   act(rows: Float32Array, count: number, explore = true): ActResult {
-    const q = this.online.predict(rows, count);
-    let greedy = 0;
-    for (let i = 1; i < count; i++) {
-      if (q[i] > q[greedy]) {
-        greedy = i;
-      }
-    }
-    if (!explore) {
-      return { index: greedy, q, explored: false };
-    }
-    this.counters.decisions += 1;
-    const { epsilonStart, epsilonEnd, epsilonDecayDecisions } = this.config;
-    const eps = this.counters.epsilon;
-    this.counters.epsilon = Math.max(epsilonEnd, eps - (epsilonStart - epsilonEnd) / Math.max(1, epsilonDecayDecisions));
-    if (count > 1 && this.random() < eps) {
-      const index = Math.min(count - 1, Math.floor(this.random() * count));
-      return { index, q, explored: index !== greedy };
-    }
-    return { index: greedy, q, explored: false };
+    return epsilonGreedy(this.online.predict(rows, count), count, explore ? this.counters : undefined, this.config, this.random);
   }
 
   /** Q-values only, no exploration and no counters: for tests and the dashboard. */
@@ -168,6 +150,29 @@ export class DqnLearner {
     this.costSum = keep * this.costSum + t.cost;
     this.timeSum = keep * this.timeSum + t.elapsed;
     this.replay.push(t);
+  }
+
+  /** A remembered transition's cost grew (a job's actual run time settled): it is the same object in replay. */
+  addCost(t: Transition, delta: number): void {
+    t.cost += delta;
+  }
+
+  /** Runs up to `steps` gradient steps now; the losses of those taken (none while replay is too small). */
+  train(steps: number): number[] {
+    const losses: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const loss = this.trainStep();
+      if (loss === undefined) {
+        break;
+      }
+      losses.push(loss);
+    }
+    return losses;
+  }
+
+  /** Every parameter, flat, in qNetwork's parameterShapes order: what the extension host scores with. */
+  parameters(): Float32Array {
+    return this.online.flatParameters();
   }
 
   get trainSteps(): number {
@@ -262,4 +267,36 @@ export function huberLoss(tf: Tf): (predicted: tfTypes.Tensor, target: tfTypes.T
     };
   });
   return (predicted, target) => fn(predicted, target) as tfTypes.Scalar;
+}
+
+/**
+ * ε-greedy over `count` Q-values. With `counters` (a learning agent) it counts the decision and decays
+ * ε linearly; without, it is greedy and changes nothing. Shared by the learner and the extension host's
+ * worker-backed learner, so both explore on the same schedule.
+ */
+export function epsilonGreedy(
+  q: Float32Array,
+  count: number,
+  counters: Pick<LearnerCounters, 'decisions' | 'epsilon'> | undefined,
+  config: Pick<DqnConfig, 'epsilonStart' | 'epsilonEnd' | 'epsilonDecayDecisions'>,
+  random: () => number,
+): ActResult {
+  let greedy = 0;
+  for (let i = 1; i < count; i++) {
+    if (q[i] > q[greedy]) {
+      greedy = i;
+    }
+  }
+  if (!counters) {
+    return { index: greedy, q, explored: false };
+  }
+  counters.decisions += 1;
+  const { epsilonStart, epsilonEnd, epsilonDecayDecisions } = config;
+  const eps = counters.epsilon;
+  counters.epsilon = Math.max(epsilonEnd, eps - (epsilonStart - epsilonEnd) / Math.max(1, epsilonDecayDecisions));
+  if (count > 1 && random() < eps) {
+    const index = Math.min(count - 1, Math.floor(random() * count));
+    return { index, q, explored: index !== greedy };
+  }
+  return { index: greedy, q, explored: false };
 }

@@ -24,11 +24,26 @@
  * `maxHoldSec`); after that the job takes a free host like any heuristic would.
  */
 import type { Job } from '../core/job';
-import type { HostCandidate, Placement, PlacementDecision } from '../core/placement';
+import type { HostCandidate, Placement, PlacementDecision, RoundView } from '../core/placement';
 import type { AgentStats } from './agentStats';
-import type { DqnLearner } from './dqnLearner';
+import type { ActResult, LearnerCounters } from './dqnLearner';
 import type { Transition } from './replayBuffer';
-import { FEATURE_COUNT, FEATURE_NAMES, RoundSummary, type RoundView } from './encoder';
+import { FEATURE_COUNT, FEATURE_NAMES, RoundSummary } from './encoder';
+
+/**
+ * What the placement needs of a learner. DqnLearner is one (the simulator, the pre-training script);
+ * the extension host uses WorkerLearner, which scores on the host thread and trains in a worker.
+ */
+export interface PlacementLearner {
+  act(rows: Float32Array, count: number, explore: boolean): ActResult;
+  remember(t: Transition): void;
+  /** Adds cost to a transition already given to remember (a job's actual run time settling). */
+  addCost(t: Transition, delta: number): void;
+  /** Runs (or schedules) up to `steps` gradient steps; returns the losses of the steps run now. */
+  train(steps: number): number[];
+  snapshotCounters(): LearnerCounters;
+  readonly trainSteps: number;
+}
 
 export interface DqnPlacementOptions {
   /** Gradient steps owed per decision; they run at the start of the next round. */
@@ -84,7 +99,7 @@ export class DqnPlacement implements Placement {
   learning: boolean;
 
   constructor(
-    private readonly learner: DqnLearner,
+    private readonly learner: PlacementLearner,
     private readonly options: DqnPlacementOptions = DEFAULT_PLACEMENT_OPTIONS,
     private readonly stats?: AgentStats,
   ) {
@@ -116,7 +131,13 @@ export class DqnPlacement implements Placement {
     const placed = this.placed.get(job.id);
     if (placed) {
       this.placed.delete(job.id);
-      placed.transition.cost += this.costOf(runSec - placed.runSec);
+      const delta = this.costOf(runSec - placed.runSec);
+      if (placed.transition === this.pending) {
+        // Not remembered yet (no decision since): it goes to replay with the settled cost.
+        placed.transition.cost += delta;
+      } else {
+        this.learner.addCost(placed.transition, delta);
+      }
     }
   }
 
@@ -229,12 +250,10 @@ export class DqnPlacement implements Placement {
   private trainOwed(): void {
     const steps = Math.min(this.options.maxTrainPerRound, Math.floor(this.owedSteps));
     this.owedSteps -= steps;
-    for (let i = 0; i < steps; i++) {
-      const loss = this.learner.trainStep();
-      if (loss === undefined) {
-        break;
-      }
-      this.stats?.recordTrainStep({ step: this.learner.trainSteps, loss });
+    if (steps > 0) {
+      const losses = this.learner.train(steps);
+      const first = this.learner.trainSteps - losses.length + 1;
+      losses.forEach((loss, i) => this.stats?.recordTrainStep({ step: first + i, loss }));
     }
     // Steps beyond the cap are forgiven, not carried: a backlog would only grow during bursts.
     this.owedSteps = Math.min(this.owedSteps, this.options.maxTrainPerRound);

@@ -12,7 +12,7 @@
  * another. Only the user's runtime estimate is used, never a job's true duration.
  */
 import type { Job } from '../core/job';
-import type { HostCandidate } from '../core/placement';
+import type { HostCandidate, RoundView } from '../core/placement';
 
 export const FEATURE_VERSION = 1;
 export const FEATURE_COUNT = 22;
@@ -25,15 +25,6 @@ export const FEATURE_NAMES: readonly string[] = [
   'hostSpeed', 'runtimeHere', 'hostFreeShare', 'hostFreeAfter', 'hostSize', 'isFastestFeasible', 'fasterHostGain', 'hostSlotsUsed',
   'waitBestSpeed', 'waitBestGain',
 ];
-
-/** What the caller tells the agent at the start of each dispatch round. */
-export interface RoundView {
-  nowMs: number;
-  /** Every queued job, including those too wide to start now. */
-  queued: readonly Job[];
-  /** Running jobs, with `host` and `startedAt` set. */
-  running: readonly Job[];
-}
 
 export interface WaitOptions {
   allowWait: boolean;

@@ -160,6 +160,11 @@ export class QNetwork {
     this.params.assign(source.params);
   }
 
+  /** A copy of every parameter, flat, in parameterShapes order. */
+  flatParameters(): Float32Array {
+    return Float32Array.from(this.params.dataSync() as Float32Array);
+  }
+
   toArrays(): Float32Array[] {
     const flat = this.params.dataSync() as Float32Array;
     let offset = 0;

@@ -25,7 +25,7 @@ import { simulate } from '../sim/simulator';
 import { loadTrace, type TraceJob } from '../sim/traceLoader';
 import { agentStateOf, createAgent, type Agent } from './agentSetup';
 import { saveAgentState, type AgentState } from './agentStore';
-import { isBackendPreference } from './backend';
+import { isBackendPreference } from './backendPreference';
 
 /** The development pairs (bench/README.md): traces are only ever sampled from, clusters varied. */
 export const DEV_PAIRS: ReadonlyArray<[trace: string, cluster: string]> = [

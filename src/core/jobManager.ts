@@ -192,6 +192,7 @@ export class JobManager implements Disposable {
       createdAt: this.now(),
     };
     this.state.jobs.push(job);
+    this.deps.placement.noteSubmitted?.(job);
     return job;
   }
 
@@ -414,6 +415,9 @@ export class JobManager implements Disposable {
         maxJobs: h.maxJobs,
       };
     });
+    const now = this.now();
+    const running = this.state.jobs.filter((j) => j.state === 'running');
+    this.deps.placement.beginRound?.({ nowMs: now, queued: order.map((e) => e.job), running });
     const plan = planDispatch(order, buildCandidates(offers, this.state.jobs), this.deps.placement);
     if (plan.launches.length === 0) {
       this.setWaiting(plan.waiting);
@@ -501,6 +505,11 @@ export class JobManager implements Disposable {
     job.exitCode = exitCode;
     job.endedAt = this.now();
     job.reason = reason;
+    // A learning placement settles its estimate against the real run time. A cancelled run says
+    // nothing about the host, only about the user, so it is not reported.
+    if (state !== 'cancelled' && job.startedAt !== undefined) {
+      this.deps.placement.noteFinished?.(job, Math.max(0, job.endedAt - job.startedAt) / 1000);
+    }
   }
 
   private assertWritable(): void {
@@ -518,6 +527,9 @@ export class JobManager implements Disposable {
   }
 
   private async commit(): Promise<void> {
+    if (this.deps.placement.observe) {
+      this.deps.placement.observe(this.now(), this.state.jobs.reduce((n, j) => (j.state === 'queued' ? n + 1 : n), 0));
+    }
     this.changed.fire();
     await this.deps.persistence.save(this.state);
   }

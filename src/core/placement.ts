@@ -19,8 +19,29 @@ export interface HostCandidate {
 
 export type PlacementDecision = { kind: 'place'; host: string } | { kind: 'wait'; reason: string };
 
+/** What a placement is told at the start of each dispatch round. */
+export interface RoundView {
+  nowMs: number;
+  /** Every queued job, including those too wide to start now. */
+  queued: readonly Job[];
+  /** Running jobs, with `host` and `startedAt` set. */
+  running: readonly Job[];
+}
+
+/**
+ * A placement decides from choose()'s arguments alone, but a learning one (the DQN agent) also needs
+ * the clock, the queue and how jobs end: the dispatcher and the simulator call these optional hooks.
+ */
 export interface Placement {
   readonly name: string;
+  /** Before each dispatch round's first choose(). */
+  beginRound?(view: RoundView): void;
+  /** Whenever the number of queued jobs may have changed. */
+  observe?(nowMs: number, queuedJobs: number): void;
+  /** A job entered the queue. */
+  noteSubmitted?(job: Job): void;
+  /** A job that ran ended (any way), after `runSec` seconds on its host. */
+  noteFinished?(job: Job, runSec: number): void;
   /**
    * `feasible` holds only hosts with enough free GPUs and a free job slot (never empty);
    * `all` every online host, for policies that reason about the whole cluster.

@@ -21,6 +21,7 @@ export interface CommandServices {
   /** Job ids from a command's arguments (tree item, multi-selection) or the view's selection. */
   jobIds(args: unknown[]): string[];
   hosts: HostCommandServices;
+  agent: { reset(): Promise<void> };
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -64,6 +65,17 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'trainq.addSshHost': (s) => () => addSshHost(s.hosts),
   'trainq.removeHost': () => (arg) => removeHost(arg),
   'trainq.testConnection': (s) => (arg) => testConnection(s.hosts, arg),
+  'trainq.resetAgent': (s) => async () => {
+    const answer = await vscode.window.showWarningMessage(
+      'Reset the placement agent to the weights shipped with TrainQ? What it learned from your jobs is deleted.',
+      { modal: true },
+      'Reset Agent',
+    );
+    if (answer === 'Reset Agent') {
+      await s.agent.reset();
+      vscode.window.setStatusBarMessage('TrainQ: the placement agent starts again from the shipped weights.', 4000);
+    }
+  },
   'trainq.showQueue': () => () => vscode.commands.executeCommand('trainq.jobQueue.focus'),
   'trainq.showLog': (s) => () => s.channel.show(true),
   'trainq.job.cancel': (s) => async (...args) => {

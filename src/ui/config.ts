@@ -3,6 +3,7 @@
  * handed inward as plain values (core never sees the VS Code configuration API).
  */
 import * as vscode from 'vscode';
+import { isBackendPreference, type BackendPreference } from '../agent/backendPreference';
 
 export interface TrainQConfig {
   scriptGlobs: string[];
@@ -21,6 +22,8 @@ export interface TrainQConfig {
   sshSyncExcludes: string[];
   sshMaxLogBytes: number;
   sshLostAfterMs: number;
+  agentBackend: BackendPreference;
+  agentLearning: boolean;
 }
 
 const SECTION = 'trainq';
@@ -42,6 +45,8 @@ export function readConfig(): TrainQConfig {
     sshSyncExcludes: stringArray(c.get('ssh.syncExcludes'), []),
     sshMaxLogBytes: clamp(c.get('ssh.maxLogMiB'), 1, 4096, 50) * 1024 * 1024,
     sshLostAfterMs: clamp(c.get('ssh.lostAfterMinutes'), 1, 1440, 10) * 60_000,
+    agentBackend: isBackendPreference(c.get('agent.backend')) ? (c.get('agent.backend') as BackendPreference) : 'auto',
+    agentLearning: c.get('agent.learning') !== false,
   };
 }
 

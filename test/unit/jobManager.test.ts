@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { JobFeatures, JobSpec, Priority } from '../../src/core/job';
 import { JobManager, ReadOnlyError, type Classifier } from '../../src/core/jobManager';
 import { silentLogger } from '../../src/core/logger';
-import { MostFreeGpusPlacement } from '../../src/core/placement';
+import { MostFreeGpusPlacement, type Placement, type RoundView } from '../../src/core/placement';
 import { emptyWorkspaceState, type PriorityExample } from '../../src/core/workspaceState';
 import { HostUnreachableError } from '../../src/hosts/hostErrors';
 import { FakeHost, MemoryPersistence } from '../support/builders';
@@ -33,7 +33,7 @@ const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
   ...over,
 });
 
-function setup(gpus = 2, retries = 0) {
+function setup(gpus = 2, retries = 0, placement: Placement = new MostFreeGpusPlacement()) {
   const host = new FakeHost('local', gpus);
   const persistence = new MemoryPersistence();
   let t = 1000;
@@ -42,7 +42,7 @@ function setup(gpus = 2, retries = 0) {
     persistence,
     state: emptyWorkspaceState(),
     hosts: [host],
-    placement: new MostFreeGpusPlacement(),
+    placement,
     classifier: new RuleClassifier(),
     logger: silentLogger,
     settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries }),
@@ -266,4 +266,38 @@ test('trainq.retries queues failed and lost jobs again, up to the limit, but not
   await manager.kick();
   assert.equal(broken.state, 'failed');
   assert.equal(manager.jobs.filter((j) => j.retryOf === broken.id).length, 0);
+});
+
+test('a learning placement hears of submissions, rounds, queue changes and how runs end (not cancels)', async () => {
+  const calls: string[] = [];
+  const rounds: RoundView[] = [];
+  const base = new MostFreeGpusPlacement();
+  const placement: Placement = {
+    name: 'recording',
+    choose: (job, feasible) => base.choose(job, feasible),
+    beginRound: (view) => void rounds.push(view),
+    observe: (_now, queued) => void calls.push(`observe ${queued}`),
+    noteSubmitted: (job) => void calls.push(`submitted ${job.id}`),
+    noteFinished: (job, runSec) => void calls.push(`finished ${job.id} ${runSec >= 0 ? 'ran' : 'negative'}`),
+  };
+  const { host, manager } = setup(1, 0, placement);
+  const a = await manager.queue(spec(), 'a');
+  const b = await manager.queue(spec(), 'b');
+  await manager.kick();
+  assert.deepEqual(calls.slice(0, 4), ['submitted j1', 'observe 1', 'submitted j2', 'observe 2']);
+  assert.ok(rounds.length >= 1);
+  assert.deepEqual(rounds.at(-1)!.queued.map((j) => j.id), ['j2'], 'the round sees the queue');
+  assert.deepEqual(rounds.at(-1)!.running.map((j) => j.id), ['j1'], 'and the running jobs');
+  assert.ok(calls.includes('observe 1'), 'a start changes the queue count');
+  host.exit(a.id, 0);
+  await new Promise((r) => setImmediate(r));
+  await manager.kick();
+  assert.ok(calls.includes('finished j1 ran'));
+  assert.deepEqual(rounds.at(-1)!.running.map((j) => j.id), [], 'j1 had ended when the round began');
+  assert.equal(b.state, 'running');
+  await manager.cancel(b.id);
+  host.exit(b.id, 143);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(b.state, 'cancelled');
+  assert.ok(!calls.some((c) => c.startsWith('finished j2')), 'a cancelled run is not reported');
 });
