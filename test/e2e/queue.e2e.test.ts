@@ -42,6 +42,21 @@ async function queueScript(page: Page, relativePath: string): Promise<void> {
   await acceptPrefilledSteps(page);
 }
 
+/** The TrainQ output channel's log file in the editor's log folder (all sessions of this server). */
+function trainqLog(userDataDir: string): string {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name === 'TrainQ.log') found.push(full);
+    }
+  };
+  walk(path.join(userDataDir, 'logs'));
+  assert.ok(found.length > 0, `no TrainQ.log under ${userDataDir}/logs`);
+  return found.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+}
+
 // The npm script empties test-output/e2e once before all suites; suites only add to it.
 fs.mkdirSync(outputDir, { recursive: true });
 
@@ -145,6 +160,18 @@ describe('TrainQ in code-server', { timeout: 600_000 }, () => {
       await waitForStatusBarText(page(), /0 running · 0 queued/);
       await screenshot(page(), 'jobs-succeeded');
     });
+  });
+
+  it('placed them with the DQN agent, training on WASM in its worker', async () => {
+    const log = trainqLog(session().server.userDataDir);
+    assert.match(log, /Agent backend: wasm \(.*dist\); setting was 'auto'\./, 'the bundled WASM kernels load in the worker');
+    assert.match(log, /Placement agent ready \(shipped weights/);
+    assert.doesNotMatch(log, /could not load its weights|did not start|does not learn/);
+    // Both jobs started after the agent was ready, so the agent chose their host.
+    const ready = log.indexOf('Placement agent ready');
+    for (const script of SCRIPTS) {
+      assert.ok(log.indexOf(`Started ${script.label}`) > ready, `${script.label} started after the agent was ready`);
+    }
   });
 
   it('focuses the Job Queue when the status-bar item is clicked', async () => {
