@@ -34,6 +34,23 @@ const worker = {
   outfile: 'dist/trainingWorker.js',
 };
 
+// The dashboard's simulator check: the benchmark (with TensorFlow.js for the dqn policy) in a worker.
+const evaluation = {
+  ...common,
+  entryPoints: ['src/sim/evaluationWorker.ts'],
+  outfile: 'dist/evaluationWorker.js',
+};
+
+// The agent dashboard's page script (a browser bundle) and its stylesheet, served from media/dashboard.
+const webview = {
+  ...common,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  entryPoints: ['src/webview/main.ts'],
+  outfile: 'media/dashboard/dashboard.js',
+};
+
 // The single-threaded kernels only: the agent runs WASM with one thread (backend.ts).
 const require = createRequire(import.meta.url);
 const wasmDist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
@@ -43,7 +60,7 @@ for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) {
 }
 
 if (watch) {
-  await Promise.all([extension, worker].map(async (options) => (await esbuild.context(options)).watch()));
+  await Promise.all([extension, worker, evaluation, webview].map(async (options) => (await esbuild.context(options)).watch()));
 } else {
-  await Promise.all([esbuild.build(extension), esbuild.build(worker)]);
+  await Promise.all([extension, worker, evaluation, webview].map((options) => esbuild.build(options)));
 }

@@ -177,7 +177,8 @@ export class AgentService implements Placement {
     }
     running.learner.onTrained(message);
     const first = message.counters.trainSteps - message.losses.length + 1;
-    message.losses.forEach((loss, i) => this.stats.recordTrainStep({ step: first + i, loss }));
+    const now = Date.now();
+    message.losses.forEach((loss, i) => this.stats.recordTrainStep({ step: first + i, loss, atMs: now }));
     this.stats.updateFigures(figuresOf(running.learner));
     this.dirty = true;
   }

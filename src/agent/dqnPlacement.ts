@@ -131,6 +131,8 @@ export class DqnPlacement implements Placement {
     const placed = this.placed.get(job.id);
     if (placed) {
       this.placed.delete(job.id);
+      const endSec = (job.startedAt ?? job.createdAt) / 1000 + runSec;
+      this.stats?.recordOutcome(job.id, { state: job.state, runSec, jctSec: Math.max(runSec, endSec - job.createdAt / 1000) });
       const delta = this.costOf(runSec - placed.runSec);
       if (placed.transition === this.pending) {
         // Not remembered yet (no decision since): it goes to replay with the settled cost.
@@ -177,6 +179,11 @@ export class DqnPlacement implements Placement {
     }
     this.totalGpus = Math.max(1, all.reduce((s, c) => s + c.totalGpus, 0));
 
+    if (this.pending && this.stats) {
+      // The finished decision's reward as the learner sees it: its cost, centred on the running rate.
+      const { costRate, epsilon } = this.learner.snapshotCounters();
+      this.stats.recordReward(now * 1000, -(this.pending.cost - costRate * this.pending.elapsed), epsilon);
+    }
     if (this.learning && this.pending) {
       this.pending.next = encoded.rows;
       this.pending.nextCount = encoded.count;
@@ -193,7 +200,10 @@ export class DqnPlacement implements Placement {
       atMs: now * 1000,
       jobId: job.id,
       jobName: job.name,
+      priority: job.priority,
+      priorityPath: job.priorityReason,
       candidates: encoded.hosts.map((h, i) => ({ host: h, q: act.q[i] })),
+      infeasible: all.filter((c) => !feasible.includes(c)).map((c) => ({ host: c.host, reason: whyNot(c, job.gpus) })),
       chosen: host,
       explored: act.explored,
     });
@@ -253,9 +263,17 @@ export class DqnPlacement implements Placement {
     if (steps > 0) {
       const losses = this.learner.train(steps);
       const first = this.learner.trainSteps - losses.length + 1;
-      losses.forEach((loss, i) => this.stats?.recordTrainStep({ step: first + i, loss }));
+      losses.forEach((loss, i) => this.stats?.recordTrainStep({ step: first + i, loss, atMs: (this.lastSec ?? 0) * 1000 }));
     }
     // Steps beyond the cap are forgiven, not carried: a backlog would only grow during bursts.
     this.owedSteps = Math.min(this.owedSteps, this.options.maxTrainPerRound);
   }
+}
+
+/** Why an online host cannot take a job now, in the dashboard's words. */
+function whyNot(c: HostCandidate, gpus: number): string {
+  if (c.runningJobs >= c.maxJobs) {
+    return `at its limit of ${c.maxJobs} job${c.maxJobs === 1 ? '' : 's'}`;
+  }
+  return c.totalGpus < gpus ? `has ${c.totalGpus} GPUs, the job needs ${gpus}` : `${c.freeGpus.length} of ${c.totalGpus} GPUs free, the job needs ${gpus}`;
 }

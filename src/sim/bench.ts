@@ -19,6 +19,8 @@ export interface BenchInput {
   seed: number;
   maxJobs?: number;
   agingMinutes: number;
+  /** Called as each policy's run finishes (the dashboard's progress). */
+  onPolicyDone?: (name: string, done: number, total: number) => void;
 }
 
 /** The JSON contract. Policy keys are exactly the policy names; times in seconds. */
@@ -77,6 +79,7 @@ export async function runBench(input: BenchInput): Promise<{ report: BenchReport
     }
     report.policies[entry.name] = policyMetrics(workload.jobs, input.cluster, run);
     timings.set(entry.name, { events: run.events, wallMs: run.wallMs, cpuMs: run.cpuMs, heuristic: policy.trainSteps === undefined });
+    input.onPolicyDone?.(entry.name, timings.size, input.policies.length);
   }
   return { report, timings };
 }

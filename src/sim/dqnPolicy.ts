@@ -8,7 +8,8 @@
  * onEvent() feeds it submissions and finishes. It sees runtime estimates only, never true durations.
  *
  * The backend is explicit, for repeatable timings and numbers: TRAINQ_AGENT_BACKEND (default `wasm`).
- * TRAINQ_AGENT_WEIGHTS names another weights file to start from (default: the shipped one).
+ * TRAINQ_AGENT_WEIGHTS names another weights file to start from (default: the shipped one);
+ * TRAINQ_WASM_DIR the folder of the WASM kernels (default: the installed package's).
  * With one seed and one backend, a run is deterministic: the agent's random streams derive from it.
  */
 import * as path from 'node:path';
@@ -33,7 +34,8 @@ export function simBackend(preference?: BackendPreference): Promise<ResolvedBack
   const pref = preference ?? (isBackendPreference(fromEnv) ? fromEnv : 'wasm');
   let pending = backends.get(pref);
   if (!pending) {
-    pending = resolveBackend(pref);
+    // A bundle (the dashboard's evaluation worker) has no node_modules: it names the .wasm folder.
+    pending = resolveBackend(pref, { wasmDir: process.env.TRAINQ_WASM_DIR || undefined });
     backends.set(pref, pending);
   }
   return pending;

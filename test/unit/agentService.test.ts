@@ -12,13 +12,19 @@ import { waitFor } from '../support/waiting';
 
 const WORKER = path.join(__dirname, '..', 'support', 'trainingWorker.cjs');
 const dirs: string[] = [];
-after(() => Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true }))));
 
 function recordingLogger() {
   const lines: string[] = [];
   const push = (level: string) => (m: unknown) => void lines.push(`${level} ${String(m)}`);
   return { lines, logger: { trace: push('trace'), debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') } };
 }
+
+const started: AgentService[] = [];
+// A failed assertion must not leave a worker thread keeping the test process alive.
+after(async () => {
+  await Promise.all(started.map((a) => a.dispose()));
+  await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
+});
 
 async function service(over: Partial<AgentServiceOptions> = {}, learning = true) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'trainq-agent-'));
@@ -34,6 +40,7 @@ async function service(over: Partial<AgentServiceOptions> = {}, learning = true)
     cpuShare: 1,
     ...over,
   });
+  started.push(agent);
   return { agent, lines, dir };
 }
 
@@ -89,11 +96,14 @@ test('the agent starts from the shipped weights, trains in the worker, and saves
   assert.ok(saved.counters.decisions >= 420);
   assert.ok(agent.stats.figures.savedAtMs !== undefined);
   await agent.dispose();
+  // Disposing saves again: steps trained since the save above are kept too.
+  const final = (await loadAgentState(path.join(dir, 'agent', 'dqn-weights.json')))!;
+  assert.ok(final.counters.trainSteps >= saved.counters.trainSteps);
 
   // A new session starts from the learning copy, not the shipped set.
   const again = await service({ savedWeights: path.join(dir, 'agent', 'dqn-weights.json') });
   await again.agent.start();
-  assert.equal(again.agent.stats.figures.trainSteps, saved.counters.trainSteps);
+  assert.equal(again.agent.stats.figures.trainSteps, final.counters.trainSteps);
   assert.ok(again.lines.some((l) => l.includes('learned weights from global storage')));
 
   // Reset: the learning copy is deleted and the shipped weights are back.
