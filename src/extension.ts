@@ -10,6 +10,7 @@ import { JobManager } from './core/jobManager';
 import { JobStore } from './core/jobStore';
 import type { Logger } from './core/logger';
 import { AgentService } from './agent/agentService';
+import { AgentStats } from './agent/agentStats';
 import { MostFreeGpusPlacement } from './core/placement';
 import { PriorityClassifier } from './core/priorityClassifier';
 import { DispatchLock } from './core/storeLock';
@@ -17,7 +18,9 @@ import { parseHostConfigs, type SshHostConfig } from './hosts/hostConfig';
 import { HostRegistry } from './hosts/hostRegistry';
 import { LocalHost } from './hosts/localHost';
 import { SshHost } from './hosts/sshHost';
+import { AgentEvaluation } from './ui/agentEvaluation';
 import { COMMANDS, registerCommands } from './ui/commands';
+import { AgentDashboard } from './ui/dashboardPanel';
 import { ConfigWatcher } from './ui/config';
 import { HostsView } from './ui/hostsView';
 import { createLog } from './ui/log';
@@ -86,6 +89,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   applyHosts();
 
+  const evaluation = new AgentEvaluation({
+    extensionUri: context.extensionUri,
+    logger,
+    currentWeights: () => agent.weightsFile(),
+    agingMinutes: () => config.value.agingMinutes,
+  });
+  const dashboard = new AgentDashboard({
+    extensionUri: context.extensionUri,
+    stats: agent.stats,
+    placementName: () => agent.name,
+    manager,
+    evaluation,
+    logger,
+    maxPoints: () => 2_000,
+    historyLength: () => agent.stats.series.loss.capacity,
+  });
+  context.subscriptions.push(evaluation, dashboard);
   let agentSettings = { backend: config.value.agentBackend, learning: config.value.agentLearning };
   let pausedKey: boolean | undefined;
   const logs = new JobLogProvider(manager);
@@ -113,7 +133,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         },
         probeHost: async (name) => (await manager.refreshHosts(true)).find((h) => h.name === name),
       },
-      agent,
+      agent: {
+        reset: () => agent.reset(),
+        stats: agent.stats,
+        dashboard,
+        evaluate: () => evaluation.start(),
+      },
     }),
     manager.onDidFailToStart(({ job, message }) => void vscode.window.showErrorMessage(`TrainQ could not start ${job.name}: ${message}`)),
     manager.onDidChangeJobs(() => {
@@ -170,6 +195,8 @@ function createAgent(context: vscode.ExtensionContext, config: ConfigWatcher, lo
     logger,
     settings: () => ({ backend: config.value.agentBackend, learning: config.value.agentLearning }),
     fallback: new MostFreeGpusPlacement(),
+    // Read once: a new history length applies from the next window reload.
+    stats: new AgentStats('none', { decisions: 1_000, points: config.value.agentStatsHistory }),
   });
   stopAgent = () => agent.dispose();
   return agent;

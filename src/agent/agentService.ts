@@ -265,6 +265,13 @@ export class AgentService implements Placement {
     return this.saving;
   }
 
+  /** The file holding the agent's current weights: the learning copy (saved first), else the shipped set. */
+  async weightsFile(): Promise<string> {
+    await this.save();
+    const saved = await fs.stat(this.options.savedWeights).then(() => true, () => false);
+    return saved ? this.options.savedWeights : this.options.shippedWeights;
+  }
+
   private async stop(keep: boolean): Promise<void> {
     if (keep) {
       await this.save();

@@ -7,6 +7,8 @@ import { PRIORITIES, priorityLabel, type Job, type Priority } from '../core/job'
 import type { JobManager } from '../core/jobManager';
 import type { Logger } from '../core/logger';
 import type { ConfigWatcher } from './config';
+import type { AgentStats } from '../agent/agentStats';
+import { exportAgentStats, resetAgent } from './agentCommands';
 import { addSshHost, removeHost, testConnection, type HostCommandServices } from './hostCommands';
 import { InputCancelled } from './stepInput';
 import { askJobSpec, pickTrainingScript, prefillFor, validateScript } from './queueInput';
@@ -21,7 +23,12 @@ export interface CommandServices {
   /** Job ids from a command's arguments (tree item, multi-selection) or the view's selection. */
   jobIds(args: unknown[]): string[];
   hosts: HostCommandServices;
-  agent: { reset(): Promise<void> };
+  agent: {
+    reset(): Promise<void>;
+    stats: AgentStats;
+    dashboard: { show(): void };
+    evaluate(): Promise<void>;
+  };
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -65,17 +72,10 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'trainq.addSshHost': (s) => () => addSshHost(s.hosts),
   'trainq.removeHost': () => (arg) => removeHost(arg),
   'trainq.testConnection': (s) => (arg) => testConnection(s.hosts, arg),
-  'trainq.resetAgent': (s) => async () => {
-    const answer = await vscode.window.showWarningMessage(
-      'Reset the placement agent to the weights shipped with TrainQ? What it learned from your jobs is deleted.',
-      { modal: true },
-      'Reset Agent',
-    );
-    if (answer === 'Reset Agent') {
-      await s.agent.reset();
-      vscode.window.setStatusBarMessage('TrainQ: the placement agent starts again from the shipped weights.', 4000);
-    }
-  },
+  'trainq.resetAgent': (s) => () => resetAgent(s.agent),
+  'trainq.showAgentDashboard': (s) => () => s.agent.dashboard.show(),
+  'trainq.evaluateAgent': (s) => () => s.agent.evaluate(),
+  'trainq.exportAgentStats': (s) => (arg) => exportAgentStats(s.agent.stats, arg),
   'trainq.showQueue': () => () => vscode.commands.executeCommand('trainq.jobQueue.focus'),
   'trainq.showLog': (s) => () => s.channel.show(true),
   'trainq.job.cancel': (s) => async (...args) => {

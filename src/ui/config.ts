@@ -24,6 +24,8 @@ export interface TrainQConfig {
   sshLostAfterMs: number;
   agentBackend: BackendPreference;
   agentLearning: boolean;
+  /** Points kept per dashboard chart. */
+  agentStatsHistory: number;
 }
 
 const SECTION = 'trainq';
@@ -47,6 +49,7 @@ export function readConfig(): TrainQConfig {
     sshLostAfterMs: clamp(c.get('ssh.lostAfterMinutes'), 1, 1440, 10) * 60_000,
     agentBackend: isBackendPreference(c.get('agent.backend')) ? (c.get('agent.backend') as BackendPreference) : 'auto',
     agentLearning: c.get('agent.learning') !== false,
+    agentStatsHistory: Math.round(clamp(c.get('agent.statsHistory'), 100, 200_000, 10_000)),
   };
 }
 

@@ -1,0 +1,150 @@
+/**
+ * The Agent Dashboard webview panel: one per window, created on demand. It moves messages only; what
+ * they contain comes from dashboardModel.ts, and the page itself is src/webview/.
+ *
+ * Protocol: the page posts `ready` whenever it (re)loads, including after being hidden and shown, since
+ * the panel does not retain its context; each `ready` gets a full snapshot. Live changes are batched
+ * (UpdateBatcher, at most four a second) and not sent while the panel is hidden.
+ */
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { AgentStats } from '../agent/agentStats';
+import type { JobManager } from '../core/jobManager';
+import type { Logger } from '../core/logger';
+import { parseFromWebview, type Charts, type Snapshot, type ToWebview } from '../shared/dashboardProtocol';
+import type { AgentEvaluation } from './agentEvaluation';
+import { chartsOf, headerView, hostViews, recentDecisions, UpdateBatcher } from './dashboardModel';
+
+export interface DashboardDeps {
+  extensionUri: vscode.Uri;
+  stats: AgentStats;
+  /** 'dqn', or the fallback heuristic's name while the agent is not deciding. */
+  placementName(): string;
+  manager: JobManager;
+  evaluation: AgentEvaluation;
+  logger: Logger;
+  /** Most points per chart in a snapshot (after down-sampling). */
+  maxPoints(): number;
+  historyLength(): number;
+}
+
+export class AgentDashboard implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly deps: DashboardDeps) {}
+
+  show(): void {
+    if (this.panel) {
+      this.panel.reveal();
+      return;
+    }
+    const root = vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'dashboard');
+    const panel = vscode.window.createWebviewPanel('trainq.agentDashboard', 'TrainQ Agent', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [root],
+    });
+    panel.iconPath = vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'trainq.svg');
+    this.panel = panel;
+    const post = (message: ToWebview) => void panel.webview.postMessage(message);
+    const batcher = new UpdateBatcher((append) => post(this.update(append)));
+    const { stats, manager, evaluation } = this.deps;
+    this.subscriptions.push(
+      panel.onDidDispose(() => this.closed()),
+      panel.onDidChangeViewState(() => batcher.setPaused(!panel.visible)),
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        const message = parseFromWebview(raw);
+        if (!message) {
+          this.deps.logger.warn(`Agent dashboard: ignored a malformed message from the page: ${JSON.stringify(raw)?.slice(0, 200)}`);
+          return;
+        }
+        switch (message.type) {
+          case 'ready':
+            batcher.reset();
+            post({ type: 'snapshot', snapshot: this.snapshot() });
+            break;
+          case 'evaluate':
+            void evaluation.start();
+            break;
+          case 'cancelEvaluation':
+            evaluation.cancel();
+            break;
+          case 'export':
+            void vscode.commands.executeCommand('trainq.exportAgentStats');
+            break;
+          case 'timing':
+            this.deps.logger.info(`Agent dashboard: ${message.what} of ${message.points} chart points applied in ${message.ms.toFixed(1)} ms.`);
+            break;
+        }
+      }),
+      { dispose: () => batcher.dispose() },
+      stats.onPoint(({ name, point }) => batcher.addPoint(name, point)),
+      stats.onDecision(() => batcher.markDirty()),
+      stats.onOutcome(() => batcher.markDirty()),
+      stats.onFigures(() => batcher.markDirty()),
+      manager.onDidChangeHosts(() => batcher.markDirty()),
+      evaluation.onDidChange((view) => post({ type: 'evaluation', evaluation: view })),
+    );
+    panel.webview.html = this.html(panel.webview, root);
+  }
+
+  private snapshot(): Snapshot {
+    const { stats, evaluation } = this.deps;
+    return {
+      header: headerView(stats.figures, this.deps.placementName()),
+      charts: chartsOf(stats, this.deps.maxPoints()),
+      decisions: recentDecisions(stats),
+      hosts: this.hosts(),
+      evaluation: evaluation.view,
+      historyLength: this.deps.historyLength(),
+    };
+  }
+
+  private update(append: Charts): ToWebview {
+    const { stats } = this.deps;
+    return { type: 'update', header: headerView(stats.figures, this.deps.placementName()), append, decisions: recentDecisions(stats), hosts: this.hosts() };
+  }
+
+  private hosts() {
+    const { manager } = this.deps;
+    const speeds = new Map(manager.hostStatuses().map((s) => [s.name, manager.host(s.name)?.speed ?? 1]));
+    return hostViews(manager.hostStatuses(), speeds, manager.jobs);
+  }
+
+  private html(webview: vscode.Webview, root: vscode.Uri): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dashboard.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dashboard.css'));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data:`,
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>TrainQ Agent</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  private closed(): void {
+    this.panel = undefined;
+    this.subscriptions.splice(0).forEach((d) => d.dispose());
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    this.closed();
+  }
+}
