@@ -9,9 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { outputDir } from './codeServer';
 import {
-  acceptPrefilledSteps,
   activeEditorText,
-  chooseQuickPickPath,
   openViewContainer,
   reloadWindow,
   runCommand,
@@ -25,6 +23,8 @@ import {
   waitForEditorText,
   waitForStatusBarText,
   waitForTreeRow,
+  queueScript,
+  trainqLog,
   withScreenshotOnFailure,
 } from './workbench';
 import { useWorkbenchSession } from './session';
@@ -35,27 +35,6 @@ const SCRIPTS = [
   { pick: 'scripts/train_tiny.sh', label: 'train_tiny.sh' },
 ];
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'lost']);
-
-async function queueScript(page: Page, relativePath: string): Promise<void> {
-  await runCommand(page, 'TrainQ: Queue Training Script…');
-  await chooseQuickPickPath(page, relativePath);
-  await acceptPrefilledSteps(page);
-}
-
-/** The TrainQ output channel's log file in the editor's log folder (all sessions of this server). */
-function trainqLog(userDataDir: string): string {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name === 'TrainQ.log') found.push(full);
-    }
-  };
-  walk(path.join(userDataDir, 'logs'));
-  assert.ok(found.length > 0, `no TrainQ.log under ${userDataDir}/logs`);
-  return found.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
-}
 
 // The npm script empties test-output/e2e once before all suites; suites only add to it.
 fs.mkdirSync(outputDir, { recursive: true });

@@ -1,5 +1,6 @@
 // Playwright helpers that drive the VS Code workbench the way a user does: the command palette, quick
 // inputs, tree views, the status bar. Every wait polls the DOM for the state it needs; none sleeps blindly.
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -545,4 +546,26 @@ export async function withScreenshotOnFailure(page: Page, name: string, step: ()
 /** The job state a Job Queue description starts with ("running · local · GPU 0 · 0:02"). */
 export function stateOf(description: string): string {
   return description.split(/\s/)[0] ?? '';
+}
+
+/** Queues a workspace script through the command palette, accepting every prefilled step. */
+export async function queueScript(page: Page, relativePath: string): Promise<void> {
+  await runCommand(page, 'TrainQ: Queue Training Script…');
+  await chooseQuickPickPath(page, relativePath);
+  await acceptPrefilledSteps(page);
+}
+
+/** The TrainQ output channel's log file in the editor's log folder (all sessions of this server). */
+export function trainqLog(userDataDir: string): string {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name === 'TrainQ.log') found.push(full);
+    }
+  };
+  walk(path.join(userDataDir, 'logs'));
+  assert.ok(found.length > 0, `no TrainQ.log under ${userDataDir}/logs`);
+  return found.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
 }
