@@ -97,6 +97,8 @@ describe('Agent Dashboard in code-server', { timeout: 600_000 }, () => {
 
   it('lists the decisions with a Q-value per candidate host and draws the reward and ε charts', async () => {
     await withScreenshotOnFailure(page(), 'dashboard-open', async () => {
+      await runCommand(page(), 'Preferences: Color Theme');
+      await chooseQuickPick(page(), 'Dark Modern');
       await runCommand(page(), 'TrainQ: Show Agent Dashboard');
       frame = await dashboardFrame(page());
       const decisions = frame.locator('[data-testid="decision"]');
@@ -120,6 +122,7 @@ describe('Agent Dashboard in code-server', { timeout: 600_000 }, () => {
       }
       // Outcomes arrive as the jobs end.
       await pollFrame(frame, 'an outcome', () => frame.locator('[data-testid="decision"]', { hasText: 'succeeded' }).count(), (n) => n >= 1);
+      assert.ok(await frame.evaluate("document.body.classList.contains('vscode-dark')"), 'the page follows the dark theme');
       await screenshot(page(), 'dashboard-dark');
     });
   });
@@ -128,7 +131,7 @@ describe('Agent Dashboard in code-server', { timeout: 600_000 }, () => {
     await withScreenshotOnFailure(page(), 'dashboard-evaluate', async () => {
       await frame.locator('[data-testid="evaluate"]').click();
       const rows = frame.locator('[data-testid="evaluation-table"] tr[data-policy]');
-      await pollFrame(frame, 'the evaluation table', () => rows.count(), (n) => n >= 9, 240_000);
+      await pollFrame(frame, 'the evaluation table', () => rows.count(), (n) => n >= 8, 240_000);
       const policies = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-policy')));
       for (const p of ['fcfs-firstfit', 'sjf-firstfit', 'priority-firstfit', 'priority-bestfit', 'priority-least-loaded', 'priority-fastest', 'priority-random', 'dqn']) {
         assert.ok(policies.includes(p), `${p} in ${policies.join(', ')}`);
@@ -148,8 +151,8 @@ describe('Agent Dashboard in code-server', { timeout: 600_000 }, () => {
       await runCommand(page(), 'TrainQ: Show Agent Dashboard');
       frame = await dashboardFrame(page());
       await pollFrame(frame, 'decisions after re-showing', () => frame.locator('[data-testid="decision"]').count(), (n) => n >= SCRIPTS.length);
-      await pollFrame(frame, 'the evaluation after re-showing', () => frame.locator('[data-testid="evaluation-table"] tr[data-policy]').count(), (n) => n >= 9);
-      assert.ok(await frame.evaluate(() => document.body.classList.contains('vscode-light')), 'the page follows the light theme');
+      await pollFrame(frame, 'the evaluation after re-showing', () => frame.locator('[data-testid="evaluation-table"] tr[data-policy]').count(), (n) => n >= 8);
+      assert.ok(await frame.evaluate("document.body.classList.contains('vscode-light')"), 'the page follows the light theme');
       await screenshot(page(), 'dashboard-light');
     });
   });
@@ -157,26 +160,24 @@ describe('Agent Dashboard in code-server', { timeout: 600_000 }, () => {
   it('times 10,000 points per chart and live updates in the webview (printed, not asserted)', async () => {
     // The page's own message handler, fed from inside its frame: the cost measured is the page's alone.
     const n = 10_000;
-    const timings = await frame.evaluate(
-      async ({ snapshot, updates }) => {
-        const w = window as unknown as { __trainqTimings: Array<{ what: string; ms: number; points: number }> };
-        const before = w.__trainqTimings.length;
-        const send = (data: unknown) => window.dispatchEvent(new MessageEvent('message', { data }));
-        const waitFor = async (count: number) => {
-          while (w.__trainqTimings.length < before + count) await new Promise((r) => setTimeout(r, 20));
-        };
-        send({ type: 'snapshot', snapshot });
-        await waitFor(1);
-        for (let i = 0; i < updates; i++) {
-          const p = (v: number) => ({ t: [1_700_000_000_000 + (10_000 + i) * 1000], step: [10_000 + i], v: [v] });
-          send({ type: 'update', header: snapshot.header, append: { loss: p(0.1), reward: p(-0.5), rewardAvg: p(-0.5), epsilon: p(0.02) }, decisions: snapshot.decisions, hosts: snapshot.hosts });
-          await waitFor(2 + i);
-          await new Promise((r) => setTimeout(r, 250));
-        }
-        return w.__trainqTimings.slice(before);
-      },
-      { snapshot: bigSnapshot(n), updates: 20 },
-    );
+    // A string, not a function: tsx would wrap named helpers in __name(), which the page does not have.
+    const script = `(async ({ snapshot, updates }) => {
+      const before = window.__trainqTimings.length;
+      const send = (data) => window.dispatchEvent(new MessageEvent('message', { data }));
+      const waitFor = async (count) => {
+        while (window.__trainqTimings.length < before + count) await new Promise((r) => setTimeout(r, 20));
+      };
+      send({ type: 'snapshot', snapshot });
+      await waitFor(1);
+      for (let i = 0; i < updates; i++) {
+        const p = (v) => ({ t: [1700000000000 + (10000 + i) * 1000], step: [10000 + i], v: [v] });
+        send({ type: 'update', header: snapshot.header, append: { loss: p(0.1), reward: p(-0.5), rewardAvg: p(-0.5), epsilon: p(0.02) }, decisions: snapshot.decisions, hosts: snapshot.hosts });
+        await waitFor(2 + i);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return window.__trainqTimings.slice(before);
+    })(${JSON.stringify({ snapshot: bigSnapshot(n), updates: 20 })})`;
+    const timings = (await frame.evaluate(script)) as Array<{ what: string; ms: number; points: number }>;
     const snapshot = timings.find((t) => t.what === 'snapshot');
     const updates = timings.filter((t) => t.what === 'update').map((t) => t.ms).sort((a, b) => a - b);
     assert.ok(snapshot && snapshot.points >= 4 * n, `the snapshot drew ${snapshot?.points} points`);
