@@ -105,14 +105,7 @@ export class DqnLearner {
     this.optimizer = tf.train.adam(config.learningRate);
     this.lossFn = config.loss === 'huber' ? huberLoss(tf) : (p, t) => tf.mean(tf.square(tf.sub(p, t))) as tfTypes.Scalar;
     this.replay = new ReplayBuffer(config.replayCapacity);
-    const saved = init.kind === 'saved' ? init.counters : {};
-    this.counters = {
-      trainSteps: saved.trainSteps ?? 0,
-      decisions: saved.decisions ?? 0,
-      epsilon: saved.epsilon ?? config.epsilonStart,
-      replaySize: 0,
-      costRate: saved.costRate ?? 0,
-    };
+    this.counters = startingCounters(init.kind === 'saved' ? init.counters : {}, config);
     // The saved rate starts as a prior worth a tenth of the window, so a new workload soon takes over.
     this.timeSum = config.costRateWindow / 10;
     this.costSum = this.counters.costRate * this.timeSum;
@@ -267,6 +260,17 @@ export function huberLoss(tf: Tf): (predicted: tfTypes.Tensor, target: tfTypes.T
     };
   });
   return (predicted, target) => fn(predicted, target) as tfTypes.Scalar;
+}
+
+/** Counters to resume from: the saved ones, else a fresh start (ε at its start value); replay starts empty. */
+export function startingCounters(saved: Partial<LearnerCounters>, config: Pick<DqnConfig, 'epsilonStart'>): LearnerCounters {
+  return {
+    trainSteps: saved.trainSteps ?? 0,
+    decisions: saved.decisions ?? 0,
+    epsilon: saved.epsilon ?? config.epsilonStart,
+    replaySize: 0,
+    costRate: saved.costRate ?? 0,
+  };
 }
 
 /**

@@ -8,7 +8,7 @@
  * cost rate live in the worker and arrive with each burst. snapshot() joins them for saving.
  */
 import type { ActResult, DqnConfig, LearnerCounters, LearnerSnapshot } from './dqnLearner';
-import { epsilonGreedy } from './dqnLearner';
+import { epsilonGreedy, startingCounters } from './dqnLearner';
 import type { PlacementLearner } from './dqnPlacement';
 import { PlainQNetwork } from './plainQNetwork';
 import { encodeFloats, parameterShapes, type NetworkShape } from './qNetwork';
@@ -34,13 +34,7 @@ export class WorkerLearner implements PlacementLearner {
   ) {
     this.params = params;
     this.network = new PlainQNetwork(shape, params);
-    this.counters = {
-      trainSteps: counters.trainSteps ?? 0,
-      decisions: counters.decisions ?? 0,
-      epsilon: counters.epsilon ?? config.epsilonStart,
-      replaySize: 0,
-      costRate: counters.costRate ?? 0,
-    };
+    this.counters = startingCounters(counters, config);
   }
 
   get trainSteps(): number {
