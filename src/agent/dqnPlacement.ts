@@ -214,7 +214,9 @@ export class DqnPlacement implements Placement {
     }
     this.heldSince.delete(job.id);
     const target = feasible.find((c) => c.host === host) as HostCandidate;
-    const runSec = job.runtimeSec / target.speed;
+    // What the run is expected to take from now, a Slurm host's queue wait included; settled against
+    // the actual time when the job ends, so an unexpectedly long wait is charged to this decision.
+    const runSec = job.runtimeSec / target.speed + (target.expectedWaitSec ?? 0);
     round.recordLaunch(host, job, target.speed);
     this.placed.set(job.id, { runSec, transition: pending });
     // Only the excess over the fastest host is charged: the rest every schedule pays, sooner or later,

@@ -6,6 +6,9 @@
  * definition. Changing a feature's meaning or order must bump FEATURE_VERSION, which makes saved
  * weights refuse to load rather than silently misread.
  *
+ * A Slurm host's expected queue wait (HostCandidate.expectedWaitSec, learned from observed pending
+ * times) is part of its time-to-finish features, runtimeHere and fasterHostGain.
+ *
  * Everything is scale-free: times are measured in the typical job's run time (the placement's running
  * mean of runtime estimates), GPU counts as fractions of the cluster or host, speeds relative to the
  * fastest host that fits the job. That is what lets weights trained on one trace and cluster apply to
@@ -176,12 +179,14 @@ export class RoundSummary {
     feasible.forEach((c, i) => {
       const row = rows.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT);
       row.set(shared);
-      const here = est / c.speed;
+      // For a Slurm host the time to finish includes its learned queue wait (absent elsewhere, so
+      // the feature means what it always did for ordinary hosts and the shipped weights still apply).
+      const here = est / c.speed + (c.expectedWaitSec ?? 0);
       // The best estimated completion on a strictly faster host, if the job waited for it.
       let faster = Infinity;
       for (const h of fitting) {
         if (h.speed > c.speed) {
-          faster = Math.min(faster, this.secondsUntilFree(h, job.gpus, releases) + est / h.speed);
+          faster = Math.min(faster, this.secondsUntilFree(h, job.gpus, releases) + est / h.speed + (h.expectedWaitSec ?? 0));
         }
       }
       const gain = Number.isFinite(faster) ? clip((here - faster) / here, -1, 1) : -1;

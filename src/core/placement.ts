@@ -15,6 +15,11 @@ export interface HostCandidate {
   maxJobs: number;
   /** Mean GPU utilisation in percent when known. */
   utilizationPct?: number;
+  /**
+   * Seconds a job is expected to wait in the host's own queue before it runs (a Slurm cluster's
+   * pending time, learned from what was observed); absent for hosts that start jobs at once.
+   */
+  expectedWaitSec?: number;
 }
 
 export type PlacementDecision = { kind: 'place'; host: string } | { kind: 'wait'; reason: string };

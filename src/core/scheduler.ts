@@ -91,6 +91,8 @@ export interface HostOffer {
   speed: number;
   maxJobs: number;
   utilizationPct?: number;
+  /** See HostCandidate.expectedWaitSec. */
+  expectedWaitSec?: number;
 }
 
 /** Free GPUs are derived from the running jobs every round, never tracked separately, so they cannot drift. */
@@ -115,6 +117,7 @@ export function buildCandidates(offers: readonly HostOffer[], jobs: readonly Job
         runningJobs: running.length,
         maxJobs: o.maxJobs,
         utilizationPct: o.utilizationPct,
+        ...(o.expectedWaitSec !== undefined ? { expectedWaitSec: o.expectedWaitSec } : {}),
       };
     });
 }

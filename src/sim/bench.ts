@@ -73,7 +73,7 @@ export async function runBench(input: BenchInput): Promise<{ report: BenchReport
     const policy = await entry.create({ seed: input.seed, agingMs: input.agingMinutes * 60_000, cluster: input.cluster });
     let run: SimRun;
     try {
-      run = simulate(workload.jobs, input.cluster, policy);
+      run = simulate(workload.jobs, input.cluster, policy, { seed: input.seed });
     } finally {
       policy.dispose?.();
     }

@@ -1,14 +1,27 @@
 /**
  * Reads the simulated cluster: {"name": "...", "hosts": [{"name": "dgx-v100", "gpus": 8, "speed": 1.0}, ...]}.
- * A host's speed scales run time (a job of trace duration d runs d / speed there). Unlike a trace,
+ * A host's speed scales run time (a job of trace duration d runs d / speed there). A host with
+ * "kind": "slurm" stands for a shared Slurm partition: each job sent there first waits in Slurm's own
+ * queue (other users' work) for a time drawn from "queueDelay" (see simulator.ts), then runs. Unlike a trace,
  * a cluster file is small and hand-written, so any mistake is an error that names the host and field.
  */
 import * as fs from 'node:fs';
+
+/**
+ * Slurm's queue wait for one job: log-normal with this median and log-space spread (σ): most waits are
+ * near the median, a few much longer, as pending times on a shared partition are.
+ */
+export interface QueueDelay {
+  medianSec: number;
+  sigma: number;
+}
 
 export interface ClusterHost {
   name: string;
   gpus: number;
   speed: number;
+  kind?: 'slurm';
+  queueDelay?: QueueDelay;
 }
 
 export interface Cluster {
@@ -47,8 +60,20 @@ function parseHost(value: unknown, index: number, source: string): ClusterHost {
   if (typeof speed !== 'number' || !Number.isFinite(speed) || speed <= 0) {
     throw new ClusterError(`${named}: speed must be a positive number (got ${shown(speed)}).`);
   }
-  return { name, gpus, speed };
+  if (value.kind === undefined) {
+    return { name, gpus, speed };
+  }
+  if (value.kind !== 'slurm') {
+    throw new ClusterError(`${named}: kind must be "slurm" or absent (got ${shown(value.kind)}).`);
+  }
+  const delay = value.queueDelay;
+  if (!isObject(delay) || !isPositive(delay.medianSec) || typeof delay.sigma !== 'number' || !Number.isFinite(delay.sigma) || delay.sigma < 0) {
+    throw new ClusterError(`${named}: a slurm host needs "queueDelay": {"medianSec": positive number, "sigma": number ≥ 0} (got ${shown(delay)}).`);
+  }
+  return { name, gpus, speed, kind: 'slurm', queueDelay: { medianSec: delay.medianSec as number, sigma: delay.sigma } };
 }
+
+const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
 export function parseCluster(text: string, source: string): Cluster {
   let doc: unknown;

@@ -14,6 +14,8 @@ import type { SimJobSpec } from './simJobs';
 export interface QueuedSimJob {
   spec: SimJobSpec;
   job: Job;
+  /** On a Slurm host: the queue wait drawn when it was sent there. */
+  waitSec?: number;
 }
 
 export interface QueueDiscipline {

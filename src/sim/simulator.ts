@@ -13,6 +13,7 @@ import type { Job } from '../core/job';
 import type { HostCandidate, Placement } from '../core/placement';
 import { buildCandidates, planDispatch, type HostOffer, type PlannedLaunch } from '../core/scheduler';
 import type { Cluster } from './clusterLoader';
+import { createRng } from './rng';
 import { CompletionHeap } from './completionHeap';
 import type { PolicyInstance } from './policies';
 import type { QueuedSimJob } from './queueDisciplines';
@@ -46,6 +47,8 @@ export interface SimRun {
 export interface SimOptions {
   /** Sees every event as it happens: tests record them to check invariants. */
   onEvent?: (event: SimEvent) => void;
+  /** Seeds the Slurm hosts' queue delays (default 1). */
+  seed?: number;
 }
 
 export class SimulationError extends Error {
@@ -64,16 +67,35 @@ interface SimHost {
   free: number;
   /** buildCandidates' view of this host, rebuilt only after a job starts or ends here. */
   candidate?: HostCandidate;
+  /** Slurm hosts: draws one job's queue wait; and the waits observed so far, as a running mean. */
+  drawDelay?: () => number;
+  observedWait?: { sum: number; n: number };
 }
 
 /** The slot limit equals the GPU count: every trace job holds a GPU, so it never binds. */
-function hostsOf(cluster: Cluster): SimHost[] {
-  return cluster.hosts.map((h) => ({
-    offer: { name: h.name, online: true, gpuIndices: Array.from({ length: h.gpus }, (_, i) => i), speed: h.speed, maxJobs: h.gpus },
-    running: [],
-    speed: h.speed,
-    free: h.gpus,
-  }));
+function hostsOf(cluster: Cluster, seed: number): SimHost[] {
+  return cluster.hosts.map((h) => {
+    const host: SimHost = {
+      offer: { name: h.name, online: true, gpuIndices: Array.from({ length: h.gpus }, (_, i) => i), speed: h.speed, maxJobs: h.gpus },
+      running: [],
+      speed: h.speed,
+      free: h.gpus,
+    };
+    if (h.queueDelay) {
+      host.drawDelay = logNormal(h.queueDelay.medianSec, h.queueDelay.sigma, createRng(seed, `slurm-queue-${h.name}`).next);
+      host.observedWait = { sum: 0, n: 0 };
+    }
+    return host;
+  });
+}
+
+/** A log-normal sampler (Box–Muller on a seeded uniform stream): median × e^(σ·N(0,1)). */
+function logNormal(medianSec: number, sigma: number, uniform: () => number): () => number {
+  return () => {
+    const u = Math.max(Number.MIN_VALUE, uniform());
+    const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
+    return medianSec * Math.exp(sigma * z);
+  };
 }
 
 /**
@@ -105,7 +127,7 @@ function timed(placement: Placement, samplesUs: number[]): Placement {
 export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy: PolicyInstance, options: SimOptions = {}): SimRun {
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
-  const hosts = hostsOf(cluster);
+  const hosts = hostsOf(cluster, options.seed ?? 1);
   const hostNamed = new Map(hosts.map((h) => [h.offer.name, h]));
   const decisionUs: number[] = [];
   const placement = timed(policy.placement, decisionUs);
@@ -149,8 +171,11 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     host.free -= q.spec.gpus;
     host.candidate = undefined;
     countQueued(q.spec.gpus, -1);
-    finishes.push(nowSec + q.spec.durationSec / host.speed, q);
-    outcomes[q.spec.index].startSec = nowSec;
+    // A Slurm host holds the job's GPUs for TrainQ from submission, but it runs only after its queue wait.
+    const waitSec = host.drawDelay?.() ?? 0;
+    q.waitSec = waitSec;
+    finishes.push(nowSec + waitSec + q.spec.durationSec / host.speed, q);
+    outcomes[q.spec.index].startSec = nowSec + waitSec;
     outcomes[q.spec.index].host = launch.host;
     emit?.({ kind: 'start', atSec: nowSec, job: q.spec.index, host: launch.host, gpuIndices: launch.gpuIndices });
   };
@@ -163,6 +188,12 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     host.free += q.spec.gpus;
     host.candidate = undefined;
     outcomes[q.spec.index].endSec = nowSec;
+    if (host.observedWait) {
+      // What TrainQ learns of a Slurm host: the waits of the jobs it has seen through.
+      host.observedWait.sum += q.waitSec ?? 0;
+      host.observedWait.n += 1;
+      host.offer.expectedWaitSec = host.observedWait.sum / host.observedWait.n;
+    }
     events += 1;
     emit?.({ kind: 'finish', atSec: nowSec, job: q.spec.index, host: host.offer.name, gpuIndices: q.job.gpuIndices ?? [] });
   };

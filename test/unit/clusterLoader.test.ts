@@ -59,3 +59,13 @@ test('host names must be unique, and the message names both places', () => {
 test('a missing cluster file is one clear error', () => {
   assert.throws(() => loadCluster('/nonexistent/c.json'), /^ClusterError: Cannot read the cluster \/nonexistent\/c\.json: no such file\.$/);
 });
+
+test('a slurm host needs a queue delay; other kinds are refused by name', () => {
+  const cluster = loadCluster(path.join(ROOT, 'bench', 'clusters', 'hetero-slurm-40.json'));
+  assert.deepEqual(cluster.hosts.at(-1), { name: 'slurm-gpu', gpus: 24, speed: 1.2, kind: 'slurm', queueDelay: { medianSec: 7200, sigma: 1 } });
+  const host = (extra: object) => JSON.stringify({ name: 'c', hosts: [{ name: 'h', gpus: 4, speed: 1, ...extra }] });
+  assert.throws(() => parseCluster(host({ kind: 'slurm' }), 'c.json'), /"h"\): a slurm host needs "queueDelay"/);
+  assert.throws(() => parseCluster(host({ kind: 'slurm', queueDelay: { medianSec: 0, sigma: 1 } }), 'c.json'), ClusterError);
+  assert.throws(() => parseCluster(host({ kind: 'slurm', queueDelay: { medianSec: 60, sigma: -1 } }), 'c.json'), ClusterError);
+  assert.throws(() => parseCluster(host({ kind: 'k8s' }), 'c.json'), /kind must be "slurm" or absent \(got "k8s"\)/);
+});

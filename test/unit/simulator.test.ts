@@ -193,3 +193,32 @@ test('the policy names are the contract, and every one is available', () => {
   assert.throws(() => resolvePolicies(['fifo']), /Unknown policy 'fifo'; known policies: fcfs-firstfit, sjf-firstfit, .*, dqn\./);
   assert.deepEqual(resolvePolicies(['sjf-firstfit', 'sjf-firstfit']).map((p) => p.name), ['sjf-firstfit']);
 });
+
+test('a slurm host runs each job after a seeded queue wait, which counts in its JCT and is learned as the expected wait', async () => {
+  const cluster: Cluster = { name: 'slurm-only', hosts: [{ name: 'q', gpus: 4, speed: 1, kind: 'slurm', queueDelay: { medianSec: 600, sigma: 0.5 } }] };
+  const jobs = [0, 1, 2, 3].map((i) => spec(i, i * 10, 100, 1));
+  const seen: Array<number | undefined> = [];
+  // A placement that records the expected wait it is offered, then takes the first host.
+  const inner = await policy('fcfs-firstfit', cluster);
+  const recording: PolicyInstance = {
+    ...inner,
+    placement: { name: 'recording', choose: (job, feasible, all) => (seen.push(feasible[0].expectedWaitSec), inner.placement.choose(job, feasible, all)) },
+  };
+  const run = simulate(jobs, cluster, recording, { seed: 3 });
+  const waits = run.outcomes.map((o, i) => o.startSec - jobs[i].submitSec);
+  assert.ok(waits.every((w) => w > 0), `every job waited: ${waits.join(', ')}`);
+  assert.ok(run.outcomes.every((o) => Math.abs(o.endSec - o.startSec - 100) < 1e-6), 'then ran its full duration');
+  assert.equal(new Set(waits).size, 4, 'each wait is its own draw');
+  assert.deepEqual(seen, [undefined, undefined, undefined, undefined], 'nothing is known before a job has been seen through');
+  const again = simulate(jobs, cluster, await policy('fcfs-firstfit', cluster), { seed: 3 });
+  assert.deepEqual(again.outcomes, run.outcomes, 'same seed, same waits');
+  const other = simulate(jobs, cluster, await policy('fcfs-firstfit', cluster), { seed: 4 });
+  assert.notDeepEqual(other.outcomes, run.outcomes);
+  // Once jobs have finished, later rounds are offered their mean wait.
+  const late = [...jobs, spec(4, 100_000, 100, 1)];
+  const seenLate: Array<number | undefined> = [];
+  const inner2 = await policy('fcfs-firstfit', cluster);
+  simulate(late, cluster, { ...inner2, placement: { name: 'r', choose: (job, f, all) => (seenLate.push(f[0].expectedWaitSec), inner2.placement.choose(job, f, all)) } }, { seed: 3 });
+  const mean = waits.reduce((a, b) => a + b, 0) / waits.length;
+  assert.ok(Math.abs((seenLate[4] ?? 0) - mean) < 1e-6, `expected wait ${seenLate[4]} vs observed mean ${mean}`);
+});
