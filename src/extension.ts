@@ -14,9 +14,10 @@ import { AgentStats } from './agent/agentStats';
 import { MostFreeGpusPlacement } from './core/placement';
 import { PriorityClassifier } from './core/priorityClassifier';
 import { DispatchLock } from './core/storeLock';
-import { parseHostConfigs, type SshHostConfig } from './hosts/hostConfig';
+import { parseHostConfigs, type SlurmHostConfig, type SshHostConfig } from './hosts/hostConfig';
 import { HostRegistry } from './hosts/hostRegistry';
 import { LocalHost } from './hosts/localHost';
+import { SlurmHost } from './hosts/slurmHost';
 import { SshHost } from './hosts/sshHost';
 import { AgentEvaluation } from './ui/agentEvaluation';
 import { COMMANDS, registerCommands } from './ui/commands';
@@ -66,7 +67,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       maxLogBytes: config.value.sshMaxLogBytes,
       lostAfterMs: config.value.sshLostAfterMs,
     });
-  const registry = new HostRegistry(local, sshHost);
+  const slurmHost = (hostConfig: SlurmHostConfig) =>
+    new SlurmHost({
+      config: hostConfig,
+      jobsRoot,
+      controlDir: path.join(context.globalStorageUri.fsPath, 'ssh'),
+      logger,
+      projectRootFor: (job) => job.cwd,
+      syncExcludes: config.value.sshSyncExcludes,
+      maxLogBytes: config.value.sshMaxLogBytes,
+      lostAfterMs: config.value.sshLostAfterMs,
+    });
+  const registry = new HostRegistry(local, sshHost, slurmHost);
   const agent = createAgent(context, config, logger);
   const manager = new JobManager({
     persistence: opened.store,
@@ -125,6 +137,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       hosts: {
         probeConfig: async (hostConfig) => {
           const probe = sshHost(hostConfig);
+          try {
+            return await probe.probe({ force: true });
+          } finally {
+            probe.dispose();
+          }
+        },
+        probeSlurmConfig: async (hostConfig) => {
+          const probe = slurmHost(hostConfig);
           try {
             return await probe.probe({ force: true });
           } finally {

@@ -51,6 +51,8 @@ export interface Job extends JobSpec {
   gpuIndices?: number[];
   /** Process-group id of the job's wrapper on its host. */
   pgid?: number;
+  /** Slurm's id of the job, on Slurm hosts (digits, as sbatch --parsable printed it). */
+  slurmJobId?: string;
   exitCode?: number;
   /** Human-readable reason: why a queued job waits, why a job was lost or failed to start. */
   reason?: string;

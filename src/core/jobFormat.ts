@@ -181,6 +181,10 @@ export function jobDescription(job: Job, ctx: JobContext): string {
   if (time !== undefined) {
     parts.push(time);
   }
+  if (job.state === 'running' && job.reason) {
+    // What the host says of a job it holds, e.g. Slurm's "Pending in Slurm (job 12): Resources".
+    parts.push(job.reason);
+  }
   return parts.join(SEP);
 }
 
@@ -263,6 +267,11 @@ export function hostDescription(status: HostStatus, now = Date.now()): string {
   }
   if (status.state === 'connecting') {
     return 'connecting…';
+  }
+  if (status.slurm) {
+    const { partition, nodes, gpusTotal, gpusIdle, expectedWaitSec } = status.slurm;
+    const wait = expectedWaitSec !== undefined ? `${SEP}queue wait ~${formatElapsed(expectedWaitSec * 1000)}` : '';
+    return `online${SEP}partition ${partition}${SEP}${plural(nodes, 'node')}${SEP}${plural(gpusTotal, 'GPU')}, ${gpusIdle} idle${wait}`;
   }
   const parts = ['online', status.gpus.length === 0 ? 'no GPU' : plural(status.gpus.length, 'GPU')];
   if (status.cpuLoadPct !== undefined) {

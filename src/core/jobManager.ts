@@ -115,6 +115,17 @@ export class JobManager implements Disposable {
       if (status) {
         this.hostSubscriptions.push(status);
       }
+      // Slurm's pending reason and the like: shown as the running job's reason, saved with the next commit.
+      const notes = host.onDidUpdateJob?.(({ jobId, note }) => {
+        const job = this.job(jobId);
+        if (job?.state === 'running' && job.host === host.name && job.reason !== note) {
+          job.reason = note;
+          this.changed.fire();
+        }
+      });
+      if (notes) {
+        this.hostSubscriptions.push(notes);
+      }
     }
     for (const name of [...this.statuses.keys()]) {
       if (!hosts.some((h) => h.name === name)) {
@@ -413,6 +424,8 @@ export class JobManager implements Disposable {
         gpuIndices: status?.gpus.filter((g) => !(g.foreignProcesses ?? 0)).map((g) => g.index) ?? [],
         speed: h.speed,
         maxJobs: h.maxJobs,
+        // A Slurm host's learned queue wait: the agent weighs it against starting elsewhere now.
+        ...(status?.slurm?.expectedWaitSec !== undefined ? { expectedWaitSec: status.slurm.expectedWaitSec } : {}),
       };
     });
     const now = this.now();
@@ -449,9 +462,11 @@ export class JobManager implements Disposable {
   private async launch({ job, host, gpuIndices }: PlannedLaunch): Promise<void> {
     try {
       const command = await this.deps.commandFor(job);
-      const { pgid } = await this.host(host)!.launch({ job, gpuIndices, command });
-      job.pgid = pgid;
-      this.deps.logger.info(`Started ${job.name} (${job.id}) on ${host}, GPUs [${gpuIndices.join(',')}], pgid ${pgid}.`);
+      const { pgid, slurmJobId } = await this.host(host)!.launch({ job, gpuIndices, command });
+      // A Slurm job has no process group of ours; its Slurm id is what finds it again.
+      Object.assign(job, slurmJobId === undefined ? { pgid } : { slurmJobId });
+      const id = slurmJobId === undefined ? `pgid ${pgid}` : `Slurm job ${slurmJobId}`;
+      this.deps.logger.info(`Started ${job.name} (${job.id}) on ${host}, GPUs [${gpuIndices.join(',')}], ${id}.`);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       if (isHostUnreachableError(e) && !e.mayHaveStarted) {
@@ -483,7 +498,8 @@ export class JobManager implements Disposable {
     } else if (report.exitCode === undefined) {
       this.finish(job, 'lost', undefined, report.reason ?? 'The process ended without recording an exit code (killed from outside TrainQ?).');
     } else {
-      this.finish(job, report.exitCode === 0 ? 'succeeded' : 'failed', report.exitCode);
+      // A host may say why a job with an exit code failed (Slurm: "Slurm time limit").
+      this.finish(job, report.exitCode === 0 ? 'succeeded' : 'failed', report.exitCode, report.reason);
     }
     this.deps.logger.info(`${job.name} (${job.id}) ${job.state}${report.exitCode === undefined ? '' : `, exit code ${report.exitCode}`}.`);
     this.retryAutomatically(job);

@@ -39,6 +39,10 @@ export function validateState(value: unknown): WorkspaceState {
     oneOf(job.priority, PRIORITIES, `${at}.priority`);
     oneOf(job.importance, IMPORTANCES, `${at}.importance`);
     bool(job.priorityOverridden, `${at}.priorityOverridden`);
+    if (job.slurmJobId !== undefined && !(typeof job.slurmJobId === 'string' && /^\d{1,20}$/.test(job.slurmJobId))) {
+      // It is handed to squeue and scancel: anything but digits is damage, not an id.
+      fail(`${at}.slurmJobId is not a Slurm job id`);
+    }
   });
   list(state.priorityExamples, 'priorityExamples').forEach((item, i) => {
     const at = `priorityExamples[${i}]`;

@@ -46,6 +46,18 @@ export interface HostStatus {
   offlineSince?: number;
   /** Epoch ms of the probe. */
   probedAt: number;
+  /** A Slurm host's partition as sinfo reports it; `gpus` then lists its idle GPUs (plus those TrainQ's jobs hold). */
+  slurm?: SlurmCapacity;
+}
+
+export interface SlurmCapacity {
+  partition: string;
+  nodes: number;
+  gpusTotal: number;
+  gpusAllocated: number;
+  gpusIdle: number;
+  /** Mean queue wait of this host's recent TrainQ jobs (submission to running), seconds; learned. */
+  expectedWaitSec?: number;
 }
 
 export interface LaunchRequest {
@@ -58,6 +70,15 @@ export interface LaunchRequest {
 
 export interface LaunchResult {
   pgid: number;
+  /** Set by Slurm hosts (pgid is then 0): the id sbatch gave the job, stored with it for reattach. */
+  slurmJobId?: string;
+}
+
+/** A change in how a tracked job is doing that is no state change, e.g. Slurm's pending reason. */
+export interface JobNote {
+  jobId: string;
+  /** Shown as the job's reason; undefined clears it. */
+  note: string | undefined;
 }
 
 export interface ExitReport {
@@ -89,6 +110,8 @@ export interface Host extends Disposable {
   readonly onDidExit: Event<ExitReport>;
   /** Fires when a host goes offline or comes back on its own (remote hosts); absent for hosts that cannot. */
   readonly onDidChangeStatus?: Event<HostStatus>;
+  /** Fires when a running job's note changes (Slurm: "Pending in Slurm (job 12): Resources"); absent where there is none. */
+  readonly onDidUpdateJob?: Event<JobNote>;
 
   probe(options?: ProbeOptions): Promise<HostStatus>;
   /** Starts the job detached from the extension host; resolves once it is running. */

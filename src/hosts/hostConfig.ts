@@ -1,7 +1,8 @@
 /**
- * Remote host entries of the `trainq.hosts` setting, validated from untyped JSON. Everything here
- * ends up in ssh's argument list or in remote shell scripts, so the checks are strict: a target
- * can never be read as an ssh option, names are safe in file names, env keys are identifiers.
+ * Remote host entries of the `trainq.hosts` setting (SSH hosts and Slurm clusters), validated from
+ * untyped JSON. Everything here ends up in ssh's or sbatch's argument list or in remote shell
+ * scripts, so the checks are strict: a target can never be read as an ssh option, names are safe in
+ * file names, env keys are identifiers, Slurm values cannot be read as other options.
  */
 
 export type SyncMode = 'rsync' | 'tar' | 'none';
@@ -31,6 +32,36 @@ export interface SshHostConfig {
   env: Record<string, string>;
 }
 
+/** A Slurm cluster: submitted to with sbatch on this machine (target "local") or on a login node over ssh. */
+export interface SlurmHostConfig {
+  name: string;
+  type: 'slurm';
+  /** "local", or an ssh target as the user wrote it. */
+  target: string;
+  /** Where ssh connects; undefined for target "local". */
+  destination?: SshDestination;
+  partition?: string;
+  account?: string;
+  qos?: string;
+  /** sbatch --time for every job; undefined: each job's runtime estimate with a margin. */
+  timeLimit?: string;
+  /**
+   * Folder on the cluster for synced projects and job files (default ~/trainq over ssh). For target
+   * "local" the project runs in place and undefined keeps job files in the extension's job folder.
+   */
+  workdir?: string;
+  python: string;
+  /** Always "none" for target "local". */
+  sync: SyncMode;
+  /** More sbatch options, each with its value attached ("--mem=32G"). */
+  extraSbatchArgs: string[];
+  maxJobs: number;
+  speed: number;
+  env: Record<string, string>;
+}
+
+export type HostConfig = SshHostConfig | SlurmHostConfig;
+
 export class HostConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -46,6 +77,8 @@ const RESERVED_NAMES = new Set(['local']);
 /** Set by TrainQ for each job; a host-wide value would hand every job the same GPUs. */
 const RESERVED_ENV = new Set(['CUDA_VISIBLE_DEVICES', 'TRAINQ_JOB_ID']);
 const KNOWN_KEYS = new Set(['name', 'type', 'target', 'workdir', 'python', 'sync', 'maxJobs', 'speed', 'env']);
+const SLURM_KEYS = new Set([...KNOWN_KEYS, 'partition', 'account', 'qos', 'timeLimit', 'extraSbatchArgs']);
+export const DEFAULT_SLURM_MAX_JOBS = 16;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 // No leading '-': ssh would read the target as an option.
@@ -54,6 +87,12 @@ const HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
 const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Partition, account and QOS names (partition may be a comma list); never starting with '-'. */
+const SLURM_WORD = /^[A-Za-z0-9_][A-Za-z0-9_.+,-]{0,127}$/;
+/** Slurm's time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, or UNLIMITED. */
+const TIME_LIMIT = /^(\d+|\d+:\d+|\d+:\d+:\d+|\d+-\d+(:\d+){0,2}|UNLIMITED|INFINITE)$/i;
+/** Options TrainQ sets itself: changing them would break how jobs are found, logged and followed. */
+const OWN_SBATCH_OPTION = /^(--(job-name|output|error|parsable|wrap|array|chdir|test-only|hold|open-mode|export)(=|$)|-[JoeaDH])/;
 
 /** Parses `alias`, `host`, `user@host`, `host:port`, `user@host:port`, `[v6]:port`. */
 export function parseTarget(target: string): SshDestination {
@@ -176,10 +215,10 @@ function parseEnv(entry: Record<string, unknown>, where: string): Record<string,
   return env;
 }
 
-/** One entry of the hosts setting; throws HostConfigError naming the entry and the field. */
-export function parseSshHostConfig(value: unknown, where = 'host'): SshHostConfig {
+/** The object and its name; `where` becomes `host '<name>'` for the remaining messages. */
+function entryOf(value: unknown, where: string, example: string, known: Set<string>): { entry: Record<string, unknown>; name: string; where: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new HostConfigError(`${where}: expected an object like {"name": "gpu-box-1", "type": "ssh", "target": "user@host"}.`);
+    throw new HostConfigError(`${where}: expected an object like ${example}.`);
   }
   const entry = value as Record<string, unknown>;
   const name = entry.name;
@@ -190,57 +229,139 @@ export function parseSshHostConfig(value: unknown, where = 'host'): SshHostConfi
   if (RESERVED_NAMES.has(name.toLowerCase())) {
     throw new HostConfigError(`${where}: the name '${name}' is reserved for this machine.`);
   }
-  const unknown = Object.keys(entry).filter((k) => !KNOWN_KEYS.has(k));
+  const unknown = Object.keys(entry).filter((k) => !known.has(k));
   if (unknown.length > 0) {
-    throw new HostConfigError(`${where}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${[...KNOWN_KEYS].join(', ')}).`);
+    throw new HostConfigError(`${where}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${[...known].join(', ')}).`);
   }
-  if (entry.type !== 'ssh') {
-    throw new HostConfigError(`${where}: 'type' must be "ssh" (got ${JSON.stringify(entry.type)}).`);
-  }
+  return { entry, name, where };
+}
+
+function parseDestination(entry: Record<string, unknown>, where: string): SshDestination {
   if (typeof entry.target !== 'string') {
     throw new HostConfigError(`${where}: 'target' must be a string such as "gpu-box-1" or "me@10.0.0.5:2222".`);
   }
-  let destination: SshDestination;
   try {
-    destination = parseTarget(entry.target);
+    return parseTarget(entry.target);
   } catch (e) {
     throw new HostConfigError(`${where}: ${(e as Error).message}`);
   }
-  const sync = entry.sync ?? 'rsync';
+}
+
+function parseSync(entry: Record<string, unknown>, where: string, fallback: SyncMode): SyncMode {
+  const sync = entry.sync ?? fallback;
   if (typeof sync !== 'string' || !SYNC_MODES.includes(sync as SyncMode)) {
     throw new HostConfigError(`${where}: 'sync' must be one of ${SYNC_MODES.map((m) => `"${m}"`).join(', ')} (got ${JSON.stringify(sync)}).`);
   }
+  return sync as SyncMode;
+}
+
+/** One entry of the hosts setting; throws HostConfigError naming the entry and the field. */
+export function parseSshHostConfig(value: unknown, where = 'host'): SshHostConfig {
+  const example = '{"name": "gpu-box-1", "type": "ssh", "target": "user@host"}';
+  const { entry, name, where: at } = entryOf(value, where, example, KNOWN_KEYS);
+  where = at;
+  if (entry.type !== 'ssh') {
+    throw new HostConfigError(`${where}: 'type' must be "ssh" or "slurm" (got ${JSON.stringify(entry.type)}).`);
+  }
+  const destination = parseDestination(entry, where);
+  const sync = parseSync(entry, where, 'rsync');
   return {
     name,
     type: 'ssh',
-    target: entry.target,
+    target: entry.target as string,
     destination,
     workdir: parseWorkdir(entry, where),
     python: optionalString(entry, 'python', where, 'python3'),
-    sync: sync as SyncMode,
+    sync,
     maxJobs: parseNumber(entry, 'maxJobs', where, DEFAULT_MAX_JOBS, true, MAX_MAX_JOBS),
     speed: parseNumber(entry, 'speed', where, 1, false, 1000),
     env: parseEnv(entry, where),
   };
 }
 
+function slurmWord(entry: Record<string, unknown>, key: string, where: string, pattern: RegExp, what: string): string | undefined {
+  const value = entry[key];
+  if (value === undefined) {
+    return undefined;
+  }
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new HostConfigError(`${where}: '${key}' must be ${what} (got ${JSON.stringify(value)}).`);
+  }
+  return value;
+}
+
+function parseExtraSbatchArgs(entry: Record<string, unknown>, where: string): string[] {
+  const value = entry.extraSbatchArgs ?? [];
+  if (!Array.isArray(value)) {
+    throw new HostConfigError(`${where}: 'extraSbatchArgs' must be a list of sbatch options such as ["--mem=32G", "--constraint=a100"].`);
+  }
+  return value.map((arg, i) => {
+    const at = `${where}: extraSbatchArgs[${i}]`;
+    // A word without a leading '-' would be taken by sbatch as the script, and ours as its argument.
+    if (typeof arg !== 'string' || !/^-[^\s]/.test(arg) || CONTROL.test(arg)) {
+      throw new HostConfigError(`${at} must be one sbatch option with its value attached, e.g. "--mem=32G" or "-Ca100" (got ${JSON.stringify(arg)}).`);
+    }
+    if (OWN_SBATCH_OPTION.test(arg)) {
+      throw new HostConfigError(`${at}: TrainQ sets ${arg.split('=')[0]} itself (job name, log files and tracking depend on it).`);
+    }
+    return arg;
+  });
+}
+
+/** A `"type": "slurm"` entry; throws HostConfigError naming the entry and the field. */
+export function parseSlurmHostConfig(value: unknown, where = 'host'): SlurmHostConfig {
+  const example = '{"name": "cluster-a", "type": "slurm", "target": "login-node", "partition": "gpu"}';
+  const { entry, name, where: at } = entryOf(value, where, example, SLURM_KEYS);
+  where = at;
+  if (entry.type !== 'slurm') {
+    throw new HostConfigError(`${where}: 'type' must be "slurm" (got ${JSON.stringify(entry.type)}).`);
+  }
+  const local = entry.target === 'local';
+  if (local && entry.sync !== undefined && entry.sync !== 'none') {
+    throw new HostConfigError(`${where}: with target "local" the project runs in place; leave 'sync' out or set it to "none".`);
+  }
+  return {
+    name,
+    type: 'slurm',
+    target: entry.target as string,
+    destination: local ? undefined : parseDestination(entry, where),
+    partition: slurmWord(entry, 'partition', where, SLURM_WORD, 'a Slurm partition name (letters, digits, _ . + , -)'),
+    account: slurmWord(entry, 'account', where, SLURM_WORD, 'a Slurm account name'),
+    qos: slurmWord(entry, 'qos', where, SLURM_WORD, 'a Slurm QOS name'),
+    timeLimit: slurmWord(entry, 'timeLimit', where, TIME_LIMIT, 'a Slurm time such as "90", "4:00:00" or "2-00:00:00"'),
+    workdir: local && entry.workdir === undefined ? undefined : parseWorkdir(entry, where),
+    python: optionalString(entry, 'python', where, 'python3'),
+    sync: local ? 'none' : parseSync(entry, where, 'rsync'),
+    extraSbatchArgs: parseExtraSbatchArgs(entry, where),
+    maxJobs: parseNumber(entry, 'maxJobs', where, DEFAULT_SLURM_MAX_JOBS, true, MAX_MAX_JOBS),
+    speed: parseNumber(entry, 'speed', where, 1, false, 1000),
+    env: parseEnv(entry, where),
+  };
+}
+
+/** One entry of either kind, by its `type`. */
+export function parseHostConfig(value: unknown, where = 'host'): HostConfig {
+  const type = (value as { type?: unknown } | null)?.type;
+  return type === 'slurm' ? parseSlurmHostConfig(value, where) : parseSshHostConfig(value, where);
+}
+
 /**
  * The whole setting: valid entries are kept and each invalid one yields a message, so one typo does
  * not take every remote host away. Names must be unique case-insensitively (they name views and files).
  */
-export function parseHostConfigs(value: unknown): { hosts: SshHostConfig[]; errors: string[] } {
+export function parseHostConfigs(value: unknown): { hosts: HostConfig[]; errors: string[] } {
   if (value === undefined || value === null) {
     return { hosts: [], errors: [] };
   }
   if (!Array.isArray(value)) {
     return { hosts: [], errors: ['The hosts setting must be a list of host objects.'] };
   }
-  const hosts: SshHostConfig[] = [];
+  const hosts: HostConfig[] = [];
   const errors: string[] = [];
   const seen = new Map<string, string>();
   value.forEach((item, i) => {
     try {
-      const host = parseSshHostConfig(item, `host #${i + 1}`);
+      const host = parseHostConfig(item, `host #${i + 1}`);
       const first = seen.get(host.name.toLowerCase());
       if (first !== undefined) {
         throw new HostConfigError(`host #${i + 1}: the name '${host.name}' is already used by '${first}'; host names must be unique.`);

@@ -5,14 +5,16 @@
  */
 import type { Disposable } from '../core/emitter';
 import type { Host } from './host';
-import type { SshHostConfig } from './hostConfig';
+import type { HostConfig, SlurmHostConfig, SshHostConfig } from './hostConfig';
 
 export class HostRegistry implements Disposable {
   private readonly remotes = new Map<string, { key: string; host: Host }>();
 
+  /** Without `createSlurm`, Slurm entries are left out (a build that cannot run them). */
   constructor(
     private readonly local: Host,
     private readonly createRemote: (config: SshHostConfig) => Host,
+    private readonly createSlurm?: (config: SlurmHostConfig) => Host,
   ) {}
 
   get all(): Host[] {
@@ -20,8 +22,8 @@ export class HostRegistry implements Disposable {
   }
 
   /** Applies the configured remote hosts (already validated: parseHostConfigs reserves 'local'). */
-  update(configs: readonly SshHostConfig[]): void {
-    const wanted = new Map(configs.map((c) => [c.name, c]));
+  update(configs: readonly HostConfig[]): void {
+    const wanted = new Map(configs.filter((c) => c.type === 'ssh' || this.createSlurm).map((c) => [c.name, c]));
     for (const [name, entry] of this.remotes) {
       const config = wanted.get(name);
       if (!config || JSON.stringify(config) !== entry.key) {
@@ -31,7 +33,8 @@ export class HostRegistry implements Disposable {
     }
     for (const [name, config] of wanted) {
       if (!this.remotes.has(name)) {
-        this.remotes.set(name, { key: JSON.stringify(config), host: this.createRemote(config) });
+        const host = config.type === 'slurm' ? this.createSlurm!(config) : this.createRemote(config);
+        this.remotes.set(name, { key: JSON.stringify(config), host });
       }
     }
   }

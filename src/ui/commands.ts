@@ -9,7 +9,7 @@ import type { Logger } from '../core/logger';
 import type { ConfigWatcher } from './config';
 import type { AgentStats } from '../agent/agentStats';
 import { exportAgentStats, resetAgent } from './agentCommands';
-import { addSshHost, removeHost, testConnection, type HostCommandServices } from './hostCommands';
+import { addSlurmCluster, addSshHost, removeHost, testConnection, type HostCommandServices } from './hostCommands';
 import { InputCancelled } from './stepInput';
 import { askJobSpec, pickTrainingScript, prefillFor, validateScript } from './queueInput';
 import { requireTrust } from './trust';
@@ -70,6 +70,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
   },
   'trainq.refreshHosts': (s) => () => s.manager.refreshHosts(true),
   'trainq.addSshHost': (s) => () => addSshHost(s.hosts),
+  'trainq.addSlurmCluster': (s) => () => addSlurmCluster(s.hosts),
   'trainq.removeHost': () => (arg) => removeHost(arg),
   'trainq.testConnection': (s) => (arg) => testConnection(s.hosts, arg),
   'trainq.resetAgent': (s) => () => resetAgent(s.agent),

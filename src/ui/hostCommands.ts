@@ -3,7 +3,7 @@
  * settings by default, so every workspace sees the same boxes); a connection is tested before saving.
  */
 import * as vscode from 'vscode';
-import { parseHostConfigs, parseSshHostConfig, type SshHostConfig } from '../hosts/hostConfig';
+import { parseHostConfigs, parseSlurmHostConfig, parseSshHostConfig, type SlurmHostConfig, type SshHostConfig } from '../hosts/hostConfig';
 import type { HostStatus } from '../hosts/host';
 import { listSshConfigHosts } from '../hosts/sshConfigFile';
 import { hostDescription } from '../core/jobFormat';
@@ -11,6 +11,8 @@ import { hostDescription } from '../core/jobFormat';
 export interface HostCommandServices {
   /** Probes a host built from `config` once, without adding it, and disposes it. */
   probeConfig(config: SshHostConfig): Promise<HostStatus>;
+  /** Like probeConfig for a Slurm cluster (runs sinfo through its target); Add Slurm Cluster needs it. */
+  probeSlurmConfig?(config: SlurmHostConfig): Promise<HostStatus>;
   /** Probes a configured host, skipping its backoff. */
   probeHost(name: string): Promise<HostStatus | undefined>;
 }
@@ -69,6 +71,62 @@ export async function addSshHost(s: HostCommandServices): Promise<void> {
   }
   await vscode.workspace.getConfiguration('trainq').update(SETTING, [...configuredEntries(), entry], vscode.ConfigurationTarget.Global);
   vscode.window.setStatusBarMessage(`TrainQ: added ${entry.name} (${status.gpus.length} GPUs).`, 5000);
+}
+
+/** TrainQ: Add Slurm Cluster…: name, target (local or an ssh login node), partition; sinfo is tried before saving. */
+export async function addSlurmCluster(s: HostCommandServices): Promise<void> {
+  if (!s.probeSlurmConfig) {
+    throw new Error('This build of TrainQ cannot use Slurm clusters.');
+  }
+  const title = 'Add Slurm Cluster';
+  const check = (entry: Record<string, unknown>) => messageOf(() => parseSlurmHostConfig({ type: 'slurm', ...entry }));
+  const known = await listSshConfigHosts().catch(() => []);
+  const local = { label: '$(vm) This machine', description: 'sbatch on the local PATH; the workspace is on the cluster\'s file system', target: 'local' as string | undefined };
+  const typed = { label: '$(edit) Enter a login node…', description: 'user@host[:port] or an ssh alias', target: undefined as string | undefined };
+  const picked = await vscode.window.showQuickPick(
+    [local, typed, ...known.map((h) => ({ label: h.alias, description: `login node · ${h.hostName ?? h.alias}`, target: h.alias as string | undefined }))],
+    { title, placeHolder: 'Where TrainQ runs sbatch: this machine or a login node over ssh' },
+  );
+  if (!picked) {
+    return;
+  }
+  const target =
+    picked.target ??
+    (await vscode.window.showInputBox({ title, prompt: 'SSH target of a login node', placeHolder: 'me@login.cluster.org', validateInput: (v) => check({ name: 'check', target: v.trim() }) }))?.trim();
+  if (!target) {
+    return;
+  }
+  const taken = new Set(parseHostConfigs(configuredEntries()).hosts.map((h) => h.name.toLowerCase()));
+  const name = (
+    await vscode.window.showInputBox({
+      title,
+      prompt: 'Name shown in TrainQ',
+      value: target === 'local' ? 'slurm' : target.replace(/^.*@/, '').replace(/:\d+$/, '').replace(/[^A-Za-z0-9_.-]/g, '-'),
+      validateInput: (v) => (taken.has(v.trim().toLowerCase()) ? `A host named '${v.trim()}' exists already.` : check({ name: v.trim(), target })),
+    })
+  )?.trim();
+  if (!name) {
+    return;
+  }
+  const partition = (
+    await vscode.window.showInputBox({ title, prompt: 'Partition (empty: the cluster\'s default partition)', placeHolder: 'gpu', validateInput: (v) => (v.trim() === '' ? undefined : check({ name, target, partition: v.trim() })) })
+  )?.trim();
+  if (partition === undefined) {
+    return;
+  }
+  const entry = { name, type: 'slurm', target, ...(partition ? { partition } : {}) };
+  const status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `TrainQ: asking ${target === 'local' ? 'the local Slurm' : target} for its partitions (sinfo)…` }, () =>
+    s.probeSlurmConfig!(parseSlurmHostConfig(entry)),
+  );
+  if (status.state !== 'online') {
+    const save = 'Save Anyway';
+    const answer = await vscode.window.showWarningMessage(`TrainQ could not use Slurm through ${target}: ${status.error ?? hostDescription(status)}`, save);
+    if (answer !== save) {
+      return;
+    }
+  }
+  await vscode.workspace.getConfiguration('trainq').update(SETTING, [...configuredEntries(), entry], vscode.ConfigurationTarget.Global);
+  vscode.window.setStatusBarMessage(`TrainQ: added ${name}${status.gpuNote ? ` (${status.gpuNote})` : ''}.`, 5000);
 }
 
 export async function removeHost(arg?: unknown): Promise<void> {

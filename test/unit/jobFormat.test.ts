@@ -233,3 +233,19 @@ test('offline hosts say what is wrong and when TrainQ retries; GPUs busy outside
     'offline since 2026-11-23 14:05: authentication failed',
   );
 });
+
+test('a Slurm host shows its partition, capacity and learned queue wait; its jobs show what Slurm says', () => {
+  const status = {
+    name: 'cluster-a',
+    kind: 'slurm' as const,
+    state: 'online' as const,
+    gpus: [],
+    probedAt: T0,
+    slurm: { partition: 'gpu', nodes: 2, gpusTotal: 16, gpusAllocated: 13, gpusIdle: 3, expectedWaitSec: 750 },
+  };
+  assert.equal(hostDescription(status, T0), 'online · partition gpu · 2 nodes · 16 GPUs, 3 idle · queue wait ~12:30');
+  const { expectedWaitSec: _, ...unknownWait } = status.slurm;
+  assert.equal(hostDescription({ ...status, slurm: unknownWait }, T0), 'online · partition gpu · 2 nodes · 16 GPUs, 3 idle');
+  const pending = makeJob({ state: 'running', host: 'cluster-a', gpuIndices: [0], startedAt: T0, reason: 'Pending in Slurm (job 12): Resources' });
+  assert.equal(jobDescription(pending, { now: T0 + 5_000 }), 'running · cluster-a · GPU 0 · 0:05 · Pending in Slurm (job 12): Resources');
+});

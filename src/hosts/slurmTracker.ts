@@ -1,0 +1,270 @@
+/**
+ * Follows the jobs a Slurm host submitted: one poll round trip for all of them (squeue, sacct when
+ * accounting is on, exit files and new log bytes), a note per job while Slurm holds or runs it, and
+ * each end reported exactly once. An unreachable login node or slurmctld is not the end of a job:
+ * only a controller that stays away past `lostAfterMs` makes its jobs Lost.
+ */
+import type { Logger } from '../core/logger';
+import type { ExitReport, JobNote, ReattachResult } from './host';
+import type { LogMirror } from './remoteLog';
+import type { PollEntry } from './remoteScripts';
+import type { SlurmJobRow } from './slurmCommands';
+import type { SlurmPoll } from './slurmScripts';
+import { verdictFor, verdictWithoutSlurm, type SlurmVerdict } from './slurmStates';
+
+export interface SlurmTrackerDeps {
+  hostName: string;
+  logger: Logger;
+  pollMs: number;
+  lostAfterMs: number;
+  /** One poll round trip: (jobId, Slurm id if known, log offset or -1)… */
+  poll: (jobs: Array<[string, string | undefined, number]>, maxChunk: number, useSacct: boolean) => Promise<SlurmPoll>;
+  /** The local copy of a remote log; undefined when the log is on this machine already (target "local"). */
+  mirrorFor?: (jobId: string) => Promise<LogMirror>;
+  remoteLog: (jobId: string) => string;
+  /** True for a failure of the way to Slurm (ssh), as opposed to a bug. */
+  isConnectionError: (e: unknown) => boolean;
+  report: (report: ExitReport) => void;
+  note: (note: JobNote) => void;
+}
+
+interface Tracked {
+  jobId: string;
+  slurmId?: string;
+  gpuIndices: number[];
+  mirror?: LogMirror;
+  note?: string;
+  unreachableSince?: number;
+  finishing: boolean;
+  /** When TrainQ submitted it; cleared once its queue wait has been observed. */
+  submittedAtMs?: number;
+}
+
+/** How many recent queue waits the expected wait averages: recent enough to follow the cluster's load. */
+const WAIT_WINDOW = 20;
+
+const POLL_CHUNK = 1024 * 1024;
+const FINAL_CHUNK = 4 * 1024 * 1024;
+
+export class SlurmTracker {
+  private readonly tracked = new Map<string, Tracked>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  /** Turned off the first time sacct says accounting is disabled; the exit files decide then. */
+  private useSacct = true;
+  private disposed = false;
+
+  constructor(private readonly deps: SlurmTrackerDeps) {}
+
+  isTracked(jobId: string): boolean {
+    return this.tracked.has(jobId);
+  }
+
+  slurmIdOf(jobId: string): string | undefined {
+    return this.tracked.get(jobId)?.slurmId;
+  }
+
+  /** Queue waits seen (submission to first seen running), newest last. */
+  private readonly waits: number[] = [];
+
+  /** Records when TrainQ submitted a tracked job, so its queue wait can be observed when it starts. */
+  noteSubmitted(jobId: string, atMs: number): void {
+    const t = this.tracked.get(jobId);
+    if (t) {
+      t.submittedAtMs = atMs;
+    }
+  }
+
+  /** Mean of the recent observed queue waits in seconds; undefined before any was observed. */
+  expectedWaitSec(): number | undefined {
+    return this.waits.length === 0 ? undefined : this.waits.reduce((a, b) => a + b, 0) / this.waits.length / 1000;
+  }
+
+  /** GPU indices the tracked jobs hold (the probe offers idle GPUs beside them). */
+  heldGpus(): Set<number> {
+    return new Set([...this.tracked.values()].flatMap((t) => t.gpuIndices));
+  }
+
+  async track(jobId: string, slurmId: string | undefined, gpuIndices: readonly number[], unreachableSince?: number): Promise<void> {
+    const known = this.tracked.get(jobId);
+    if (known) {
+      known.slurmId ??= slurmId;
+      return;
+    }
+    const mirror = await this.deps.mirrorFor?.(jobId);
+    this.tracked.set(jobId, { jobId, slurmId, gpuIndices: [...gpuIndices], mirror, unreachableSince, finishing: false });
+    this.schedule(this.deps.pollMs);
+  }
+
+  pollSoon(): void {
+    this.schedule(100, true);
+  }
+
+  /** Polls now and waits for it (tests, benchmarks). */
+  pollNow(): Promise<void> {
+    this.polling ??= this.pollOnce()
+      .catch((e) => this.deps.logger.warn(`${this.deps.hostName}: Slurm poll failed: ${e instanceof Error ? e.message : e}`))
+      .finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  /** After a restart: by Slurm id (or by name when the id was never stored); running → tracked again. */
+  async reattach(jobId: string, slurmId: string | undefined, gpuIndices: readonly number[]): Promise<ReattachResult> {
+    if (this.tracked.has(jobId)) {
+      return { kind: 'running' };
+    }
+    const mirror = await this.deps.mirrorFor?.(jobId);
+    let poll: SlurmPoll;
+    try {
+      poll = await this.deps.poll([[jobId, slurmId, mirror && !mirror.capped ? mirror.offset : -1]], POLL_CHUNK, this.useSacct);
+    } catch (e) {
+      if (!this.deps.isConnectionError(e)) throw e;
+      await this.track(jobId, slurmId, gpuIndices, Date.now());
+      return { kind: 'running' };
+    }
+    this.noteAccounting(poll);
+    const { verdict, entry, row } = this.judge(jobId, slurmId, poll);
+    await mirror?.append(entry?.data ?? Buffer.alloc(0), this.deps.remoteLog(jobId));
+    const sid = row?.slurmId ?? (entry?.pgid !== undefined ? String(entry.pgid) : slurmId);
+    if (poll.controllerError || verdict.kind === 'active') {
+      await this.track(jobId, sid, gpuIndices, poll.controllerError ? Date.now() : undefined);
+      if (verdict.kind === 'active') this.setNote(this.tracked.get(jobId)!, verdict.note);
+      return { kind: 'running' };
+    }
+    if (mirror) await this.drain(jobId, sid, mirror, entry?.size ?? 0);
+    return verdict.exitCode !== undefined
+      ? { kind: 'exited', exitCode: verdict.exitCode }
+      : { kind: 'lost', reason: verdict.reason ?? 'unknown' };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.timer);
+    this.tracked.clear();
+  }
+
+  private schedule(delayMs: number, replace = false): void {
+    if (this.disposed || this.tracked.size === 0 || (this.timer && !replace)) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.pollNow().finally(() => this.schedule(this.deps.pollMs));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async pollOnce(): Promise<void> {
+    const jobs = [...this.tracked.values()].filter((t) => !t.finishing);
+    if (jobs.length === 0) return;
+    let poll: SlurmPoll;
+    try {
+      poll = await this.deps.poll(
+        jobs.map((t) => [t.jobId, t.slurmId, t.mirror && !t.mirror.capped ? t.mirror.offset : -1]),
+        POLL_CHUNK,
+        this.useSacct,
+      );
+    } catch (e) {
+      if (!this.deps.isConnectionError(e)) throw e;
+      this.checkLost(jobs, e instanceof Error ? e.message : String(e));
+      return;
+    }
+    this.noteAccounting(poll);
+    for (const t of jobs) {
+      const { verdict, entry, row } = this.judge(t.jobId, t.slurmId, poll);
+      t.slurmId ??= row?.slurmId ?? (entry?.pgid !== undefined ? String(entry.pgid) : undefined);
+      if (entry) await t.mirror?.append(entry.data, this.deps.remoteLog(t.jobId));
+      if (poll.controllerError) {
+        // squeue failed: a job's absence from its answer means nothing now.
+        this.checkLost([t], poll.controllerError);
+      } else if (verdict.kind === 'active') {
+        t.unreachableSince = undefined;
+        this.setNote(t, verdict.note);
+        if (t.submittedAtMs !== undefined && (row?.state === 'RUNNING' || row?.state === 'COMPLETING')) {
+          // Seen running at this poll: the wait is known to within one poll interval.
+          this.waits.push(Math.max(0, Date.now() - t.submittedAtMs));
+          this.waits.splice(0, Math.max(0, this.waits.length - WAIT_WINDOW));
+          t.submittedAtMs = undefined;
+        }
+      } else {
+        await this.finish(t, entry?.size ?? 0, verdict);
+      }
+    }
+  }
+
+  /** What Slurm and the job folder say about one job. */
+  private judge(
+    jobId: string,
+    slurmId: string | undefined,
+    poll: SlurmPoll,
+  ): { verdict: SlurmVerdict; entry?: PollEntry; row?: SlurmJobRow } {
+    const entry = poll.files.find((e) => e.jobId === jobId);
+    const sid = slurmId ?? (entry?.pgid !== undefined ? String(entry.pgid) : undefined);
+    const name = `trainq-${jobId}`;
+    const match = (r: SlurmJobRow) => (sid !== undefined ? r.slurmId === sid : r.name === name);
+    const row = poll.rows.find(match) ?? poll.accounting?.find(match);
+    const verdict = row ? verdictFor(row, entry?.exitCode) : verdictWithoutSlurm(sid, entry?.exitCode);
+    return { verdict, entry, row };
+  }
+
+  private noteAccounting(poll: SlurmPoll): void {
+    if (poll.accountingDisabled && this.useSacct) {
+      this.useSacct = false;
+      this.deps.logger.info(`${this.deps.hostName}: Slurm accounting is disabled; final states come from squeue and the jobs' exit files`);
+    }
+  }
+
+  private setNote(t: Tracked, note: string): void {
+    if (t.note !== note) {
+      t.note = note;
+      this.deps.note({ jobId: t.jobId, note });
+    }
+  }
+
+  private checkLost(jobs: Tracked[], why: string): void {
+    const now = Date.now();
+    for (const t of jobs) {
+      t.unreachableSince ??= now;
+      const waited = now - t.unreachableSince;
+      this.setNote(t, `Slurm cannot be asked about this job right now (${why.slice(0, 200)})`);
+      if (waited >= this.deps.lostAfterMs && this.tracked.delete(t.jobId)) {
+        this.deps.report({
+          jobId: t.jobId,
+          reason: `Slurm on ${this.deps.hostName} could not be asked for ${Math.round(waited / 1000)} s (${why}); the job may still run there, but TrainQ cannot follow it.`,
+        });
+      }
+    }
+  }
+
+  private async finish(t: Tracked, size: number, verdict: Extract<SlurmVerdict, { kind: 'ended' }>): Promise<void> {
+    t.finishing = true;
+    if (t.mirror) {
+      await this.drain(t.jobId, t.slurmId, t.mirror, size).catch((e) =>
+        this.deps.logger.warn(
+          `${this.deps.hostName}: the end of job ${t.jobId}'s log could not be copied: ${e instanceof Error ? e.message : e}`,
+        ),
+      );
+    }
+    if (this.disposed || !this.tracked.delete(t.jobId)) return;
+    this.deps.logger.info(`${this.deps.hostName}: job ${t.jobId} (Slurm ${t.slurmId ?? '?'}) ended: ${verdict.exitCode ?? verdict.reason}`);
+    this.deps.report({ jobId: t.jobId, exitCode: verdict.exitCode, reason: verdict.reason });
+  }
+
+  /** Copies the rest of an ended job's remote log: all of it, or for a capped copy its last part. */
+  private async drain(jobId: string, slurmId: string | undefined, mirror: LogMirror, knownSize: number): Promise<void> {
+    const fetch = async (offset: number, max: number) => (await this.deps.poll([[jobId, slurmId, offset]], max, false)).files[0];
+    let size = knownSize;
+    while (!mirror.capped && mirror.offset < size) {
+      const entry = await fetch(mirror.offset, FINAL_CHUNK);
+      size = entry?.size ?? 0;
+      if (!entry || entry.data.length === 0) break;
+      await mirror.append(entry.data, this.deps.remoteLog(jobId));
+    }
+    if (mirror.capped && !mirror.finished) {
+      const tailStart = Math.max(mirror.offset, size - mirror.tailLimit);
+      const entry = await fetch(tailStart, mirror.tailLimit);
+      await mirror.finish(entry?.size ?? size, entry?.data, tailStart, this.deps.remoteLog(jobId));
+    } else {
+      await mirror.finish(size, undefined, 0, this.deps.remoteLog(jobId));
+    }
+  }
+}

@@ -1,0 +1,218 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Job } from '../../src/core/job';
+import { silentLogger } from '../../src/core/logger';
+import type { JobNote } from '../../src/hosts/host';
+import { parseSlurmHostConfig } from '../../src/hosts/hostConfig';
+import { SlurmHost, type SlurmHostOptions } from '../../src/hosts/slurmHost';
+import { makeJob as buildJob } from '../support/builders';
+import { ensureSlurm, SlurmCluster } from '../support/slurm';
+import { ensureOpenSsh, SshdFixture } from '../support/sshd';
+import { nextExit, waitFor } from '../support/waiting';
+
+const skip = ensureSlurm() ?? ensureOpenSsh();
+let cluster: SlurmCluster;
+let fx: SshdFixture;
+let project: string;
+let jobsRoot: string;
+const hosts: SlurmHost[] = [];
+let seq = 0;
+
+before(async () => {
+  if (skip) return;
+  cluster = await SlurmCluster.start({ gpus: 4 });
+  fx = await SshdFixture.start([{ name: 'login' }]);
+  await cluster.writeClientWrappers(fx.server('login').binDir);
+  project = path.join(fx.root, 'local', 'proj');
+  jobsRoot = path.join(fx.root, 'local', 'jobs');
+  await fs.mkdir(project, { recursive: true });
+});
+
+after(async () => {
+  if (skip) return;
+  for (const host of hosts) host.dispose();
+  await Promise.all(hosts.map((h) => h.closeConnection()));
+  await cluster.stop();
+  await fx.stop();
+});
+
+function newHost(target: 'local' | 'login', entry: Record<string, unknown> = {}, over: Partial<SlurmHostOptions> = {}): SlurmHost {
+  const config = parseSlurmHostConfig({ name: `slurm-${target}`, type: 'slurm', target, partition: 'gpu', ...entry });
+  const host = new SlurmHost({
+    config,
+    jobsRoot,
+    logger: silentLogger,
+    localEnv: cluster.env,
+    controlDir: path.join(fx.root, 'ctl'),
+    sshConfigFile: fx.sshConfig,
+    pollMs: 200,
+    lostAfterMs: 60_000,
+    backoff: { baseMs: 300, maxMs: 1000 },
+    ...over,
+  });
+  hosts.push(host);
+  return host;
+}
+
+async function writeScript(name: string, body: string): Promise<string> {
+  const file = path.join(project, name);
+  await fs.writeFile(file, body);
+  return file;
+}
+
+function makeJob(script: string, args: string[] = [], extra: Partial<Job> = {}): Job {
+  seq += 1;
+  return buildJob({
+    id: `slurm-${process.pid}-${seq}`,
+    name: path.basename(script),
+    script,
+    args,
+    cwd: project,
+    gpus: 0,
+    runtimeSec: 600,
+    state: 'running',
+    createdAt: Date.now(),
+    ...extra,
+  });
+}
+
+async function launch(host: SlurmHost, job: Job, gpuIndices: number[] = []): Promise<string> {
+  const result = await host.launch({ job, gpuIndices, command: ['python3', job.script, ...job.args] });
+  assert.equal(result.pgid, 0);
+  assert.match(result.slurmJobId ?? '', /^\d+$/);
+  job.slurmJobId = result.slurmJobId;
+  return result.slurmJobId!;
+}
+
+const stateOf = (slurmId: string) => cluster.tryRun('squeue', ['--noheader', '--states=all', `--jobs=${slurmId}`, '--format=%T']).trim();
+const sleeper = () => writeScript('sleeper.py', 'import sys, time\nprint("started", flush=True)\ntime.sleep(float(sys.argv[1]))\n');
+
+// Slurm checks time limits about every 30 s and counts them in minutes, so this job takes 60–100 s:
+// it starts first and is checked near the end, while the other tests run.
+let timeout: Promise<{ exitCode?: number; reason?: string }> | undefined;
+
+test('a job over its time limit ends as TIMEOUT: failed, reason "Slurm time limit" (started now, checked later)', { skip }, async () => {
+  const host = newHost('local', { timeLimit: '1' });
+  const job = makeJob(await sleeper(), ['600']);
+  const exited = nextExit(host, job.id, 150_000);
+  exited.catch(() => undefined);
+  await launch(host, job);
+  timeout = exited;
+});
+
+test('probe reports the partition, its nodes and idle GPUs, locally and through a login node', { skip }, async () => {
+  for (const target of ['local', 'login'] as const) {
+    const status = await newHost(target).probe();
+    assert.equal(status.state, 'online', `${target}: ${status.error}`);
+    assert.equal(status.kind, 'slurm');
+    assert.deepEqual(status.slurm, { partition: 'gpu', nodes: 1, gpusTotal: 4, gpusAllocated: 0, gpusIdle: 4 });
+    assert.equal(status.gpus.length, 4);
+    assert.equal(status.gpuNote, 'partition gpu: 1 node, 4 GPUs, 4 idle');
+  }
+  const missing = await newHost('local', { partition: 'nope' }).probe();
+  assert.equal(missing.state, 'offline');
+  assert.match(missing.error ?? '', /nope/);
+});
+
+for (const target of ['local', 'login'] as const) {
+  test(`${target}: a script runs with literal arguments; its log and exit code come back`, { skip }, async () => {
+    const host = newHost(target);
+    const pwned = path.join(os.tmpdir(), `trainq-slurm-pwned-${process.pid}`);
+    const script = await writeScript(
+      'argv.py',
+      'import json, os, sys\nprint(json.dumps({"argv": sys.argv[1:], "id": os.environ.get("TRAINQ_JOB_ID"), "gpus": os.environ.get("CUDA_VISIBLE_DEVICES")}))\nsys.exit(3)\n',
+    );
+    const args = [
+      `'; touch ${pwned}; '`,
+      `"; touch ${pwned}; "`,
+      `$(touch ${pwned})`,
+      `\`touch ${pwned}\``,
+      'two words',
+      'it\'s "quoted"',
+      '',
+      '$HOME',
+      '%j %%',
+    ];
+    const job = makeJob(script, args, { gpus: 2 });
+    const exited = nextExit(host, job.id, 30_000);
+    await launch(host, job, [0, 1]);
+    assert.deepEqual(await exited, { jobId: job.id, exitCode: 3, reason: undefined });
+    const printed = JSON.parse((await fs.readFile(host.logPath(job.id), 'utf8')).trim().split('\n')[0]);
+    assert.deepEqual(printed.argv, args);
+    assert.equal(printed.id, job.id);
+    assert.equal(printed.gpus.split(',').length, 2, 'Slurm sets CUDA_VISIBLE_DEVICES to the 2 GPUs it allocated');
+    await assert.rejects(fs.access(pwned), 'no argument was run as shell code');
+  });
+}
+
+test("a pending job shows Slurm's reason; cancel ends it", { skip }, async () => {
+  const host = newHost('login');
+  const notes: JobNote[] = [];
+  host.onDidUpdateJob((n) => notes.push(n));
+  const script = await sleeper();
+  const [first, second] = [makeJob(script, ['120'], { gpus: 4 }), makeJob(script, ['120'], { gpus: 4 })];
+  await launch(host, first, [0, 1, 2, 3]);
+  const secondId = await launch(host, second, [4, 5, 6, 7]);
+  await waitFor("the second job's pending reason", () =>
+    notes.some((n) => n.jobId === second.id && /^Pending in Slurm \(job \d+\): (Resources|Priority)$/.test(n.note ?? '')),
+  );
+  await waitFor('the first job to run', () =>
+    notes.some((n) => n.jobId === first.id && /^Running in Slurm on tq-node1/.test(n.note ?? '')),
+  );
+  const status = await host.probe();
+  assert.equal(status.slurm?.gpusIdle, 0);
+  // The first job was seen running: its queue wait (submission to running) is what the host expects next.
+  assert.ok(status.slurm?.expectedWaitSec !== undefined && status.slurm.expectedWaitSec >= 0 && status.slurm.expectedWaitSec < 60, `expected wait ${status.slurm?.expectedWaitSec}`);
+  assert.equal(status.gpus.length, 8, "the GPUs TrainQ's jobs hold are listed beside the (no) idle ones");
+  const ends = [nextExit(host, first.id), nextExit(host, second.id)];
+  await host.cancel(second);
+  await host.cancel(first);
+  const [a, b] = await Promise.all(ends);
+  assert.equal(b.exitCode, undefined, 'a pending job never ran: no exit code');
+  assert.notEqual(a.exitCode, 0);
+  assert.equal(stateOf(secondId), 'CANCELLED');
+});
+
+test('slurmctld restarted mid-job: a new host reattaches by Slurm id and nothing is submitted twice', { skip }, async () => {
+  const first = newHost('login');
+  const script = await writeScript('short.py', 'import time\ntime.sleep(6)\nprint("done", flush=True)\n');
+  const job = makeJob(script);
+  const slurmId = await launch(first, job);
+  await waitFor('the job to run', () => stateOf(slurmId) === 'RUNNING');
+  await cluster.stopController();
+  first.dispose();
+  const second = newHost('login');
+  assert.deepEqual(await second.reattach(job), { kind: 'running' }, 'a controller that is away is no reason to give up');
+  await cluster.startController();
+  const exited = nextExit(second, job.id, 60_000);
+  // A retried dispatch of the same job adopts the submission instead of running sbatch again.
+  assert.equal((await second.launch({ job, gpuIndices: [], command: ['python3', script] })).slurmJobId, slurmId);
+  assert.deepEqual(await exited, { jobId: job.id, exitCode: 0, reason: undefined });
+  assert.match(await fs.readFile(second.logPath(job.id), 'utf8'), /done/);
+  assert.equal(cluster.run('squeue', ['--noheader', '--states=all', `--name=trainq-${job.id}`, '--format=%i']).trim(), slurmId);
+  // Reattaching a job whose id was never stored finds it by name.
+  assert.deepEqual(await newHost('login').reattach({ ...job, slurmJobId: undefined }), { kind: 'exited', exitCode: 0 });
+});
+
+test('the TIMEOUT job started first has failed with "Slurm time limit"', { skip }, async () => {
+  const report = await timeout!;
+  assert.equal(report.reason, 'Slurm time limit');
+  assert.ok(report.exitCode !== undefined && report.exitCode !== 0, `exit code ${report.exitCode}`);
+});
+
+test('a node set DOWN mid-job: NODE_FAIL, reported without exit code (Lost) with the reason', { skip }, async () => {
+  const host = newHost('local');
+  const job = makeJob(await sleeper(), ['120']);
+  const exited = nextExit(host, job.id, 60_000);
+  const slurmId = await launch(host, job);
+  await waitFor('the job to run', () => stateOf(slurmId) === 'RUNNING');
+  cluster.run('scontrol', ['update', `NodeName=${cluster.node}`, 'State=DOWN', 'Reason=test']);
+  const report = await exited;
+  assert.equal(report.exitCode, undefined);
+  assert.match(report.reason ?? '', new RegExp(`Slurm job ${slurmId} ended with NODE_FAIL: a node of the job failed`));
+  cluster.tryRun('scontrol', ['update', `NodeName=${cluster.node}`, 'State=RESUME']);
+  await cluster.waitFor(() => /^idle/m.test(cluster.tryRun('sinfo', ['--noheader', '--format=%T'])), 'the node to come back', 30_000);
+});
