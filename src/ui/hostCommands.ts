@@ -24,6 +24,16 @@ function configuredEntries(): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
+/**
+ * Appends a host entry where the list in effect is defined: a workspace that sets `trainq.hosts`
+ * shadows the user setting, so adding to the user setting there would change nothing visible.
+ */
+async function addEntry(entry: object): Promise<void> {
+  const c = vscode.workspace.getConfiguration('trainq');
+  const target = c.inspect<unknown[]>(SETTING)?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await c.update(SETTING, [...configuredEntries(), entry], target);
+}
+
 export async function addSshHost(s: HostCommandServices): Promise<void> {
   const known = await listSshConfigHosts().catch(() => []);
   const typed = { label: '$(edit) Enter a target…', description: 'user@host[:port] or an ssh alias', alias: undefined as string | undefined };
@@ -69,7 +79,7 @@ export async function addSshHost(s: HostCommandServices): Promise<void> {
       return;
     }
   }
-  await vscode.workspace.getConfiguration('trainq').update(SETTING, [...configuredEntries(), entry], vscode.ConfigurationTarget.Global);
+  await addEntry(entry);
   vscode.window.setStatusBarMessage(`TrainQ: added ${entry.name} (${status.gpus.length} GPUs).`, 5000);
 }
 
@@ -125,7 +135,7 @@ export async function addSlurmCluster(s: HostCommandServices): Promise<void> {
       return;
     }
   }
-  await vscode.workspace.getConfiguration('trainq').update(SETTING, [...configuredEntries(), entry], vscode.ConfigurationTarget.Global);
+  await addEntry(entry);
   vscode.window.setStatusBarMessage(`TrainQ: added ${name}${status.gpuNote ? ` (${status.gpuNote})` : ''}.`, 5000);
 }
 

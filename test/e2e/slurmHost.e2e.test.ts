@@ -10,7 +10,10 @@ import { ensureSlurm, SlurmCluster } from '../support/slurm';
 import { outputDir } from './codeServer';
 import { useWorkbenchSession } from './session';
 import {
+  answerInput,
+  chooseQuickPick,
   openViewContainer,
+  runCommand,
   queueScript,
   resizeSideBar,
   screenshot,
@@ -82,6 +85,26 @@ describe('TrainQ with a Slurm cluster', { timeout: 600_000 }, () => {
       const rows = await treeRows(page(), 'Hosts');
       assert.ok(rows.some((r) => r.label === CLUSTER), 'the cluster is still listed');
       await screenshot(page(), 'slurm-job-succeeded');
+    });
+  });
+
+  it('adds a second cluster with Add Slurm Cluster…, which asks sinfo before saving', async () => {
+    await withScreenshotOnFailure(page(), 'slurm-add', async () => {
+      await runCommand(page(), 'TrainQ: Add Slurm Cluster…');
+      await chooseQuickPick(page(), 'This machine');
+      await answerInput(page(), 'cluster-b');
+      await answerInput(page(), 'cpu');
+      await waitForTreeRow(
+        page(),
+        'Hosts',
+        (r) => r.level === 1 && r.label === 'cluster-b' && r.description.startsWith('online · partition cpu · 1 node'),
+        'cluster-b online with partition cpu',
+        120_000,
+      );
+      // The workspace defines trainq.hosts, so the new entry went there (a user setting would be shadowed).
+      const saved = JSON.parse(fs.readFileSync(path.join(session().workspace, '.vscode', 'settings.json'), 'utf8'));
+      assert.deepEqual(saved['trainq.hosts'].map((h: { name: string }) => h.name), [CLUSTER, 'cluster-b']);
+      await screenshot(page(), 'slurm-added');
     });
   });
 });
