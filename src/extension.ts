@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Disposable } from './core/emitter';
+import type { Job } from './core/job';
 import { JobManager } from './core/jobManager';
 import { JobStore } from './core/jobStore';
 import type { Logger } from './core/logger';
@@ -56,28 +57,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const lock = DispatchLock.create(path.join(storageDir, 'dispatch.lock'), { logger });
   const local = new LocalHost({ jobsRoot, maxJobs: config.value.localMaxJobs, nvidiaSmi: config.value.nvidiaSmiPath, logger });
-  const sshHost = (hostConfig: SshHostConfig) =>
-    new SshHost({
-      config: hostConfig,
-      jobsRoot,
-      controlDir: path.join(context.globalStorageUri.fsPath, 'ssh'),
-      logger,
-      projectRootFor: (job) => job.cwd,
-      syncExcludes: config.value.sshSyncExcludes,
-      maxLogBytes: config.value.sshMaxLogBytes,
-      lostAfterMs: config.value.sshLostAfterMs,
-    });
-  const slurmHost = (hostConfig: SlurmHostConfig) =>
-    new SlurmHost({
-      config: hostConfig,
-      jobsRoot,
-      controlDir: path.join(context.globalStorageUri.fsPath, 'ssh'),
-      logger,
-      projectRootFor: (job) => job.cwd,
-      syncExcludes: config.value.sshSyncExcludes,
-      maxLogBytes: config.value.sshMaxLogBytes,
-      lostAfterMs: config.value.sshLostAfterMs,
-    });
+  // What SSH hosts and Slurm clusters (reached over SSH or locally) share, read when each host is made.
+  const remoteOptions = () => ({
+    jobsRoot,
+    controlDir: path.join(context.globalStorageUri.fsPath, 'ssh'),
+    logger,
+    projectRootFor: (job: Job) => job.cwd,
+    syncExcludes: config.value.sshSyncExcludes,
+    maxLogBytes: config.value.sshMaxLogBytes,
+    lostAfterMs: config.value.sshLostAfterMs,
+  });
+  const sshHost = (hostConfig: SshHostConfig) => new SshHost({ config: hostConfig, ...remoteOptions() });
+  const slurmHost = (hostConfig: SlurmHostConfig) => new SlurmHost({ config: hostConfig, ...remoteOptions() });
   const registry = new HostRegistry(local, sshHost, slurmHost);
   const agent = createAgent(context, config, logger);
   const manager = new JobManager({
