@@ -7,6 +7,7 @@
  * affects decisions.
  */
 import { Emitter, type Event } from '../core/emitter';
+import { RingBuffer } from './ringBuffer';
 
 export interface CandidateScore {
   /** Host name, or undefined for "wait". */
@@ -71,51 +72,6 @@ export interface AgentFigures {
   replaySize: number;
   trainSteps: number;
   decisions: number;
-}
-
-/** A fixed-size ring; `toArray` is oldest first. */
-export class RingBuffer<T> {
-  private readonly items: T[] = [];
-  private head = 0;
-
-  constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError(`Ring capacity must be a positive integer, got ${capacity}.`);
-    }
-  }
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(item: T): void {
-    if (this.items.length < this.capacity) {
-      this.items.push(item);
-    } else {
-      this.items[this.head] = item;
-      this.head = (this.head + 1) % this.capacity;
-    }
-  }
-
-  toArray(): T[] {
-    return this.items.length < this.capacity ? [...this.items] : [...this.items.slice(this.head), ...this.items.slice(0, this.head)];
-  }
-
-  /** The newest item matching `test`, without copying the ring. */
-  findLast(test: (item: T) => boolean): T | undefined {
-    for (let i = this.items.length - 1; i >= 0; i--) {
-      const item = this.items[(this.head + i) % this.items.length];
-      if (test(item)) {
-        return item;
-      }
-    }
-    return undefined;
-  }
-
-  clear(): void {
-    this.items.length = 0;
-    this.head = 0;
-  }
 }
 
 export class AgentStats {

@@ -7,6 +7,7 @@
  * variable number: one per feasible host, plus "wait" when allowed). Keeping the next rows, not just
  * a value, lets each training step re-evaluate them with the current networks (Double DQN).
  */
+import { RingBuffer } from './ringBuffer';
 
 export interface Transition {
   /** Features of the (state, action) row that was chosen. */
@@ -25,42 +26,37 @@ export interface Transition {
 }
 
 export class ReplayBuffer {
-  private readonly items: Transition[] = [];
-  private head = 0;
+  private readonly ring: RingBuffer<Transition>;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`Replay capacity must be a positive integer, got ${capacity}.`);
     }
+    this.ring = new RingBuffer(capacity);
   }
 
   get size(): number {
-    return this.items.length;
+    return this.ring.size;
   }
 
   push(t: Transition): void {
-    if (this.items.length < this.capacity) {
-      this.items.push(t);
-    } else {
-      this.items[this.head] = t;
-    }
-    this.head = (this.head + 1) % this.capacity;
+    this.ring.push(t);
   }
 
   /** `count` transitions drawn uniformly with replacement; `random` is uniform in [0, 1). */
   sample(count: number, random: () => number): Transition[] {
-    if (this.items.length === 0) {
+    const size = this.ring.size;
+    if (size === 0) {
       return [];
     }
     const out: Transition[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      out[i] = this.items[Math.min(this.items.length - 1, Math.floor(random() * this.items.length))];
+      out[i] = this.ring.slot(Math.min(size - 1, Math.floor(random() * size)));
     }
     return out;
   }
 
   clear(): void {
-    this.items.length = 0;
-    this.head = 0;
+    this.ring.clear();
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AgentStats, RingBuffer, type DecisionRecord, type TrainRecord } from '../../src/agent/agentStats';
+import { AgentStats, type DecisionRecord, type TrainRecord } from '../../src/agent/agentStats';
+import { RingBuffer } from '../../src/agent/ringBuffer';
 import { createAgent } from '../../src/agent/agentSetup';
 import { resolveBackend } from '../../src/agent/backend';
 import { createRng } from '../../src/sim/rng';
