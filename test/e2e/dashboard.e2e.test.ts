@@ -4,11 +4,13 @@
 // and light themes. It also times the page with 10,000 points per chart and prints the figures.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { outputDir } from './codeServer';
 import { useWorkbenchSession } from './session';
 import {
+  answerInput,
   chooseQuickPick,
   queueScript,
   runCommand,
@@ -124,6 +126,34 @@ describe('Agent Dashboard in code-server', { timeout: 600_000 }, () => {
       await pollFrame(frame, 'an outcome', () => frame.locator('[data-testid="decision"]', { hasText: 'succeeded' }).count(), (n) => n >= 1);
       assert.ok(await frame.evaluate("document.body.classList.contains('vscode-dark')"), 'the page follows the dark theme');
       await screenshot(page(), 'dashboard-dark');
+    });
+  });
+
+  it("exports the decision log and curves from the dashboard's button", async () => {
+    await withScreenshotOnFailure(page(), 'dashboard-export', async () => {
+      await frame.locator('[data-testid="export"]').click();
+      // code-server's save dialog is a quick input prefilled with the default path (the workspace's
+      // trainq-agent-stats.json): accept it.
+      await answerInput(page());
+      const base = path.join(session().workspace, 'trainq-agent-stats');
+      const deadline = Date.now() + 30_000;
+      while (!fs.existsSync(`${base}-training.csv`) && Date.now() < deadline) await page().waitForTimeout(250);
+      const doc = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8'));
+      assert.equal(doc.decisions.length, SCRIPTS.length);
+      assert.ok(doc.decisions.every((d: { candidates: unknown[] }) => d.candidates.length >= 1));
+      const csv = fs.readFileSync(`${base}-decisions.csv`, 'utf8').trim().split('\r\n');
+      assert.equal(csv.length, 1 + SCRIPTS.length, 'a header and one row per decision');
+      assert.match(csv[0], /^seq,time,job_id,job_name/);
+      assert.match(fs.readFileSync(`${base}-training.csv`, 'utf8'), /^series,time,train_step,value\r\n(reward|rewardAvg|epsilon),/m);
+    });
+  });
+
+  it('cancels a running simulator check', async () => {
+    await withScreenshotOnFailure(page(), 'dashboard-cancel', async () => {
+      await frame.locator('[data-testid="evaluate"]').click();
+      await frame.locator('[data-testid="cancel-evaluation"]').click();
+      await pollFrame(frame, 'the cancelled state', () => frame.locator('[data-testid="evaluation-status"]').innerText(), (t) => /cancelled/i.test(t));
+      assert.equal(await frame.locator('[data-testid="evaluation-table"] tr[data-policy]').count(), 0, 'no partial table');
     });
   });
 
