@@ -13,7 +13,7 @@ import type { Logger } from '../core/logger';
 import type { ExitReport, Host, HostStatus, JobNote, LaunchRequest, LaunchResult, ProbeOptions, ReattachResult } from './host';
 import type { SlurmHostConfig } from './hostConfig';
 import { HostUnreachableError } from './hostErrors';
-import { HostHealth, type Backoff } from './hostHealth';
+import { HostHealth } from './hostHealth';
 import { assertValidJobId, jobFiles } from './localProcess';
 import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from './remoteLayout';
 import { LogMirror } from './remoteLog';
@@ -32,30 +32,15 @@ import {
 } from './slurmScripts';
 import { SlurmTracker } from './slurmTracker';
 import { DEFAULT_SYNC_EXCLUDES, hasLocalCommand, rsyncProject, tarProject } from './sshSync';
+import type { RemoteHostOptions } from './sshHost';
 import { SshError, SshTransport } from './sshTransport';
 
-export interface SlurmHostOptions {
+/**
+ * As for SSH hosts (RemoteHostOptions); for a `local` target jobsRoot holds the job folders themselves,
+ * and the poll is one squeue round trip for all tracked jobs.
+ */
+export interface SlurmHostOptions extends RemoteHostOptions {
   config: SlurmHostConfig;
-  /** This machine's job folder root: log copies (ssh target) or the job folders themselves (local target). */
-  jobsRoot: string;
-  logger: Logger;
-  /** Private folder for ssh's shared-connection sockets. */
-  controlDir?: string;
-  sshConfigFile?: string;
-  projectRootFor?: (job: Job) => string;
-  syncExcludes?: readonly string[];
-  /** How often tracked jobs are polled (one squeue round trip for all of them). */
-  pollMs?: number;
-  /** A job whose Slurm stays unreachable this long is reported lost. */
-  lostAfterMs?: number;
-  maxLogBytes?: number;
-  backoff?: Backoff;
-  connectTimeoutSec?: number;
-  callTimeoutMs?: number;
-  syncTimeoutMs?: number;
-  rsyncCommand?: string;
-  tarCommand?: string;
-  sshCommand?: string;
   /** Environment of the Slurm commands for target "local" (tests point SLURM_CONF at their cluster). */
   localEnv?: NodeJS.ProcessEnv;
 }

@@ -19,8 +19,8 @@ import { SshJobFollower } from './sshJobFollower';
 import { DEFAULT_SYNC_EXCLUDES, hasLocalCommand, rsyncProject, tarProject, type SyncMethod } from './sshSync';
 import { SshError, SshTransport } from './sshTransport';
 
-export interface SshHostOptions {
-  config: SshHostConfig;
+/** What every host reached over ssh takes (SSH hosts, Slurm login nodes), besides its own config. */
+export interface RemoteHostOptions {
   /** Local folder for log copies: <jobsRoot>/<jobId>/output.log, like local jobs. */
   jobsRoot: string;
   /** Private folder for ssh's shared-connection sockets (in the extension's global storage). */
@@ -46,6 +46,10 @@ export interface SshHostOptions {
   rsyncCommand?: string;
   tarCommand?: string;
   sshCommand?: string;
+}
+
+export interface SshHostOptions extends RemoteHostOptions {
+  config: SshHostConfig;
 }
 
 const DEFAULT_MAX_LOG_BYTES = 50 * 1024 * 1024;
