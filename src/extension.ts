@@ -15,6 +15,7 @@ import { AgentStats } from './agent/agentStats';
 import { MostFreeGpusPlacement } from './core/placement';
 import { PriorityClassifier } from './core/priorityClassifier';
 import { DispatchLock } from './core/storeLock';
+import type { Host, HostStatus } from './hosts/host';
 import { parseHostConfigs, type SlurmHostConfig, type SshHostConfig } from './hosts/hostConfig';
 import { HostRegistry } from './hosts/hostRegistry';
 import { LocalHost } from './hosts/localHost';
@@ -126,22 +127,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       openLog: (job) => logs.open(job),
       jobIds: (args) => jobsFromArgs(args, queueView.selection()),
       hosts: {
-        probeConfig: async (hostConfig) => {
-          const probe = sshHost(hostConfig);
-          try {
-            return await probe.probe({ force: true });
-          } finally {
-            probe.dispose();
-          }
-        },
-        probeSlurmConfig: async (hostConfig) => {
-          const probe = slurmHost(hostConfig);
-          try {
-            return await probe.probe({ force: true });
-          } finally {
-            probe.dispose();
-          }
-        },
+        probeConfig: (hostConfig) => probeOnce(sshHost(hostConfig)),
+        probeSlurmConfig: (hostConfig) => probeOnce(slurmHost(hostConfig)),
         probeHost: async (name) => (await manager.refreshHosts(true)).find((h) => h.name === name),
       },
       agent: {
@@ -211,6 +198,15 @@ function createAgent(context: vscode.ExtensionContext, config: ConfigWatcher, lo
   });
   stopAgent = () => agent.dispose();
   return agent;
+}
+
+/** Add Host commands test an entry before saving it: a throwaway host, probed once and disposed. */
+async function probeOnce(host: Host): Promise<HostStatus> {
+  try {
+    return await host.probe({ force: true });
+  } finally {
+    host.dispose();
+  }
 }
 
 function applyTrust(manager: JobManager): void {

@@ -37,7 +37,7 @@ import { FEATURE_COUNT, FEATURE_NAMES, RoundSummary } from './encoder';
 export interface PlacementLearner {
   act(rows: Float32Array, count: number, explore: boolean): ActResult;
   remember(t: Transition): void;
-  /** Adds cost to a transition already given to remember (a job's actual run time settling). */
+  /** Adds cost to a transition, remembered or not yet (a job's actual run time settling). */
   addCost(t: Transition, delta: number): void;
   /** Runs (or schedules) up to `steps` gradient steps; returns the losses of the steps run now. */
   train(steps: number): number[];
@@ -133,13 +133,8 @@ export class DqnPlacement implements Placement {
       this.placed.delete(job.id);
       const endSec = (job.startedAt ?? job.createdAt) / 1000 + runSec;
       this.stats?.recordOutcome(job.id, { state: job.state, runSec, jctSec: Math.max(runSec, endSec - job.createdAt / 1000) });
-      const delta = this.costOf(runSec - placed.runSec);
-      if (placed.transition === this.pending) {
-        // Not remembered yet (no decision since): it goes to replay with the settled cost.
-        placed.transition.cost += delta;
-      } else {
-        this.learner.addCost(placed.transition, delta);
-      }
+      // The learner adds it in place; a transition not yet remembered carries it into replay.
+      this.learner.addCost(placed.transition, this.costOf(runSec - placed.runSec));
     }
   }
 

@@ -34,8 +34,8 @@ export interface WorkerCounters {
 
 export type FromWorker =
   | { type: 'ready'; backend: BackendName; detail: string }
-  /** After each burst: the losses of its steps (the last one is step counters.trainSteps) and the new weights. */
-  | { type: 'trained'; losses: number[]; params: Float32Array; counters: WorkerCounters; busyMs: number }
+  /** Every 250 ms of training at most, and when the backlog is cleared: the losses since the last message (the last one is step counters.trainSteps), and the new weights. */
+  | { type: 'trained'; losses: number[]; params: Float32Array; counters: WorkerCounters }
   | { type: 'failed'; message: string };
 
 export function isTrainingWorkerData(value: unknown): value is TrainingWorkerData {

@@ -2,7 +2,7 @@
  * The training worker: TensorFlow.js and the replay buffer live here, off the extension host's
  * thread. The host (WorkerLearner) sends each transition as it is completed and asks for the gradient
  * steps its decisions owe; this side trains in short bursts and sends back the losses and the new
- * weights after each burst.
+ * weights at most every 250 ms while a backlog lasts, and when it is cleared.
  *
  * CPU is bounded by duty cycle: after a burst of `busy` ms the loop sleeps busy × (1 − share) / share,
  * so training uses at most `cpuShare` of one core however large the backlog. The backlog itself is
@@ -22,6 +22,8 @@ import type { Transition } from './replayBuffer';
 import { isTrainingWorkerData, type FromWorker, type ToWorker, type TrainingWorkerData } from './trainingProtocol';
 
 const SLICE_MS = 25;
+/** Results go to the host at most this often while a backlog lasts (each message copies the weights). */
+const POST_EVERY_MS = 250;
 const MAX_OWED = 2_048;
 
 export class TrainingLoop {
@@ -30,6 +32,8 @@ export class TrainingLoop {
   /** Transitions still in replay, by the host's id, so a later cost settlement finds its transition. */
   private readonly byId = new Map<number, Transition>();
   private stopped = false;
+  private unsent: number[] = [];
+  private lastPost = 0;
 
   constructor(
     private readonly learner: DqnLearner,
@@ -92,10 +96,14 @@ export class TrainingLoop {
       this.owed -= 1;
       losses.push(loss);
     }
-    const busyMs = performance.now() - start;
-    if (losses.length > 0) {
+    const end = performance.now();
+    const busyMs = end - start;
+    this.unsent.push(...losses);
+    if (this.unsent.length > 0 && (this.owed === 0 || end - this.lastPost >= POST_EVERY_MS)) {
       const { trainSteps, replaySize, costRate } = this.learner.snapshotCounters();
-      this.post({ type: 'trained', losses, params: this.learner.parameters(), counters: { trainSteps, replaySize, costRate }, busyMs });
+      this.post({ type: 'trained', losses: this.unsent, params: this.learner.parameters(), counters: { trainSteps, replaySize, costRate } });
+      this.unsent = [];
+      this.lastPost = end;
     }
     const share = Math.min(1, Math.max(0.01, this.cpuShare));
     this.schedule((busyMs * (1 - share)) / share);

@@ -5,6 +5,7 @@
  */
 import type { HostKind, HostProblem, HostStatus } from './host';
 import { HostUnreachableError } from './hostErrors';
+import { SshError } from './sshTransport';
 
 export interface Backoff {
   baseMs: number;
@@ -85,5 +86,23 @@ export class HostHealth {
       mayHaveStarted,
       retryAt: this.retryAtMs,
     });
+  }
+
+  /**
+   * Runs a remote step: an ssh failure becomes this host's HostUnreachableError (one already thrown
+   * passes through), anything else `other(e)`, or itself.
+   */
+  async connected<T>(fn: () => Promise<T>, other?: (e: unknown) => Error): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof HostUnreachableError) {
+        throw e;
+      }
+      if (e instanceof SshError) {
+        throw this.unreachableError(false);
+      }
+      throw other ? other(e) : e;
+    }
   }
 }

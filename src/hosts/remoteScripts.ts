@@ -11,7 +11,8 @@ import { WRAPPER_SCRIPT } from './localProcess';
 import { parseNvidiaSmiCsv } from './nvidiaSmi';
 import { shQuote } from './sshTransport';
 
-function main(body: string): string {
+/** Wraps a script body in a function fed no stdin, so a stray read cannot swallow the script itself. */
+export function main(body: string): string {
   return `trainq_main() {\n${body}\n}\ntrainq_main "$@" </dev/null\n`;
 }
 
@@ -121,7 +122,28 @@ printf 'TRAINQ-PGID %s\\n' "$pg"`);
  * and the bytes past the given offset (at most maxChunk; offset -1 asks for none), framed by length.
  * Args: jobsDir maxChunk (jobId offset)…
  */
+/**
+ * `trainq_files DIR OFF MAX` reads a job folder for the poll scripts: sets `code` (the recorded exit
+ * code, or -), `size` (the log's bytes) and `count` (new log bytes after OFF to send, at most MAX;
+ * 0 when OFF is negative, i.e. the log copy is full).
+ */
+export const JOB_FILES_FN = `trainq_files() {
+  code=-
+  if [ -f "$1/exit" ]; then
+    read -r c < "$1/exit"
+    case $c in ''|-|*[!0-9-]*) ;; *) code=$c ;; esac
+  fi
+  size=0
+  if [ -f "$1/output.log" ]; then size=$(wc -c < "$1/output.log"); size=$((size + 0)); fi
+  count=0
+  if [ "$2" -ge 0 ] && [ "$size" -gt "$2" ]; then
+    count=$((size - $2))
+    if [ "$count" -gt "$3" ]; then count=$3; fi
+  fi
+}`;
+
 export const POLL_SCRIPT = main(`${ALIVE_FN}
+${JOB_FILES_FN}
 jobs=$1 max=$2
 shift 2
 printf 'TRAINQ-POLL\\n'
@@ -134,18 +156,7 @@ while [ "$#" -ge 2 ]; do
   if [ -s "$dir/pgid" ]; then read -r pg < "$dir/pgid"; fi
   alive=0
   case $pg in ''|*[!0-9]*) pg=- ;; *) if trainq_alive "$pg" "$dir"; then alive=1; fi ;; esac
-  code=-
-  if [ -f "$dir/exit" ]; then
-    read -r c < "$dir/exit"
-    case $c in ''|-|*[!0-9-]*) ;; *) code=$c ;; esac
-  fi
-  size=0
-  if [ -f "$dir/output.log" ]; then size=$(wc -c < "$dir/output.log"); size=$((size + 0)); fi
-  count=0
-  if [ "$off" -ge 0 ] && [ "$size" -gt "$off" ]; then
-    count=$((size - off))
-    if [ "$count" -gt "$max" ]; then count=$max; fi
-  fi
+  trainq_files "$dir" "$off" "$max"
   printf 'TRAINQ-JOB %s %s %s %s %s %s\\n' "$id" "$alive" "$code" "$size" "$count" "$pg"
   if [ "$count" -gt 0 ]; then tail -c +"$((off + 1))" "$dir/output.log" | head -c "$count"; fi
   printf '\\nTRAINQ-END %s\\n' "$id"

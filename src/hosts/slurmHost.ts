@@ -17,7 +17,7 @@ import { HostHealth } from './hostHealth';
 import { assertValidJobId, jobFiles } from './localProcess';
 import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from './remoteLayout';
 import { LogMirror } from './remoteLog';
-import { ENSURE_SCRIPT, parseEnsure } from './remoteScripts';
+import { ENSURE_SCRIPT, parseEnsure, type EnsureFacts } from './remoteScripts';
 import { parseSinfo, sbatchOptions, schedulerGpus, sinfoArgs, slurmJobName, timeLimitFor } from './slurmCommands';
 import { LocalRunError, LocalScriptRunner, type ScriptRunner } from './slurmRunner';
 import {
@@ -31,7 +31,7 @@ import {
   SUBMIT_SCRIPT,
 } from './slurmScripts';
 import { SlurmTracker } from './slurmTracker';
-import { DEFAULT_SYNC_EXCLUDES, hasLocalCommand, rsyncProject, tarProject } from './sshSync';
+import { planProjectSync } from './sshSync';
 import type { RemoteHostOptions } from './sshHost';
 import { SshError, SshTransport } from './sshTransport';
 
@@ -69,7 +69,7 @@ export class SlurmHost implements Host {
   private readonly runner: ScriptRunner;
   private readonly health: HostHealth;
   private readonly tracker: SlurmTracker;
-  private workdir: Promise<string> | undefined;
+  private remoteFacts: Promise<EnsureFacts> | undefined;
   /** For the note in a capped log copy that says where the full log is. */
   private jobsDirSeen = '';
 
@@ -167,7 +167,7 @@ export class SlurmHost implements Host {
     if (this.health.inBackoff()) {
       throw this.health.unreachableError(false);
     }
-    const jobsDir = await this.connected(() => this.jobsDir());
+    const jobsDir = await this.health.connected(() => this.jobsDir());
     let argv = command;
     let cwd = job.cwd;
     if (this.transport) {
@@ -176,13 +176,13 @@ export class SlurmHost implements Host {
       if (this.config.sync === 'none') {
         assertSafeRemotePath(localRoot, 'Project folder');
       } else {
-        remoteRoot = remoteProjectDir(await this.remoteWorkdir(), localRoot);
+        remoteRoot = remoteProjectDir((await this.remote()).workdir, localRoot);
       }
       const mapPath = (p: string) => mapIntoRemote(p, localRoot, remoteRoot);
       argv = remoteArgv(command, job, this.config.python, mapPath);
       cwd = mapPath(job.cwd);
       if (this.config.sync !== 'none') {
-        await this.connected(
+        await this.health.connected(
           () => this.sync(localRoot, remoteRoot),
           (e) => new Error(`Could not copy ${localRoot} to ${this.name}: ${(e as Error).message}`),
         );
@@ -233,7 +233,7 @@ export class SlurmHost implements Host {
     assertValidJobId(job.id);
     const slurmId = job.slurmJobId ?? this.tracker.slurmIdOf(job.id);
     const argv = ['scancel', ...(slurmId ? [slurmId] : [`--name=${slurmJobName(job.id)}`])];
-    const run = await this.connected(() => this.call(() => this.runner.runScript(EXEC_SCRIPT, argv)));
+    const run = await this.health.connected(() => this.call(() => this.runner.runScript(EXEC_SCRIPT, argv)));
     const { output, code } = parseExec(run.stdout.toString('utf8'));
     if (code !== 0 && !/already completing or completed|Invalid job id/i.test(output)) {
       throw new Error(`scancel failed on ${this.name}: ${output.trim().split('\n').pop() ?? `exit code ${code}`}`);
@@ -284,44 +284,34 @@ export class SlurmHost implements Host {
     if (!this.transport) {
       return Promise.resolve(this.config.workdir ? remoteJobsDir(expandHome(this.config.workdir)) : path.resolve(this.opts.jobsRoot));
     }
-    return this.remoteWorkdir().then(remoteJobsDir);
+    return this.remote().then((facts) => remoteJobsDir(facts.workdir));
   }
 
-  private remoteWorkdir(): Promise<string> {
-    if (!this.workdir) {
+  /** The login node's absolute workdir and tools, learned once (created if missing). */
+  private remote(): Promise<EnsureFacts> {
+    if (!this.remoteFacts) {
       const transport = this.transport!;
-      const attempt = this.call(() => transport.runScript(ENSURE_SCRIPT, [this.config.workdir ?? '~/trainq'])).then(
-        (r) => parseEnsure(r.stdout.toString('utf8')).workdir,
+      const attempt = this.call(() => transport.runScript(ENSURE_SCRIPT, [this.config.workdir ?? '~/trainq'])).then((r) =>
+        parseEnsure(r.stdout.toString('utf8')),
       );
-      this.workdir = attempt;
+      this.remoteFacts = attempt;
       attempt.catch(() => {
-        if (this.workdir === attempt) this.workdir = undefined;
+        if (this.remoteFacts === attempt) this.remoteFacts = undefined;
       });
     }
-    return this.workdir;
+    return this.remoteFacts;
   }
 
   private async sync(localRoot: string, remoteDir: string): Promise<void> {
-    const transport = this.transport!;
-    const syncOpts = {
-      excludes: [...DEFAULT_SYNC_EXCLUDES, ...(this.opts.syncExcludes ?? [])],
-      timeoutMs: this.opts.syncTimeoutMs ?? 10 * 60_000,
+    const plan = await planProjectSync({
+      method: this.config.sync === 'tar' ? 'tar' : 'rsync',
+      remoteHasRsync: (await this.remote()).rsync,
+      extraExcludes: this.opts.syncExcludes,
+      timeoutMs: this.opts.syncTimeoutMs,
       rsyncCommand: this.opts.rsyncCommand,
       tarCommand: this.opts.tarCommand,
-    };
-    const useRsync = this.config.sync === 'rsync' && (await hasLocalCommand(this.opts.rsyncCommand ?? 'rsync'));
-    await this.call(() => (useRsync ? rsyncProject : tarProject)(transport, localRoot, remoteDir, syncOpts));
-  }
-
-  private async connected<T>(fn: () => Promise<T>, other?: (e: unknown) => Error): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (e instanceof SshError || e instanceof HostUnreachableError) {
-        throw e instanceof HostUnreachableError ? e : this.health.unreachableError(false);
-      }
-      throw other ? other(e) : e;
-    }
+    });
+    await this.call(() => plan.run(this.transport!, localRoot, remoteDir));
   }
 
   /** Every ssh call goes through here, so that failures and recoveries drive the host's state. */

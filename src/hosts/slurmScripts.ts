@@ -5,13 +5,9 @@
  * is the batch script, and every value in it is a single-quoted literal (shQuote).
  */
 import { WRAPPER_SCRIPT } from './localProcess';
-import { parsePoll, type PollEntry } from './remoteScripts';
+import { JOB_FILES_FN, main, parsePoll, type PollEntry } from './remoteScripts';
 import { parseSacct, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, type SlurmJobRow } from './slurmCommands';
 import { shQuote } from './sshTransport';
-
-function main(body: string): string {
-  return `trainq_main() {\n${body}\n}\ntrainq_main "$@" </dev/null\n`;
-}
 
 export interface BatchScriptSpec {
   jobId: string;
@@ -81,7 +77,8 @@ printf 'TRAINQ-SLURM-ID %s\\n' "$sid"`);
  * remoteScripts' POLL_SCRIPT (the pgid field carries the Slurm id from the job folder).
  * Args: jobsDir maxChunk useSacct squeueFormat sacctFormat (jobId slurmId|- offset)…
  */
-export const SLURM_POLL_SCRIPT = main(`jobs=$1 max=$2 acct=$3 qfmt=$4 afmt=$5
+export const SLURM_POLL_SCRIPT = main(`${JOB_FILES_FN}
+jobs=$1 max=$2 acct=$3 qfmt=$4 afmt=$5
 shift 5
 ids= names= i=0
 for a in "$@"; do
@@ -111,18 +108,7 @@ while [ "$#" -ge 3 ]; do
   if [ ! -d "$dir" ]; then printf 'TRAINQ-JOB %s missing - 0 0 -\\n\\nTRAINQ-END %s\\n' "$id" "$id"; continue; fi
   sid=-
   if [ -s "$dir/slurm_id" ]; then read -r sid < "$dir/slurm_id"; case $sid in *[!0-9]*) sid=- ;; esac; fi
-  code=-
-  if [ -f "$dir/exit" ]; then
-    read -r c < "$dir/exit"
-    case $c in ''|-|*[!0-9-]*) ;; *) code=$c ;; esac
-  fi
-  size=0
-  if [ -f "$dir/output.log" ]; then size=$(wc -c < "$dir/output.log"); size=$((size + 0)); fi
-  count=0
-  if [ "$off" -ge 0 ] && [ "$size" -gt "$off" ]; then
-    count=$((size - off))
-    if [ "$count" -gt "$max" ]; then count=$max; fi
-  fi
+  trainq_files "$dir" "$off" "$max"
   printf 'TRAINQ-JOB %s 0 %s %s %s %s\\n' "$id" "$code" "$size" "$count" "$sid"
   if [ "$count" -gt 0 ]; then tail -c +"$((off + 1))" "$dir/output.log" | head -c "$count"; fi
   printf '\\nTRAINQ-END %s\\n' "$id"

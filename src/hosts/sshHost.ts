@@ -9,14 +9,13 @@ import type { Job } from '../core/job';
 import type { Logger } from '../core/logger';
 import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ProbeOptions, ReattachResult } from './host';
 import type { SshHostConfig } from './hostConfig';
-import { HostUnreachableError } from './hostErrors';
 import { HostHealth, type Backoff } from './hostHealth';
 import { assertValidJobId, jobFiles } from './localProcess';
 import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from './remoteLayout';
 import { LogMirror } from './remoteLog';
 import { CANCEL_SCRIPT, ENSURE_SCRIPT, LAUNCH_SCRIPT, parseEnsure, parseLaunch, parseProbe, PROBE_SCRIPT, type EnsureFacts } from './remoteScripts';
 import { SshJobFollower } from './sshJobFollower';
-import { DEFAULT_SYNC_EXCLUDES, hasLocalCommand, rsyncProject, tarProject, type SyncMethod } from './sshSync';
+import { planProjectSync, type SyncMethod } from './sshSync';
 import { SshError, SshTransport } from './sshTransport';
 
 /** What every host reached over ssh takes (SSH hosts, Slurm login nodes), besides its own config. */
@@ -168,7 +167,7 @@ export class SshHost implements Host {
     if (this.health.inBackoff()) {
       throw this.health.unreachableError(false);
     }
-    const { workdir } = await this.connected(() => this.ensure());
+    const { workdir } = await this.health.connected(() => this.ensure());
     const localRoot = this.opts.projectRootFor?.(job) ?? job.cwd;
     let remoteRoot = localRoot;
     if (this.config.sync === 'none') {
@@ -181,7 +180,7 @@ export class SshHost implements Host {
     const argv = remoteArgv(command, job, this.config.python, mapPath);
     const cwd = mapPath(job.cwd);
     if (this.config.sync !== 'none') {
-      await this.connected(() => this.sync(localRoot), (e) => new Error(`Could not copy ${localRoot} to ${this.name}: ${(e as Error).message}`));
+      await this.health.connected(() => this.sync(localRoot), (e) => new Error(`Could not copy ${localRoot} to ${this.name}: ${(e as Error).message}`));
     }
     // Only our polls write the local copy, and none runs for this job yet; an earlier copy would be stale.
     await (await LogMirror.open(this.logPath(job.id), this.maxLogBytes)).reset();
@@ -208,10 +207,10 @@ export class SshHost implements Host {
 
   async cancel(job: Job, graceSec: number): Promise<void> {
     assertValidJobId(job.id);
-    const { workdir } = await this.connected(() => this.ensure());
+    const { workdir } = await this.health.connected(() => this.ensure());
     const pgid = job.pgid ?? this.follower.pgidOf(job.id);
     const args = [remoteJobsDir(workdir), job.id, pgid === undefined ? '-' : String(pgid), String(Math.max(0, Math.round(graceSec * 10)))];
-    const stdout = (await this.connected(() => this.transport.runScript(CANCEL_SCRIPT, args))).stdout.toString('utf8');
+    const stdout = (await this.health.connected(() => this.transport.runScript(CANCEL_SCRIPT, args))).stdout.toString('utf8');
     const outcome = /^TRAINQ-CANCEL (\S+)/m.exec(stdout)?.[1] ?? 'unknown';
     this.logger.info(`${this.name}: cancel job ${job.id}: ${outcome}`);
     // The detached watcher sends SIGKILL after the grace period; polling reports the end, also for a
@@ -242,18 +241,19 @@ export class SshHost implements Host {
   private async doSync(localRoot: string): Promise<{ remoteDir: string; method: SyncMethod }> {
     const facts = await this.ensure();
     const remoteDir = remoteProjectDir(facts.workdir, localRoot);
-    const syncOpts = {
-      excludes: [...DEFAULT_SYNC_EXCLUDES, ...(this.opts.syncExcludes ?? [])],
-      timeoutMs: this.opts.syncTimeoutMs ?? 10 * 60_000,
+    const plan = await planProjectSync({
+      method: this.config.sync === 'tar' ? 'tar' : 'rsync',
+      remoteHasRsync: facts.rsync,
+      extraExcludes: this.opts.syncExcludes,
+      timeoutMs: this.opts.syncTimeoutMs,
       rsyncCommand: this.opts.rsyncCommand,
       tarCommand: this.opts.tarCommand,
-    };
-    const useRsync = this.config.sync === 'rsync' && facts.rsync && (await hasLocalCommand(this.opts.rsyncCommand ?? 'rsync'));
-    if (this.config.sync === 'rsync' && !useRsync) {
+    });
+    if (this.config.sync === 'rsync' && plan.method !== 'rsync') {
       this.logger.info(`${this.name}: rsync is missing ${facts.rsync ? 'locally' : 'on the host'}; copying with tar`);
     }
-    await this.call(() => (useRsync ? rsyncProject : tarProject)(this.transport, localRoot, remoteDir, syncOpts));
-    return { remoteDir, method: useRsync ? 'rsync' : 'tar' };
+    await this.call(() => plan.run(this.transport, localRoot, remoteDir));
+    return { remoteDir, method: plan.method };
   }
 
   /** Creates the remote job folder root once and learns the absolute workdir and the host's tools. */
@@ -276,18 +276,6 @@ export class SshHost implements Host {
       });
     }
     return this.remote;
-  }
-
-  /** Runs a remote step; an ssh failure becomes HostUnreachableError, anything else `other` (or itself). */
-  private async connected<T>(fn: () => Promise<T>, other?: (e: unknown) => Error): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (e instanceof SshError || e instanceof HostUnreachableError) {
-        throw e instanceof HostUnreachableError ? e : this.health.unreachableError(false);
-      }
-      throw other ? other(e) : e;
-    }
   }
 
   /** Every ssh call goes through here, so that failures and recoveries drive the host's state. */

@@ -128,3 +128,34 @@ export async function tarProject(transport: SshTransport, localRoot: string, rem
     throw new Error(`unpacking on the host failed with code ${result.code}: ${lastLine(result.stderr) || 'no message'}`);
   }
 }
+
+export interface ProjectSyncSettings {
+  /** What the host entry asks for. */
+  method: SyncMethod;
+  /** Whether the remote end has rsync (EnsureFacts.rsync). */
+  remoteHasRsync: boolean;
+  /** Patterns excluded besides DEFAULT_SYNC_EXCLUDES. */
+  extraExcludes?: readonly string[];
+  timeoutMs?: number;
+  rsyncCommand?: string;
+  tarCommand?: string;
+}
+
+/**
+ * How a project is copied to a host: rsync when the entry asks for it and both ends have it, else
+ * tar. SSH hosts and Slurm login nodes both sync through this, so they fall back the same way.
+ */
+export async function planProjectSync(s: ProjectSyncSettings): Promise<{ method: SyncMethod; run: (transport: SshTransport, localRoot: string, remoteDir: string) => Promise<void> }> {
+  const opts: SyncOptions = {
+    excludes: [...DEFAULT_SYNC_EXCLUDES, ...(s.extraExcludes ?? [])],
+    timeoutMs: s.timeoutMs ?? 10 * 60_000,
+    rsyncCommand: s.rsyncCommand,
+    tarCommand: s.tarCommand,
+  };
+  const useRsync = s.method === 'rsync' && s.remoteHasRsync && (await hasLocalCommand(s.rsyncCommand ?? 'rsync'));
+  return {
+    method: useRsync ? 'rsync' : 'tar',
+    run: (transport, localRoot, remoteDir) => (useRsync ? rsyncProject : tarProject)(transport, localRoot, remoteDir, opts),
+  };
+}
+

@@ -107,8 +107,8 @@ export class AgentDashboard implements vscode.Disposable {
 
   private hosts() {
     const { manager } = this.deps;
-    const speeds = new Map(manager.hostStatuses().map((s) => [s.name, manager.host(s.name)?.speed ?? 1]));
-    return hostViews(manager.hostStatuses(), speeds, manager.jobs);
+    const statuses = manager.hostStatuses();
+    return hostViews(statuses, new Map(statuses.map((s) => [s.name, manager.host(s.name)?.speed ?? 1])), manager.jobs);
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {
