@@ -253,6 +253,7 @@ export class AgentService implements Placement {
       network: snap.network,
       weights: snap.weights,
       counters: { ...snap.counters, timeUnitSec: running.placement.timeUnitSec },
+      waitOffer: running.placement.waitOffer,
       provenance: { ...running.state.provenance, notes: `Fine-tuned online in the extension from: ${running.state.provenance?.notes ?? 'the shipped weights'}`.slice(0, 500) },
     };
     this.saving = this.saving

@@ -46,7 +46,8 @@ export function createLearner(tf: Tf, state: AgentState | undefined, random: Age
 
 /** Placement options for a run: defaults, the saved time unit, then the caller's. */
 export function placementOptions(state: AgentState | undefined, overrides: Partial<DqnPlacementOptions> = {}): DqnPlacementOptions {
-  return { ...DEFAULT_PLACEMENT_OPTIONS, ...(state ? { timeUnitSec: state.counters.timeUnitSec } : {}), ...overrides };
+  const fromState = state ? { timeUnitSec: state.counters.timeUnitSec, ...(state.waitOffer ? { waitOffer: state.waitOffer } : {}) } : {};
+  return { ...DEFAULT_PLACEMENT_OPTIONS, ...fromState, ...overrides };
 }
 
 export function createAgent(
@@ -68,6 +69,7 @@ export function agentStateOf(agent: Agent, provenance?: Provenance): AgentState 
     network: snap.network,
     weights: snap.weights,
     counters: { ...snap.counters, timeUnitSec: agent.placement.timeUnitSec },
+    waitOffer: agent.placement.waitOffer,
     ...(provenance ? { provenance } : {}),
   };
 }

@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../core/logger';
 import type { LearnerCounters } from './dqnLearner';
+import { isWaitOffer, WAIT_OFFERS, type WaitOffer } from './dqnPlacement';
 import { FEATURE_COUNT, FEATURE_VERSION } from './encoder';
 import { decodeFloats, parameterShapes, type NetworkShape, type SerializedTensor } from './qNetwork';
 
@@ -35,6 +36,11 @@ export interface AgentState {
   network: NetworkShape;
   weights: SerializedTensor[];
   counters: LearnerCounters & { timeUnitSec: number };
+  /**
+   * When the agent running these weights is offered "wait" (DqnPlacementOptions.waitOffer), chosen
+   * when they were trained; absent in files from before the option, which get the default.
+   */
+  waitOffer?: WaitOffer;
   provenance?: Provenance;
 }
 
@@ -91,6 +97,9 @@ export function parseAgentState(text: string, source: string): AgentState {
   const c = doc.counters;
   if (!isObject(c) || !['trainSteps', 'decisions', 'epsilon', 'replaySize', 'costRate', 'timeUnitSec'].every((k) => finite(c[k]))) {
     throw new AgentStateError(`${source}: counters must hold trainSteps, decisions, epsilon, replaySize, costRate and timeUnitSec.`);
+  }
+  if (doc.waitOffer !== undefined && !isWaitOffer(doc.waitOffer)) {
+    throw new AgentStateError(`${source}: waitOffer must be one of ${WAIT_OFFERS.join(', ')}.`);
   }
   return doc as unknown as AgentState;
 }

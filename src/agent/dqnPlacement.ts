@@ -55,14 +55,23 @@ export interface DqnPlacementOptions {
   /** Initial value of `learning`. */
   learn: boolean;
   /**
-   * Offer "wait" only when a faster host is expected to finish the job sooner than the best host
-   * free now (the encoder's waitBestGain > 0), rather than whenever waiting is safe.
+   * When "wait" is among the actions: `faster-host` only while a strictly faster host is expected to
+   * finish the job sooner than the best host free now (the encoder's waitBestGain > 0); `when-safe`
+   * whenever waiting cannot stall the queue; `never` masks it, so the agent only chooses hosts.
+   * media/agent/README.md has the measurements behind the default.
    */
-  waitOnlyForFasterHost: boolean;
+  waitOffer: WaitOffer;
   /** Starting time unit (geometric mean of runtime estimates), usually from the saved counters. */
   timeUnitSec: number;
   /** Weight of each newly queued job in the running time unit. */
   timeUnitDecay: number;
+}
+
+export const WAIT_OFFERS = ['never', 'faster-host', 'when-safe'] as const;
+export type WaitOffer = (typeof WAIT_OFFERS)[number];
+
+export function isWaitOffer(value: unknown): value is WaitOffer {
+  return (WAIT_OFFERS as readonly unknown[]).includes(value);
 }
 
 export const DEFAULT_PLACEMENT_OPTIONS: DqnPlacementOptions = {
@@ -71,7 +80,7 @@ export const DEFAULT_PLACEMENT_OPTIONS: DqnPlacementOptions = {
   maxHoldFraction: 0.25,
   maxHoldSec: 12 * 3600,
   learn: true,
-  waitOnlyForFasterHost: true,
+  waitOffer: 'never',
   timeUnitSec: 3600,
   timeUnitDecay: 0.01,
 };
@@ -164,9 +173,9 @@ export class DqnPlacement implements Placement {
     const since = this.heldSince.get(job.id);
     const heldSec = since === undefined ? 0 : now - since;
     const holdCapSec = Math.min(this.options.maxHoldSec, this.options.maxHoldFraction * job.runtimeSec);
-    const allowWait = heldSec < holdCapSec && all.some((c) => c.runningJobs > 0);
+    const allowWait = this.options.waitOffer !== 'never' && heldSec < holdCapSec && all.some((c) => c.runningJobs > 0);
     const encoded = round.encode(job, feasible, all, { allowWait, heldSec, holdCapSec });
-    if (allowWait && this.options.waitOnlyForFasterHost && !(encoded.rows[(encoded.count - 1) * FEATURE_COUNT + WAIT_GAIN] > 0)) {
+    if (allowWait && this.options.waitOffer === 'faster-host' && !(encoded.rows[(encoded.count - 1) * FEATURE_COUNT + WAIT_GAIN] > 0)) {
       // The wait row is last: dropping it from the count masks it.
       encoded.count -= 1;
       encoded.hosts.pop();
@@ -219,6 +228,10 @@ export class DqnPlacement implements Placement {
     const fastest = all.reduce((m, c) => (c.totalGpus >= job.gpus ? Math.max(m, c.speed) : m), target.speed);
     pending.cost += this.costOf(runSec - job.runtimeSec / fastest);
     return { kind: 'place', host };
+  }
+
+  get waitOffer(): WaitOffer {
+    return this.options.waitOffer;
   }
 
   /** Gradient steps taken in this placement's lifetime. */

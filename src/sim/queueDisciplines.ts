@@ -48,6 +48,20 @@ export function sjfDiscipline(): QueueDiscipline {
 }
 
 /**
+ * Orders by what a user typed rather than by priority: the shortest runtime estimate first, or the
+ * smallest estimated GPU-area (estimate × GPUs). The headroom study's reorderings: what an agent that
+ * holds jobs back so that others start first could at best turn the queue into.
+ */
+export function estimateOrderDiscipline(key: 'estimate' | 'area'): QueueDiscipline {
+  const size = key === 'estimate' ? (q: QueuedSimJob) => q.spec.estimateSec : (q: QueuedSimJob) => q.spec.estimateSec * q.spec.gpus;
+  return {
+    name: `smallest-${key}`,
+    admit: () => undefined,
+    order: (queued) => [...queued].sort((a, b) => size(a) - size(b) || a.spec.index - b.spec.index).map((q) => entry(q.job)),
+  };
+}
+
+/**
  * TrainQ's queue: the classifier puts each job in High, Medium or Low from its (synthetic) user
  * inputs once at submission, and dispatchOrder applies aging and the shortest-estimate tie-break.
  */

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Logger } from '../../src/core/logger';
 import { agentStateOf, createAgent } from '../../src/agent/agentSetup';
+import { DEFAULT_PLACEMENT_OPTIONS } from '../../src/agent/dqnPlacement';
 import { AgentStateError, loadAgentState, parseAgentState, saveAgentState, serializeAgentState, type AgentState } from '../../src/agent/agentStore';
 import { resolveBackend } from '../../src/agent/backend';
 import { FEATURE_COUNT } from '../../src/agent/encoder';
@@ -80,6 +81,24 @@ test('files from other formats, versions or feature sets are refused, not misrea
   const broken = { ...state, weights: state.weights.map((w, i) => (i === 0 ? { ...w, data: encodeFloats(Float32Array.of(NaN)) } : w)) };
   assert.throws(() => parseAgentState(serializeAgentState(broken), 'f'), /weight w0/);
   assert.throws(() => parseAgentState(text({ counters: { trainSteps: 1 } }), 'f'), /counters/);
+  assert.throws(() => parseAgentState(text({ waitOffer: 'sometimes' }), 'f'), /waitOffer must be one of never, faster-host, when-safe/);
+});
+
+test('the wait offer travels with the weights; a file from before it gets the default', async () => {
+  const { tf } = await resolveBackend('cpu');
+  const state = await freshState(5);
+  const offerOf = (s: AgentState) => {
+    const agent = createAgent(tf, s, { init: Math.random, learner: Math.random });
+    const offer = agent.placement.waitOffer;
+    const saved = agentStateOf(agent);
+    agent.learner.dispose();
+    return { offer, saved: saved.waitOffer };
+  };
+  assert.deepEqual(offerOf({ ...state, waitOffer: 'never' }), { offer: 'never', saved: 'never' });
+  assert.deepEqual(offerOf({ ...state, waitOffer: 'when-safe' }), { offer: 'when-safe', saved: 'when-safe' });
+  const { waitOffer: _dropped, ...legacy } = state;
+  const fallback = DEFAULT_PLACEMENT_OPTIONS.waitOffer;
+  assert.deepEqual(offerOf(parseAgentState(serializeAgentState(legacy as AgentState), 'old file')), { offer: fallback, saved: fallback });
 });
 
 test('weights saved on one backend load on another and give the same Q-values', async () => {

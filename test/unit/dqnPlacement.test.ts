@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { HostCandidate } from '../../src/core/placement';
 import { canTake } from '../../src/core/placement';
 import { AgentStats, type DecisionRecord } from '../../src/agent/agentStats';
-import { DEFAULT_PLACEMENT_OPTIONS } from '../../src/agent/dqnPlacement';
+import { DEFAULT_PLACEMENT_OPTIONS, type WaitOffer } from '../../src/agent/dqnPlacement';
 import { createAgent } from '../../src/agent/agentSetup';
 import { resolveBackend } from '../../src/agent/backend';
 import type { Cluster } from '../../src/sim/clusterLoader';
@@ -33,9 +33,14 @@ function workload(seed: number, n = 150) {
   return buildWorkload(rows, CLUSTER, seed).jobs;
 }
 
-async function exploringAgent(seed: number, stats?: AgentStats) {
+async function exploringAgent(seed: number, stats?: AgentStats, waitOffer: WaitOffer = 'faster-host') {
   const { tf } = await resolveBackend('cpu');
-  const agent = createAgent(tf, undefined, { init: createRng(seed, 'init').next, learner: createRng(seed, 'learner').next }, { config: { epsilonStart: 1, epsilonEnd: 1, minReplay: 32 }, stats });
+  const agent = createAgent(
+    tf,
+    undefined,
+    { init: createRng(seed, 'init').next, learner: createRng(seed, 'learner').next },
+    { config: { epsilonStart: 1, epsilonEnd: 1, minReplay: 32 }, placement: { waitOffer }, stats },
+  );
   return { tf, agent };
 }
 
@@ -98,6 +103,32 @@ test('waiting is offered only for a faster host expected soon, and never beyond 
   assert.equal(late.waitOffered, false);
   assert.deepEqual(late.decision, { kind: 'place', host: 'slow' });
   agent.learner.dispose();
+});
+
+test('wait offers: `never` scores hosts only, `when-safe` offers waiting whenever something runs', async () => {
+  const job = makeJob({ runtimeSec: 40 * 3600 });
+  // Nothing faster is about to free up: only `when-safe` would wait here.
+  const busy: HostCandidate = { host: 'busy', totalGpus: 2, freeGpus: [1], speed: 1, runningJobs: 1, maxJobs: 2 };
+  const running = [makeJob({ state: 'running', host: 'busy', startedAt: 0, runtimeSec: 3600 })];
+  const offered = async (waitOffer: WaitOffer) => {
+    const stats = new AgentStats('cpu');
+    const { agent } = await exploringAgent(9, stats, waitOffer);
+    let waitRows = 0;
+    for (let i = 0; i < 20; i++) {
+      agent.placement.beginRound({ nowMs: i, queued: [job], running });
+      const decision = agent.placement.choose(job, [busy], [busy]);
+      const last = stats.decisions.toArray().pop() as DecisionRecord;
+      waitRows += last.candidates.filter((c) => c.host === undefined).length;
+      if (waitOffer === 'never') {
+        assert.deepEqual(decision, { kind: 'place', host: 'busy' });
+      }
+    }
+    agent.learner.dispose();
+    return waitRows;
+  };
+  assert.equal(await offered('never'), 0);
+  assert.equal(await offered('faster-host'), 0);
+  assert.equal(await offered('when-safe'), 20);
 });
 
 test('even exploring at random, a simulation never stalls: every job finishes', async () => {
