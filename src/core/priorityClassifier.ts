@@ -138,6 +138,8 @@ export class PriorityClassifier {
   private root: CartNode = {};
   private readonly userLeaves = new Set<CartNode>();
   private rowCount = 0;
+  /** The path text of each leaf, with a gain given and without; cleared on retrain. */
+  private readonly pathTexts = new Map<CartNode, [string | undefined, string | undefined]>();
 
   constructor(userExamples: readonly PriorityExample[] = [], options: ClassifierOptions = {}) {
     this.base = options.baseExamples ?? DEFAULT_TRAINING_SET;
@@ -156,6 +158,7 @@ export class PriorityClassifier {
     this.root = tree.root;
     this.rowCount = rows.length;
     this.userLeaves.clear();
+    this.pathTexts.clear();
     this.settle(this.root, rows.map((_, i) => i), rows, labels, fromUser);
   }
 
@@ -174,7 +177,15 @@ export class PriorityClassifier {
     }
     const priority = leafPriority(node);
     const learnedFromUser = this.userLeaves.has(node);
-    const path = `${describeSteps(steps, f)} → ${priorityLabel(priority)}${learnedFromUser ? ' (learned from your overrides)' : ''}`;
+    // A path's text depends only on its leaf and on whether a gain was given, so it is written once
+    // per leaf: the simulator classifies thousands of jobs per run.
+    let texts = this.pathTexts.get(node);
+    if (!texts) {
+      texts = [undefined, undefined];
+      this.pathTexts.set(node, texts);
+    }
+    const variant = f.expectedGain === undefined ? 1 : 0;
+    const path = (texts[variant] ??= `${describeSteps(steps, f)} → ${priorityLabel(priority)}${learnedFromUser ? ' (learned from your overrides)' : ''}`);
     return { priority, path, steps, learnedFromUser };
   }
 

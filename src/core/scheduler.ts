@@ -15,15 +15,24 @@ export interface PlannedLaunch {
 
 export interface DispatchPlan {
   launches: PlannedLaunch[];
-  /** Why each job that stays queued waits, by job id: shown in the Job Queue. */
+  /** Why each job that stays queued waits, by job id: shown in the Job Queue. Empty when not asked for. */
   waiting: Map<string, string>;
+}
+
+export interface PlanOptions {
+  /**
+   * Fill `waiting` (default true). The simulator, which shows no reasons, turns it off: the decisions
+   * are the same, without a string per queued job per round.
+   */
+  explainWaits?: boolean;
 }
 
 /**
  * Greedy with backfill: a job that cannot start now does not block smaller jobs behind it, which keeps
  * GPUs busy; aging (in the queue order) is what keeps large jobs from starving.
  */
-export function planDispatch(order: readonly QueuedEntry[], hosts: readonly HostCandidate[], placement: Placement): DispatchPlan {
+export function planDispatch(order: readonly QueuedEntry[], hosts: readonly HostCandidate[], placement: Placement, options: PlanOptions = {}): DispatchPlan {
+  const explain = options.explainWaits ?? true;
   const candidates = hosts.map((h) => ({ ...h, freeGpus: [...h.freeGpus] }));
   const largest = candidates.reduce((m, c) => Math.max(m, c.totalGpus), 0);
   const plan: DispatchPlan = { launches: [], waiting: new Map() };
@@ -33,22 +42,32 @@ export function planDispatch(order: readonly QueuedEntry[], hosts: readonly Host
   let anySlot = candidates.some((c) => c.runningJobs < c.maxJobs);
 
   for (const { job } of order) {
+    if (!explain && !anySlot) {
+      // Every job slot is taken, so nothing behind this job can start either, and nobody reads the reasons.
+      break;
+    }
     if (candidates.length === 0) {
       plan.waiting.set(job.id, 'No host is online.');
       continue;
     }
     if (job.gpus > largest) {
-      plan.waiting.set(job.id, `Needs ${plural(job.gpus, 'GPU')} on one host; the largest host has ${largest}.`);
+      if (explain) {
+        plan.waiting.set(job.id, `Needs ${plural(job.gpus, 'GPU')} on one host; the largest host has ${largest}.`);
+      }
       continue;
     }
     if (!anySlot || job.gpus > widestFree) {
-      plan.waiting.set(job.id, anySlot ? `Waiting for ${plural(job.gpus, 'free GPU')} on one host.` : SLOT_REASON);
+      if (explain) {
+        plan.waiting.set(job.id, anySlot ? `Waiting for ${plural(job.gpus, 'free GPU')} on one host.` : SLOT_REASON);
+      }
       continue;
     }
     const feasible = candidates.filter((c) => canTake(c, job.gpus));
     const decision = placement.choose(job, feasible, candidates);
     if (decision.kind === 'wait') {
-      plan.waiting.set(job.id, decision.reason);
+      if (explain) {
+        plan.waiting.set(job.id, decision.reason);
+      }
       continue;
     }
     const target = feasible.find((c) => c.host === decision.host);

@@ -5,8 +5,8 @@
 import type { Cluster } from './clusterLoader';
 import { totalGpus } from './clusterLoader';
 import { lowerBoundAvgJct, policyMetrics, type PolicyMetrics } from './metrics';
-import type { PolicyEntry } from './policies';
-import { buildWorkload } from './simJobs';
+import { resolvePolicies, type PolicyEntry, type PolicyInstance } from './policies';
+import { buildWorkload, type Workload } from './simJobs';
 import { simulate, type SimRun } from './simulator';
 import type { Trace } from './traceLoader';
 
@@ -52,7 +52,7 @@ export class BenchError extends Error {
   }
 }
 
-export async function runBench(input: BenchInput): Promise<{ report: BenchReport; timings: Map<string, PolicyTiming> }> {
+export async function runBench(input: BenchInput): Promise<{ report: BenchReport; timings: Map<string, PolicyTiming>; workload: Workload }> {
   const workload = buildWorkload(input.trace.jobs, input.cluster, input.seed, input.maxJobs);
   if (workload.jobs.length === 0) {
     throw new BenchError(`Every job of ${input.traceLabel} needs more GPUs than the largest host of ${input.cluster.name} has; nothing to simulate.`);
@@ -81,7 +81,7 @@ export async function runBench(input: BenchInput): Promise<{ report: BenchReport
     timings.set(entry.name, { events: run.events, wallMs: run.wallMs, cpuMs: run.cpuMs, heuristic: policy.trainSteps === undefined });
     input.onPolicyDone?.(entry.name, timings.size, input.policies.length);
   }
-  return { report, timings };
+  return { report, timings, workload };
 }
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
@@ -118,6 +118,21 @@ export function heuristicThroughput(timings: ReadonlyMap<string, PolicyTiming>):
   const seconds = heuristic.reduce((s, t) => s + t.wallMs, 0) / 1000;
   const cpuSeconds = heuristic.reduce((s, t) => s + t.cpuMs, 0) / 1000;
   return { events, seconds, perSec: seconds > 0 ? events / seconds : 0, perCpuSec: cpuSeconds > 0 ? events / cpuSeconds : 0 };
+}
+
+/**
+ * The simulator's steady rate: one heuristic policy (priority-firstfit) run `runs` times on the same
+ * workload in this process, events per second of each run. The first run of a policy pays for
+ * compiling the code it exercises, which on a trace of a few thousand events is most of its time;
+ * the later runs show what the simulator sustains.
+ */
+export function repeatedRunRates(workload: Workload, cluster: Cluster, agingMinutes: number, runs: number): number[] {
+  const entry = resolvePolicies(['priority-firstfit'])[0];
+  return Array.from({ length: runs }, () => {
+    const policy = entry.create({ seed: 1, agingMs: agingMinutes * 60_000, cluster }) as PolicyInstance;
+    const run = simulate(workload.jobs, cluster, policy, { seed: 1 });
+    return run.events / (run.wallMs / 1000);
+  });
 }
 
 export function describeCluster(cluster: Cluster): string {

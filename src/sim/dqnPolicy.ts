@@ -73,9 +73,9 @@ export function dqnPolicyInstance(agent: Agent, ctx: Pick<PolicyContext, 'agingM
         queued.add(q.job);
         placement.noteSubmitted(q.job);
       },
-      order: (qs, nowMs) => {
+      order: (nowMs) => {
         placement.beginRound({ nowMs, queued: [...queued], running: [...running] });
-        return base.order(qs, nowMs);
+        return base.order(nowMs);
       },
     },
     placement,

@@ -105,9 +105,9 @@ function withHooks(discipline: QueueDiscipline, placement: Placement): PolicyIns
         queued.set(q.spec.index, q.job);
         placement.noteSubmitted?.(q.job);
       },
-      order: (qs, nowMs) => {
+      order: (nowMs) => {
         placement.beginRound?.({ nowMs, queued: [...queued.values()], running: [...running.values()] });
-        return discipline.order(qs, nowMs);
+        return discipline.order(nowMs);
       },
     },
     placement,

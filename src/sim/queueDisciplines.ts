@@ -5,7 +5,7 @@
  * so they differ only in which waiting job is offered free GPUs first.
  */
 import type { QueuedEntry } from '../core/jobQueues';
-import { dispatchOrder } from '../core/jobQueues';
+import { reorder } from '../core/jobQueues';
 import { MAX_GPUS } from '../core/features';
 import type { PriorityClassifier } from '../core/priorityClassifier';
 import type { Job } from '../core/job';
@@ -22,29 +22,72 @@ export interface QueueDiscipline {
   readonly name: string;
   /** Called once per job, when it is submitted: where per-job work such as classification belongs. */
   admit(queued: QueuedSimJob): void;
-  /** `queued` is in submission order; the result must be a total order (ties broken by index). */
-  order(queued: readonly QueuedSimJob[], nowMs: number): QueuedEntry[];
+  /**
+   * The dispatch order of every admitted job still queued: a total order (ties broken by index). The
+   * result is only valid until the next call: disciplines keep their entries between rounds and
+   * re-sort them in place.
+   */
+  order(nowMs: number): QueuedEntry[];
 }
 
 function entry(job: Job): QueuedEntry {
   return { job, effective: job.priority, promotedLevels: 0 };
 }
 
+/**
+ * A discipline's entries, kept across rounds: admitted jobs are appended, started ones dropped in
+ * place, so a round costs one pass over the queue (plus a near-linear sort) rather than new arrays.
+ */
+class KeptEntries {
+  private readonly entries: QueuedEntry[] = [];
+
+  add(job: Job): void {
+    this.entries.push(entry(job));
+  }
+
+  /** Those still queued, in the order they were left in. */
+  queued(): QueuedEntry[] {
+    let kept = 0;
+    for (const e of this.entries) {
+      if (e.job.state === 'queued') {
+        this.entries[kept++] = e;
+      }
+    }
+    this.entries.length = kept;
+    return this.entries;
+  }
+}
+
 export function fcfsDiscipline(): QueueDiscipline {
+  const kept = new KeptEntries();
   return {
     name: 'fcfs',
-    admit: () => undefined,
-    order: (queued) => queued.map((q) => entry(q.job)),
+    admit: (q) => kept.add(q.job),
+    order: () => kept.queued(),
+  };
+}
+
+/** Jobs ordered by a fixed size, smallest first, ties by submission. */
+function bySize(name: string, size: (spec: SimJobSpec) => number): QueueDiscipline {
+  const kept = new KeptEntries();
+  const sizes = new Map<Job, { size: number; index: number }>();
+  return {
+    name,
+    admit: (q) => {
+      kept.add(q.job);
+      sizes.set(q.job, { size: size(q.spec), index: q.spec.index });
+    },
+    order: () => {
+      const entries = kept.queued();
+      const key = (e: QueuedEntry) => sizes.get(e.job) as { size: number; index: number };
+      return entries.sort((a, b) => key(a).size - key(b).size || key(a).index - key(b).index);
+    },
   };
 }
 
 /** Shortest true duration first: an oracle no real scheduler has, as a reference point. */
 export function sjfDiscipline(): QueueDiscipline {
-  return {
-    name: 'sjf',
-    admit: () => undefined,
-    order: (queued) => [...queued].sort((a, b) => a.spec.durationSec - b.spec.durationSec || a.spec.index - b.spec.index).map((q) => entry(q.job)),
-  };
+  return bySize('sjf', (spec) => spec.durationSec);
 }
 
 /**
@@ -53,12 +96,7 @@ export function sjfDiscipline(): QueueDiscipline {
  * holds jobs back so that others start first could at best turn the queue into.
  */
 export function estimateOrderDiscipline(key: 'estimate' | 'area'): QueueDiscipline {
-  const size = key === 'estimate' ? (q: QueuedSimJob) => q.spec.estimateSec : (q: QueuedSimJob) => q.spec.estimateSec * q.spec.gpus;
-  return {
-    name: `smallest-${key}`,
-    admit: () => undefined,
-    order: (queued) => [...queued].sort((a, b) => size(a) - size(b) || a.spec.index - b.spec.index).map((q) => entry(q.job)),
-  };
+  return bySize(`smallest-${key}`, key === 'estimate' ? (spec) => spec.estimateSec : (spec) => spec.estimateSec * spec.gpus);
 }
 
 /**
@@ -66,6 +104,7 @@ export function estimateOrderDiscipline(key: 'estimate' | 'area'): QueueDiscipli
  * inputs once at submission, and dispatchOrder applies aging and the shortest-estimate tie-break.
  */
 export function priorityDiscipline(classifier: PriorityClassifier, agingMs: number): QueueDiscipline {
+  const kept = new KeptEntries();
   return {
     name: 'priority',
     admit: ({ job }) => {
@@ -78,7 +117,9 @@ export function priorityDiscipline(classifier: PriorityClassifier, agingMs: numb
       });
       job.priority = priority;
       job.priorityReason = path;
+      kept.add(job);
     },
-    order: (queued, nowMs) => dispatchOrder(queued.map((q) => q.job), nowMs, agingMs),
+    // core's dispatchOrder, on entries kept from the last round so that the sort is near-linear.
+    order: (nowMs) => reorder(kept.queued(), nowMs, agingMs),
   };
 }

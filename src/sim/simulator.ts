@@ -4,10 +4,10 @@
  * (buildCandidates → the policy's dispatch order → planDispatch with the policy's Placement), so the
  * benchmark measures the code that ships. A job holds its GPUs on one host for duration / speed.
  *
- * Rounds that could not start anything are skipped, and jobs too wide for every host's free GPUs are
- * left out of the order handed to planDispatch. Neither changes a decision: such a round or job can
- * only end in "wait" without the placement being asked, and orders are total, so the remaining jobs
- * keep their relative order.
+ * Rounds that could not start anything are skipped: such a round can only end in "wait" without the
+ * placement being asked, so no decision changes. The disciplines keep their orders between rounds
+ * (see queueDisciplines.ts) and planDispatch writes no wait reasons here, which keeps a round's cost
+ * to a pass over the queue.
  */
 import type { Job } from '../core/job';
 import type { HostCandidate, Placement } from '../core/placement';
@@ -137,7 +137,7 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
   const outcomes: JobOutcome[] = specs.map(() => ({ startSec: NaN, endSec: NaN, host: '' }));
   const byJob = new Map<Job, QueuedSimJob>();
   const finishes = new CompletionHeap<QueuedSimJob>();
-  let queue: QueuedSimJob[] = [];
+  let queued = 0;
   /** Queued jobs by GPU count, so a round that cannot start anything is skipped without scanning the queue. */
   const queuedByWidth = new Map<number, number>();
   let nextArrival = 0;
@@ -157,7 +157,7 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     const q: QueuedSimJob = { spec, job: newJob(spec) };
     byJob.set(q.job, q);
     policy.discipline.admit(q);
-    queue.push(q);
+    queued += 1;
     countQueued(spec.gpus, 1);
     events += 1;
     emit?.({ kind: 'submit', atSec: spec.submitSec, job: spec.index });
@@ -171,6 +171,7 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     host.free -= q.spec.gpus;
     host.candidate = undefined;
     countQueued(q.spec.gpus, -1);
+    queued -= 1;
     // A Slurm host holds the job's GPUs for TrainQ from submission, but it runs only after its queue wait.
     const waitSec = host.drawDelay?.() ?? 0;
     q.waitSec = waitSec;
@@ -207,12 +208,8 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
       return;
     }
     rounds += 1;
-    const order = policy.discipline.order(
-      queue.filter((q) => q.spec.gpus <= widest),
-      nowSec * 1000,
-    );
-    planDispatch(order, candidatesOf(hosts), placement).launches.forEach((launch) => start(launch, nowSec));
-    queue = queue.filter((q) => q.job.state === 'queued');
+    const order = policy.discipline.order(nowSec * 1000);
+    planDispatch(order, candidatesOf(hosts), placement, { explainWaits: false }).launches.forEach((launch) => start(launch, nowSec));
   };
 
   while (nextArrival < specs.length || finishes.size > 0) {
@@ -226,9 +223,9 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     }
     dispatch(nowSec);
   }
-  if (queue.length > 0) {
+  if (queued > 0) {
     // Only a placement that waits with the cluster idle gets here; without this the jobs would vanish from the metrics.
-    throw new SimulationError(`Placement '${policy.placement.name}' left ${queue.length} job(s) waiting after every other job had finished.`);
+    throw new SimulationError(`Placement '${policy.placement.name}' left ${queued} job(s) waiting after every other job had finished.`);
   }
   const cpu = process.cpuUsage(cpuAtStart);
   const wallMs = performance.now() - started;

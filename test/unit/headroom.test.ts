@@ -28,7 +28,10 @@ const queued = (spec: Partial<SimJobSpec> & Pick<SimJobSpec, 'index' | 'estimate
 
 test('estimate orders: shortest estimate first, or smallest estimate × GPUs, ties in submission order', () => {
   const jobs = [queued({ index: 0, estimateSec: 3600, gpus: 1 }), queued({ index: 1, estimateSec: 600, gpus: 8 }), queued({ index: 2, estimateSec: 600, gpus: 1 })];
-  const ids = (d: ReturnType<typeof estimateOrderDiscipline>) => d.order(jobs, 0).map((e) => e.job.id);
+  const ids = (d: ReturnType<typeof estimateOrderDiscipline>) => {
+    jobs.forEach((q) => d.admit(q));
+    return d.order(0).map((e) => e.job.id);
+  };
   assert.deepEqual(ids(estimateOrderDiscipline('estimate')), [jobs[1].job.id, jobs[2].job.id, jobs[0].job.id]);
   assert.deepEqual(ids(estimateOrderDiscipline('area')), [jobs[2].job.id, jobs[0].job.id, jobs[1].job.id]);
 });

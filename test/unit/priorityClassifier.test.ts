@@ -179,6 +179,9 @@ test('comparisons are rendered on the side ml-cart actually sends the value', ()
   const byGain = new PriorityClassifier([], { baseExamples: gainSet });
   assert.equal(byGain.classify(job(1, 'low', H, 20)).path, 'gain ≥ 20% → High');
   assert.equal(byGain.classify(job(1, 'low', H)).path, 'gain < 20% (none given, counted as 5%) → Medium');
+  // The same leaf with a gain given, after the text without one was written (texts are kept per leaf).
+  assert.equal(byGain.classify(job(1, 'low', H, 10)).path, 'gain < 20% → Medium');
+  assert.equal(byGain.classify(job(2, 'normal', 3 * H)).path, 'gain < 20% (none given, counted as 5%) → Medium');
 
   const importanceSet = IMPORTANCES.map((importance) => ({ features: job(1, importance, H), label: (importance === 'low' ? 'low' : 'medium') as Priority }));
   const byImportance = new PriorityClassifier([], { baseExamples: importanceSet });

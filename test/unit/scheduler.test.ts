@@ -77,3 +77,31 @@ test('no online host: every job waits and says so', () => {
   const plan = planDispatch(dispatchOrder([makeJob({ id: 'j' })], 0, 0), [], new MostFreeGpusPlacement());
   assert.equal(plan.waiting.get('j'), 'No host is online.');
 });
+
+test('without wait reasons (the simulator) the plan launches exactly the same jobs, CPU jobs on full GPUs included', () => {
+  const rng = (() => {
+    let x = 7;
+    return () => (x = (x * 48271) % 2147483647) / 2147483647;
+  })();
+  for (let round = 0; round < 50; round++) {
+    const jobs = Array.from({ length: 30 }, (_, i) =>
+      makeJob({ id: `j${i}`, gpus: Math.floor(rng() * 5), priority: (['high', 'medium', 'low'] as const)[i % 3], runtimeSec: 60 + Math.floor(rng() * 7200) }),
+    );
+    const busy = jobs.slice(0, 6).map((j, i) => ({ ...j, id: `r${i}`, state: 'running' as const, host: i % 2 ? 'a' : 'b', gpuIndices: [i] }));
+    const offers = [offer('a', 4, { maxJobs: 3 + (round % 4) }), offer('b', 8, { maxJobs: 2 + (round % 5) })];
+    const order = dispatchOrder(jobs.slice(6), 0, 0);
+    const launched = (explainWaits: boolean) => {
+      const plan = planDispatch(order, buildCandidates(offers, busy), new MostFreeGpusPlacement(), { explainWaits });
+      return { launches: plan.launches.map((l) => `${l.job.id}@${l.host}:${l.gpuIndices.join(',')}`), waiting: plan.waiting.size };
+    };
+    const explained = launched(true);
+    const silent = launched(false);
+    assert.deepEqual(silent.launches, explained.launches, `round ${round}`);
+    assert.equal(silent.waiting, 0);
+    assert.equal(explained.waiting, 24 - explained.launches.length);
+  }
+  // A full cluster still starts a CPU job when a job slot is free.
+  const cpu = makeJob({ id: 'cpu', gpus: 0 });
+  const full = buildCandidates([offer('a', 1)], [makeJob({ state: 'running', host: 'a', gpuIndices: [0] })]);
+  assert.deepEqual(planDispatch(dispatchOrder([makeJob({ id: 'wide', gpus: 1 }), cpu], 0, 0), full, new MostFreeGpusPlacement(), { explainWaits: false }).launches.map((l) => l.job.id), ['cpu']);
+});
