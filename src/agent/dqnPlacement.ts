@@ -103,6 +103,7 @@ export class DqnPlacement implements Placement {
   /** When the agent first held each job back, in seconds. */
   private readonly heldSince = new Map<string, number>();
   private owedSteps = 0;
+  private trainingMs = 0;
   private logUnit: number;
   /** False: greedy, and nothing is remembered or trained (evaluation runs, a frozen agent). */
   learning: boolean;
@@ -234,6 +235,14 @@ export class DqnPlacement implements Placement {
     return this.options.waitOffer;
   }
 
+  /**
+   * Milliseconds spent in the learner's train() in this placement's lifetime: with DqnLearner the
+   * gradient steps themselves (the benchmark's steps per second); with the worker, only handing over.
+   */
+  get trainMs(): number {
+    return this.trainingMs;
+  }
+
   /** Gradient steps taken in this placement's lifetime. */
   get trainSteps(): number {
     return this.learner.trainSteps;
@@ -271,7 +280,9 @@ export class DqnPlacement implements Placement {
     const steps = Math.min(this.options.maxTrainPerRound, Math.floor(this.owedSteps));
     this.owedSteps -= steps;
     if (steps > 0) {
+      const t0 = performance.now();
       const losses = this.learner.train(steps);
+      this.trainingMs += performance.now() - t0;
       const first = this.learner.trainSteps - losses.length + 1;
       losses.forEach((loss, i) => this.stats?.recordTrainStep({ step: first + i, loss, atMs: (this.lastSec ?? 0) * 1000 }));
     }

@@ -92,14 +92,15 @@ const hours = (s: number): string => (s / 3_600).toFixed(2);
 const days = (s: number): string => (s / 86_400).toFixed(2);
 
 export function formatTable(report: BenchReport, timings: ReadonlyMap<string, PolicyTiming>): string {
-  const head = ['policy', 'avg JCT h', 'p95 JCT h', 'slowdown', 'makespan d', 'GPU util', 'decide p50 µs', 'events/s'];
+  const head = ['policy', 'avg JCT h', 'p95 JCT h', 'slowdown', 'makespan d', 'GPU util', 'decide p50 µs', 'train steps/s', 'events/s'];
   const rows = Object.entries(report.policies).map(([name, m]) => {
     const t = timings.get(name);
     const rate = t && t.wallMs > 0 ? Math.round(t.events / (t.wallMs / 1000)).toLocaleString('en-US') : '-';
-    const numbers = [hours(m.avgJct), hours(m.p95Jct), m.avgSlowdown.toFixed(2), days(m.makespan), m.gpuUtil.toFixed(3), m.decisionP50Us.toFixed(2)];
+    const steps = m.trainStepsPerSec > 0 ? Math.round(m.trainStepsPerSec).toLocaleString('en-US') : '-';
+    const numbers = [hours(m.avgJct), hours(m.p95Jct), m.avgSlowdown.toFixed(2), days(m.makespan), m.gpuUtil.toFixed(3), m.decisionP50Us.toFixed(2), steps];
     return [name, ...numbers, rate];
   });
-  rows.push(['lower bound', hours(report.lowerBound.avgJct), '', '1.00', '', '', '', '']);
+  rows.push(['lower bound', hours(report.lowerBound.avgJct), '', '1.00', '', '', '', '', '']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [pad(head, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => pad(r, widths))].join('\n');
 }

@@ -63,6 +63,7 @@ export function dqnPolicyInstance(agent: Agent, ctx: Pick<PolicyContext, 'agingM
   const queued = new Set<Job>();
   const running = new Set<Job>();
   const stepsAtStart = placement.trainSteps;
+  const msAtStart = placement.trainMs;
 
   return {
     discipline: {
@@ -80,6 +81,7 @@ export function dqnPolicyInstance(agent: Agent, ctx: Pick<PolicyContext, 'agingM
     },
     placement,
     trainSteps: () => placement.trainSteps - stepsAtStart,
+    trainMs: () => placement.trainMs - msAtStart,
     onEvent: (event) => {
       const job = byIndex.get(event.job);
       if (!job) {

@@ -5,6 +5,8 @@
  *   makespan   last completion − first submission
  *   gpuUtil    GPU-seconds busy ÷ (total GPUs × makespan)
  *   p95        nearest rank: the smallest JCT that at least 95% of jobs do not exceed
+ *   trainStepsPerSec  gradient steps (batch 64) per second spent training, for a policy that learns
+ *              while it runs (0 otherwise): the learner's speed, apart from deciding and simulating
  */
 import type { Cluster } from './clusterLoader';
 import { totalGpus } from './clusterLoader';
@@ -55,6 +57,6 @@ export function policyMetrics(specs: readonly SimJobSpec[], cluster: Cluster, ru
     makespan,
     gpuUtil: busyGpuSeconds(specs, run) / (totalGpus(cluster) * makespan),
     decisionP50Us: percentile(run.decisionUs, 50),
-    trainStepsPerSec: run.wallMs > 0 ? run.trainSteps / (run.wallMs / 1000) : 0,
+    trainStepsPerSec: run.trainMs > 0 ? run.trainSteps / (run.trainMs / 1000) : 0,
   };
 }

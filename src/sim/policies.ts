@@ -25,6 +25,8 @@ export interface PolicyInstance {
   placement: Placement;
   /** Training steps taken so far, for a placement that learns while it runs; heuristics leave it out. */
   trainSteps?(): number;
+  /** Milliseconds those steps took (training only, not deciding or simulating). */
+  trainMs?(): number;
   /** Sees every submission, start and finish: the feedback (rewards) a learning placement trains on. */
   onEvent?(event: SimEvent): void;
   /** Frees what the run held (a model's tensors, say); called once the run is over. */

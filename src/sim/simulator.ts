@@ -42,6 +42,8 @@ export interface SimRun {
   /** CPU time of the process during the run: on a shared machine, steadier than wall time. */
   cpuMs: number;
   trainSteps: number;
+  /** Wall time of those training steps. */
+  trainMs: number;
 }
 
 export interface SimOptions {
@@ -229,5 +231,5 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
   }
   const cpu = process.cpuUsage(cpuAtStart);
   const wallMs = performance.now() - started;
-  return { outcomes, decisionUs, events, rounds, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, trainSteps: policy.trainSteps?.() ?? 0 };
+  return { outcomes, decisionUs, events, rounds, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, trainSteps: policy.trainSteps?.() ?? 0, trainMs: policy.trainMs?.() ?? 0 };
 }
