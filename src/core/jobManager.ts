@@ -299,6 +299,7 @@ export class JobManager implements Disposable {
     this.state.jobs = this.state.jobs.filter((j) => j.id !== id);
     await this.commit();
     await this.deps.removeJobFiles(id).catch((e) => this.deps.logger.warn(`Could not delete files of job ${id}: ${e}`));
+    await this.forgetOnHosts([job]);
   }
 
   async clearFinished(): Promise<number> {
@@ -307,7 +308,37 @@ export class JobManager implements Disposable {
     this.state.jobs = this.state.jobs.filter((j) => !isFinished(j.state));
     await this.commit();
     await Promise.all(gone.map((j) => this.deps.removeJobFiles(j.id).catch(() => undefined)));
+    await this.forgetOnHosts(gone);
     return gone.length;
+  }
+
+  /**
+   * What remote hosts keep of removed jobs (their job folders), one call per host. The history is
+   * already updated: a host that cannot be reached keeps the folders, and the log says where.
+   */
+  private async forgetOnHosts(jobs: readonly Job[]): Promise<void> {
+    const byHost = new Map<string, Job[]>();
+    for (const job of jobs) {
+      if (job.host !== undefined) {
+        byHost.set(job.host, [...(byHost.get(job.host) ?? []), job]);
+      }
+    }
+    await Promise.all(
+      [...byHost].map(async ([name, list]) => {
+        const host = this.host(name);
+        if (!host?.forget) {
+          return;
+        }
+        try {
+          const { removed, kept } = await host.forget(list);
+          if (removed + kept > 0) {
+            this.deps.logger.info(`${name}: deleted ${removed} job folder(s) of removed jobs${kept > 0 ? `; kept ${kept} whose process still runs` : ''}.`);
+          }
+        } catch (err) {
+          this.deps.logger.warn(`${name}: could not delete the folders of ${list.length} removed job(s) (${(err as Error).message}); they stay under its .trainq/jobs.`);
+        }
+      }),
+    );
   }
 
   async setPaused(paused: boolean): Promise<void> {

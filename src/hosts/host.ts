@@ -5,6 +5,7 @@
  */
 import type { Disposable, Event } from '../core/emitter';
 import type { Job } from '../core/job';
+import type { ForgetOutcome } from './remoteCleanup';
 
 export type HostKind = 'local' | 'ssh' | 'slurm';
 
@@ -122,4 +123,9 @@ export interface Host extends Disposable {
   reattach(job: Job): Promise<ReattachResult>;
   /** Path on this machine of the job's log (for remote hosts, the local copy). */
   logPath(jobId: string): string;
+  /**
+   * The jobs were removed from the history: deletes what this host keeps of those it ran (a remote
+   * job folder), except what may still run. Absent where a job leaves nothing beyond its local files.
+   */
+  forget?(jobs: readonly Job[]): Promise<ForgetOutcome>;
 }

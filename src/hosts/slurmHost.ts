@@ -16,6 +16,7 @@ import { HostUnreachableError } from './hostErrors';
 import { HostHealth } from './hostHealth';
 import { assertValidJobId, jobFiles } from './localProcess';
 import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from './remoteLayout';
+import { FORGET_SCRIPT, forgetJobFolders, forgettable, type ForgetOutcome } from './remoteCleanup';
 import { LogMirror } from './remoteLog';
 import { ENSURE_SCRIPT, parseEnsure, type EnsureFacts } from './remoteScripts';
 import { parseSinfo, sbatchOptions, schedulerGpus, sinfoArgs, slurmJobName, timeLimitFor } from './slurmCommands';
@@ -226,6 +227,17 @@ export class SlurmHost implements Host {
       `${this.name}: ${existing ? 'found already submitted' : 'submitted'} job ${job.id} as Slurm job ${slurmId}: ${argv.join(' ')}`,
     );
     return { pgid: 0, slurmJobId: slurmId };
+  }
+
+  /** Job folders of finished jobs; lost ones stay, since Slurm may still be running them. */
+  async forget(jobs: readonly Job[]): Promise<ForgetOutcome> {
+    const ids = forgettable(jobs, this.name, 'slurm');
+    if (ids.length === 0) {
+      return { removed: 0, kept: 0 };
+    }
+    const jobsDir = await this.health.connected(() => this.jobsDir());
+    const run = async (args: string[]) => (await this.health.connected(() => this.call(() => this.runner.runScript(FORGET_SCRIPT, args)))).stdout.toString('utf8');
+    return forgetJobFolders(run, jobsDir, ids);
   }
 
   /** scancel; Slurm sends SIGTERM and, after the cluster's KillWait, SIGKILL (graceSec is the cluster's to set). */

@@ -12,6 +12,7 @@ import type { SshHostConfig } from './hostConfig';
 import { HostHealth, type Backoff } from './hostHealth';
 import { assertValidJobId, jobFiles } from './localProcess';
 import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from './remoteLayout';
+import { FORGET_SCRIPT, forgetJobFolders, forgettable, type ForgetOutcome } from './remoteCleanup';
 import { LogMirror } from './remoteLog';
 import { CANCEL_SCRIPT, ENSURE_SCRIPT, LAUNCH_SCRIPT, parseEnsure, parseLaunch, parseProbe, PROBE_SCRIPT, type EnsureFacts } from './remoteScripts';
 import { SshJobFollower } from './sshJobFollower';
@@ -217,6 +218,16 @@ export class SshHost implements Host {
     // job that was already over (or never had a process) and that this instance did not follow yet.
     await this.follower.follow(job.id, pgid);
     this.follower.pollSoon();
+  }
+
+  async forget(jobs: readonly Job[]): Promise<ForgetOutcome> {
+    const ids = forgettable(jobs, this.name, 'ssh');
+    if (ids.length === 0) {
+      return { removed: 0, kept: 0 };
+    }
+    const { workdir } = await this.health.connected(() => this.ensure());
+    const run = async (args: string[]) => (await this.health.connected(() => this.transport.runScript(FORGET_SCRIPT, args))).stdout.toString('utf8');
+    return forgetJobFolders(run, remoteJobsDir(workdir), ids);
   }
 
   async reattach(job: Job): Promise<ReattachResult> {

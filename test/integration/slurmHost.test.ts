@@ -145,6 +145,13 @@ for (const target of ['local', 'login'] as const) {
     assert.equal(printed.id, job.id);
     assert.equal(printed.gpus.split(',').length, 2, 'Slurm sets CUDA_VISIBLE_DEVICES to the 2 GPUs it allocated');
     await assert.rejects(fs.access(pwned), 'no argument was run as shell code');
+
+    // Removed from the history, the job's folder goes too; a lost job's would stay (Slurm may still run it).
+    const folder = target === 'local' ? path.join(jobsRoot, job.id) : path.join(fx.server('login').home, 'trainq', '.trainq', 'jobs', job.id);
+    await fs.access(path.join(folder, 'slurm_id'));
+    const lost = { ...job, id: `${job.id}-lost`, state: 'lost' as const, host: host.name };
+    assert.deepEqual(await host.forget([{ ...job, state: 'failed', host: host.name }, lost]), { removed: 1, kept: 0 });
+    await assert.rejects(fs.access(folder), 'the job folder is gone');
   });
 }
 

@@ -252,6 +252,30 @@ test('cancel stops a job with SIGTERM, and SIGKILLs one that ignores it after th
   await waitFor('the process group to vanish', () => !groupAlive(second.pgid), 5000);
 });
 
+test('forgetting removed jobs deletes their folders on the host, but not one whose process still runs', { skip }, async () => {
+  const host = newHost('gpu-b');
+  const done = makeJob(await writeFile('quick.sh', 'echo done\n'));
+  const exited = nextExit(host, done.id);
+  await host.launch({ job: done, gpuIndices: [], command: ['sh', done.script] });
+  await exited;
+  const busy = makeJob(await writeFile('busy.sh', 'echo started\nsleep 30\n'));
+  const { pgid } = await host.launch({ job: busy, gpuIndices: [], command: ['sh', busy.script] });
+  strays.push(pgid);
+  await waitFor('the busy job to start', async () => (await logOf(host, busy.id)).includes('started'));
+  const elsewhere = { ...done, id: `${done.id}-other`, host: 'gpu-a' };
+  assert.ok(existsSync(remote('gpu-b', '.trainq', 'jobs', done.id)));
+
+  // The busy job passes as "lost" (what TrainQ thinks after losing track of a job that still runs).
+  const outcome = await host.forget([{ ...done, state: 'succeeded', host: 'gpu-b' }, { ...busy, state: 'lost', host: 'gpu-b', pgid }, elsewhere]);
+  assert.deepEqual(outcome, { removed: 1, kept: 1 });
+  assert.equal(existsSync(remote('gpu-b', '.trainq', 'jobs', done.id)), false);
+  assert.ok(existsSync(remote('gpu-b', '.trainq', 'jobs', busy.id, 'output.log')), 'a running job keeps its folder');
+  assert.ok(existsSync(remote('gpu-b', 'proj', 'quick.sh')), 'the synced project stays');
+  // Forgetting again is harmless: the folder is gone, nothing is counted.
+  assert.deepEqual(await host.forget([{ ...done, state: 'succeeded', host: 'gpu-b' }]), { removed: 0, kept: 0 });
+  killGroup(pgid);
+});
+
 test('after the host object is recreated, jobs are reconciled: running, exited, lost', { skip }, async () => {
   const first = newHost('gpu-a');
   const slow = makeJob(await writeFile('slow.sh', 'echo started\nwhile [ ! -e go-slow ]; do sleep 0.05; done\nexit 7\n'));

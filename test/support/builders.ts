@@ -3,6 +3,7 @@ import { Emitter } from '../../src/core/emitter';
 import type { Job } from '../../src/core/job';
 import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from '../../src/hosts/host';
 import type { WorkspaceState } from '../../src/core/workspaceState';
+import type { ForgetOutcome } from '../../src/hosts/remoteCleanup';
 
 let seq = 0;
 
@@ -33,6 +34,8 @@ export class FakeHost implements Host {
   readonly cancelled: string[] = [];
   failLaunchWith: string | undefined;
   reattachResult: ReattachResult = { kind: 'running' };
+  /** Set by a test that checks what removing jobs from the history asks of their host. */
+  forget?: (jobs: readonly Job[]) => Promise<ForgetOutcome>;
   private readonly exits = new Emitter<ExitReport>();
   readonly onDidExit = this.exits.event;
 

@@ -174,6 +174,30 @@ test('retry queues a copy that remembers the original; remove only takes finishe
   assert.ok(manager.job(copy.id));
 });
 
+test('removing finished jobs asks each host to forget its own, once per host; a host that cannot be reached leaves the history cleared anyway', async () => {
+  const { host, manager } = setup(2);
+  const forgotten: string[][] = [];
+  host.forget = async (jobs) => {
+    forgotten.push(jobs.map((j) => j.id));
+    if (forgotten.length === 2) {
+      throw new Error('ssh: connect to host gpu-1 port 22: Connection refused');
+    }
+    return { removed: jobs.length, kept: 0 };
+  };
+  const [a, b, c] = [await manager.queue(spec(), 'a'), await manager.queue(spec(), 'b'), await manager.queue(spec(), 'c')];
+  await manager.kick();
+  host.exit(a.id, 0);
+  host.exit(b.id, 1);
+  await new Promise((r) => setImmediate(r));
+  await manager.remove(a.id);
+  assert.deepEqual(forgotten, [[a.id]]);
+  // c still runs: Clear Finished takes b only, and the failed clean-up leaves the history cleared.
+  assert.equal(await manager.clearFinished(), 1);
+  assert.deepEqual(forgotten, [[a.id], [b.id]]);
+  assert.equal(manager.job(b.id), undefined);
+  assert.equal(manager.job(c.id)?.state, 'running');
+});
+
 test('reconcile after a restart: alive stays running, recorded exits are applied, the rest is Lost; nothing reruns', async () => {
   const host = new FakeHost('local', 2);
   const state = emptyWorkspaceState();
