@@ -13,13 +13,13 @@
  * With one seed and one backend, a run is deterministic: the agent's random streams derive from it.
  */
 import * as path from 'node:path';
-import type { Job } from '../core/job';
 import { PriorityClassifier } from '../core/priorityClassifier';
 import { createAgent, type Agent } from '../agent/agentSetup';
 import { loadAgentState } from '../agent/agentStore';
 import { resolveBackend, type ResolvedBackend } from '../agent/backend';
 import { isBackendPreference, type BackendPreference } from '../agent/backendPreference';
 import type { PolicyContext, PolicyInstance } from './policies';
+import { withPlacementHooks } from './placementHooks';
 import { priorityDiscipline } from './queueDisciplines';
 import { createRng } from './rng';
 
@@ -57,49 +57,13 @@ export async function createDqnPolicy(ctx: PolicyContext): Promise<PolicyInstanc
  * long-lived agent (and no-op `release`), so training drives exactly the code the bench measures.
  */
 export function dqnPolicyInstance(agent: Agent, ctx: Pick<PolicyContext, 'agingMs'>, release: () => void = () => undefined): PolicyInstance {
-  const base = priorityDiscipline(new PriorityClassifier(), ctx.agingMs);
   const { placement } = agent;
-  const byIndex = new Map<number, Job>();
-  const queued = new Set<Job>();
-  const running = new Set<Job>();
   const stepsAtStart = placement.trainSteps;
   const msAtStart = placement.trainMs;
-
   return {
-    discipline: {
-      name: base.name,
-      admit: (q) => {
-        base.admit(q);
-        byIndex.set(q.spec.index, q.job);
-        queued.add(q.job);
-        placement.noteSubmitted(q.job);
-      },
-      order: (nowMs) => {
-        placement.beginRound({ nowMs, queued: [...queued], running: [...running] });
-        return base.order(nowMs);
-      },
-    },
-    placement,
+    ...withPlacementHooks(priorityDiscipline(new PriorityClassifier(), ctx.agingMs), placement),
     trainSteps: () => placement.trainSteps - stepsAtStart,
     trainMs: () => placement.trainMs - msAtStart,
-    onEvent: (event) => {
-      const job = byIndex.get(event.job);
-      if (!job) {
-        return;
-      }
-      if (event.kind === 'submit') {
-        placement.observe(event.atSec * 1000, queued.size);
-      } else if (event.kind === 'start') {
-        queued.delete(job);
-        running.add(job);
-        placement.observe(event.atSec * 1000, queued.size);
-      } else {
-        running.delete(job);
-        byIndex.delete(event.job);
-        placement.observe(event.atSec * 1000, queued.size);
-        placement.noteFinished(job, event.atSec - (job.startedAt ?? 0) / 1000);
-      }
-    },
     dispose: () => {
       placement.endEpisode();
       release();

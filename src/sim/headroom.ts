@@ -17,14 +17,13 @@
  * For scale: the oracle (shortest true duration first, every placement), and the spread of
  * priority-random over seeds, which shows how much JCT moves when nothing but chance changes.
  */
-import type { Job } from '../core/job';
 import type { Placement } from '../core/placement';
 import { MostFreeGpusPlacement } from '../core/placement';
 import { BestFitPlacement, FastestPlacement, FirstFitPlacement, RandomPlacement } from '../core/placementPolicies';
 import { PriorityClassifier } from '../core/priorityClassifier';
 import type { Cluster } from './clusterLoader';
 import { policyMetrics } from './metrics';
-import type { PolicyInstance } from './policies';
+import { withPlacementHooks } from './placementHooks';
 import { fasterHostWait, reserveForShortJobs } from './holdPlacements';
 import { estimateOrderDiscipline, fcfsDiscipline, priorityDiscipline, sjfDiscipline, type QueueDiscipline } from './queueDisciplines';
 import { createRng } from './rng';
@@ -90,42 +89,10 @@ function candidates(seeds: readonly number[]): Candidate[] {
   return list;
 }
 
-/**
- * The simulator times choose() alone; a placement with hooks (the hold stand-ins) hears about
- * submissions and rounds from here, as the dqn policy's wrapper does for the agent.
- */
-function withHooks(discipline: QueueDiscipline, placement: Placement): PolicyInstance {
-  const queued = new Map<number, Job>();
-  const running = new Map<number, Job>();
-  return {
-    discipline: {
-      name: discipline.name,
-      admit: (q) => {
-        discipline.admit(q);
-        queued.set(q.spec.index, q.job);
-        placement.noteSubmitted?.(q.job);
-      },
-      order: (nowMs) => {
-        placement.beginRound?.({ nowMs, queued: [...queued.values()], running: [...running.values()] });
-        return discipline.order(nowMs);
-      },
-    },
-    placement,
-    onEvent: (event) => {
-      if (event.kind === 'start') {
-        running.set(event.job, queued.get(event.job) as Job);
-        queued.delete(event.job);
-      } else if (event.kind === 'finish') {
-        running.delete(event.job);
-      }
-    },
-  };
-}
-
 /** Runs every stand-in on one workload (about fifty simulations). */
 export function runHeadroom(jobs: readonly SimJobSpec[], cluster: Cluster, seeds: readonly number[] = [1, 2, 3, 4, 5]): HeadroomReport {
   const variants: Variant[] = candidates(seeds).map((c) => {
-    const run = simulate(jobs, cluster, withHooks(c.discipline(), c.placement()), { seed: 1 });
+    const run = simulate(jobs, cluster, withPlacementHooks(c.discipline(), c.placement()), { seed: 1 });
     return { family: c.family, name: c.name, avgJct: policyMetrics(jobs, cluster, run).avgJct };
   });
   // The benchmark's policies that do not know true durations; its priority-random is seed 1.
