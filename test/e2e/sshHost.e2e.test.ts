@@ -216,4 +216,19 @@ describe('TrainQ with a remote GPU host over SSH', { timeout: 600_000 }, () => {
       await screenshot(ui(), 'ssh-job-log');
     });
   });
+
+  it("Remove from History deletes the job's folder on the host and keeps the synced project", async () => {
+    await withScreenshotOnFailure(ui(), 'ssh-remove', async () => {
+      const remote = path.join(fixture!.server(SSH_HOST).home, 'trainq');
+      const jobsDir = path.join(remote, '.trainq', 'jobs');
+      assert.equal(fs.readdirSync(jobsDir).length, 1, 'the job folder is there before');
+      await runContextAction(ui(), treeRow(ui(), JOB_QUEUE, SCRIPT, 'succeeded'), 'Remove from History');
+      const deadline = Date.now() + 30_000;
+      while (fs.readdirSync(jobsDir).length > 0 && Date.now() < deadline) await ui().waitForTimeout(250);
+      assert.deepEqual(fs.readdirSync(jobsDir), [], "the job's folder on the host is gone");
+      assert.ok(fs.existsSync(path.join(remote, path.basename(workspace!), SCRIPT)), 'the synced project stays');
+      const rows = await treeRows(ui(), JOB_QUEUE);
+      assert.ok(!rows.some((r) => r.label === SCRIPT && stateOf(r.description) === 'succeeded'), `the job left the history: ${JSON.stringify(rows)}`);
+    });
+  });
 });
