@@ -61,6 +61,13 @@ export interface DqnPlacementOptions {
    * media/agent/README.md has the measurements behind the default.
    */
   waitOffer: WaitOffer;
+  /**
+   * While every queued job fits on the GPUs free now, nothing competes for the hosts, and the host
+   * expected to finish the job soonest (estimate ÷ speed, plus a Slurm host's expected wait) is the
+   * only one offered; the agent still chooses among equally soon ones. Under contention it chooses
+   * freely. media/agent/README.md has the measurements behind the default.
+   */
+  soonestWhenUncontended: boolean;
   /** Starting time unit (geometric mean of runtime estimates), usually from the saved counters. */
   timeUnitSec: number;
   /** Weight of each newly queued job in the running time unit. */
@@ -81,6 +88,7 @@ export const DEFAULT_PLACEMENT_OPTIONS: DqnPlacementOptions = {
   maxHoldSec: 12 * 3600,
   learn: true,
   waitOffer: 'never',
+  soonestWhenUncontended: true,
   timeUnitSec: 3600,
   timeUnitDecay: 0.01,
 };
@@ -167,9 +175,10 @@ export class DqnPlacement implements Placement {
     }
   }
 
-  choose(job: Job, feasible: HostCandidate[], all: HostCandidate[]): PlacementDecision {
+  choose(job: Job, feasibleHosts: HostCandidate[], all: HostCandidate[]): PlacementDecision {
     // Without beginRound (a caller that does not know the protocol) the agent still decides, from less.
     const round = this.round ?? new RoundSummary({ nowMs: Date.now(), queued: [job], running: [] }, this.timeUnitSec);
+    const feasible = this.options.soonestWhenUncontended && round.uncontended(all) ? soonestFinishing(job, feasibleHosts) : feasibleHosts;
     const now = round.nowSec;
     const since = this.heldSince.get(job.id);
     const heldSec = since === undefined ? 0 : now - since;
@@ -208,7 +217,7 @@ export class DqnPlacement implements Placement {
       priority: job.priority,
       priorityPath: job.priorityReason,
       candidates: encoded.hosts.map((h, i) => ({ host: h, q: act.q[i] })),
-      infeasible: all.filter((c) => !feasible.includes(c)).map((c) => ({ host: c.host, reason: whyNot(c, job.gpus) })),
+      infeasible: all.filter((c) => !feasible.includes(c)).map((c) => ({ host: c.host, reason: feasibleHosts.includes(c) ? LATER : whyNot(c, job.gpus) })),
       chosen: host,
       explored: act.explored,
     });
@@ -289,6 +298,15 @@ export class DqnPlacement implements Placement {
     // Steps beyond the cap are forgiven, not carried: a backlog would only grow during bursts.
     this.owedSteps = Math.min(this.owedSteps, this.options.maxTrainPerRound);
   }
+}
+
+const LATER = 'would finish it later, and no queued job competes for the hosts';
+
+/** The hosts expected to finish the job soonest: what no job competing for them means picking. */
+function soonestFinishing(job: Job, feasible: HostCandidate[]): HostCandidate[] {
+  const finish = (c: HostCandidate) => job.runtimeSec / c.speed + (c.expectedWaitSec ?? 0);
+  const soonest = Math.min(...feasible.map(finish));
+  return feasible.filter((c) => finish(c) <= soonest);
 }
 
 /** Why an online host cannot take a job now, in the dashboard's words. */

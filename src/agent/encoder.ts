@@ -78,6 +78,7 @@ export class RoundSummary {
   private readonly runningCount: number;
   private releases?: Map<string, Release[]>;
   private nextFinishSec = Infinity;
+  private placedGpus = 0;
 
   constructor(
     private readonly view: RoundView,
@@ -90,6 +91,15 @@ export class RoundSummary {
     for (const width of new Set(view.queued.map((j) => j.gpus))) {
       this.fitEstimates.set(width, Float64Array.from(view.queued.filter((j) => j.gpus <= width).map((j) => j.runtimeSec)).sort());
     }
+  }
+
+  /**
+   * Whether every job still queued fits on the GPUs free now (on hosts with a job slot): then no job
+   * competes for a host. Jobs placed earlier in the round leave both sides.
+   */
+  uncontended(all: readonly HostCandidate[]): boolean {
+    const free = all.reduce((s, c) => s + (c.runningJobs < c.maxJobs ? c.freeGpus.length : 0), 0);
+    return this.queuedGpus - this.placedGpus <= free;
   }
 
   /** Host speeds are only known from the candidates, so release times are built on first use. */
@@ -116,6 +126,7 @@ export class RoundSummary {
 
   /** Records a placement made this round, so later decisions in the round see its GPUs as taken until it ends. */
   recordLaunch(host: string, job: Job, speed: number): void {
+    this.placedGpus += job.gpus;
     if (this.releases) {
       this.addRelease(host, this.nowSec, job.runtimeSec / speed, job.gpus);
       this.releases.get(host)?.sort((a, b) => a.endSec - b.endSec);

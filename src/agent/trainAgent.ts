@@ -1,12 +1,15 @@
 /**
  * `npm run train-agent -- [--seed N] [--episodes N] [--eval-every N] [--loss huber|mse]
  *                         [--wait never|faster-host|when-safe] [--run-wait never|faster-host|when-safe]
- *                         [--backend wasm|cpu|tensorflow|auto] [--out file] [--data dir]`
+ *                         [--uncontended agent|soonest] [--backend wasm|cpu|tensorflow|auto] [--out file] [--data dir]`
  *
  * `--wait` is when "wait" is on offer during training (default faster-host), `--run-wait` the same
  * for the product and the bench, recorded in the saved file (default never): waiting for a faster
  * host was measured to lose JCT on every development pair, yet training with it on offer gave better
- * host choices than training without (media/agent/README.md has both measurements).
+ * host choices than training without. Likewise `--uncontended` (default agent): while nothing competes
+ * for hosts the product offers only the soonest-finishing host (DqnPlacementOptions.soonestWhenUncontended),
+ * but weights trained choosing freely there did better under that rule than weights trained with it
+ * (media/agent/README.md has the measurements).
  *
  * Pre-trains the shipped DQN weights in the simulator, through the same `dqn` policy code the bench
  * runs (src/sim/dqnPolicy.ts). To generalise rather than memorise, no episode is a development
@@ -132,6 +135,8 @@ async function main(argv: readonly string[]): Promise<void> {
       // Trained with waits for faster hosts on offer, run without: see media/agent/README.md.
       wait: { type: 'string', default: 'faster-host' },
       'run-wait': { type: 'string', default: DEFAULT_PLACEMENT_OPTIONS.waitOffer },
+      // Trained choosing freely also when nothing competes for hosts; run with the soonest-host rule.
+      uncontended: { type: 'string', default: 'agent' },
       out: { type: 'string', default: path.join('media', 'agent', 'dqn-weights.json') },
       data: { type: 'string', default: 'bench' },
     },
@@ -143,8 +148,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const loss = values.loss;
   const waitOffer = values.wait;
   const runWait = values['run-wait'];
-  if (!isBackendPreference(values.backend) || !Number.isSafeInteger(seed) || !(episodes > 0) || !(evalEvery > 0) || (loss !== 'huber' && loss !== 'mse') || !isWaitOffer(waitOffer) || !isWaitOffer(runWait)) {
-    throw new Error(`usage: train-agent [--seed N] [--episodes N] [--eval-every N] [--loss huber|mse] [--wait ${WAIT_OFFERS.join('|')}] [--run-wait ${WAIT_OFFERS.join('|')}] [--backend auto|tensorflow|wasm|cpu] [--out file] [--data dir]`);
+  const uncontended = values.uncontended;
+  if (!isBackendPreference(values.backend) || !Number.isSafeInteger(seed) || !(episodes > 0) || !(evalEvery > 0) || (loss !== 'huber' && loss !== 'mse') || !isWaitOffer(waitOffer) || !isWaitOffer(runWait) || (uncontended !== 'agent' && uncontended !== 'soonest')) {
+    throw new Error(`usage: train-agent [--seed N] [--episodes N] [--eval-every N] [--loss huber|mse] [--wait ${WAIT_OFFERS.join('|')}] [--run-wait ${WAIT_OFFERS.join('|')}] [--uncontended agent|soonest] [--backend auto|tensorflow|wasm|cpu] [--out file] [--data dir]`);
   }
   const started = performance.now();
   const { tf, name: backend } = await simBackend(values.backend);
@@ -156,7 +162,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const rng = createRng(seed, 'train-episodes');
   const validation = Array.from({ length: 8 }, (_, i) => makeEpisode(createRng(seed, `validation-${i}`), sources[i % sources.length]));
   const yardstick = validation.map((e) => Math.min(baselineJct('priority-firstfit', e), baselineJct('priority-fastest', e)));
-  const agent = createAgent(tf, undefined, { init: createRng(seed, 'dqn-init').next, learner: createRng(seed, 'dqn-learner').next }, { config: { loss }, placement: { waitOffer } });
+  const agent = createAgent(tf, undefined, { init: createRng(seed, 'dqn-init').next, learner: createRng(seed, 'dqn-learner').next }, { config: { loss }, placement: { waitOffer, soonestWhenUncontended: uncontended === 'soonest' } });
 
   let best: { score: number; state: AgentState; episode: number } | undefined;
   for (let e = 1; e <= episodes; e++) {

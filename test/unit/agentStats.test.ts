@@ -40,7 +40,7 @@ test('each decision records every candidate with its Q-value, the choice and whe
   const stats = new AgentStats('cpu');
   const decisions: DecisionRecord[] = [];
   stats.onDecision((d) => decisions.push(d));
-  const agent = createAgent(tf, undefined, { init: createRng(1, 'init').next, learner: createRng(1, 'learner').next }, { config: { epsilonStart: 0, epsilonEnd: 0 }, placement: { waitOffer: 'faster-host' }, stats });
+  const agent = createAgent(tf, undefined, { init: createRng(1, 'init').next, learner: createRng(1, 'learner').next }, { config: { epsilonStart: 0, epsilonEnd: 0 }, placement: { waitOffer: 'faster-host', soonestWhenUncontended: false }, stats });
   const a: HostCandidate = { host: 'a', totalGpus: 2, freeGpus: [0, 1], speed: 1, runningJobs: 0, maxJobs: 2 };
   const b: HostCandidate = { host: 'b', totalGpus: 2, freeGpus: [1], speed: 2, runningJobs: 1, maxJobs: 2 };
   // A busy, much faster host whose job ends within the hour: waiting for it is one of the candidates.

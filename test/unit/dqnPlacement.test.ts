@@ -22,12 +22,18 @@ const CLUSTER: Cluster = {
   ],
 };
 
+/** Many hosts of each speed, so that jobs competing for hosts often have several to choose from. */
+const WIDE: Cluster = {
+  name: 'wide',
+  hosts: ['a', 'b', 'c', 'd', 'e', 'f'].map((name, i) => ({ name, gpus: 4, speed: [1.6, 1, 0.5][i % 3] })),
+};
+
 /** A small, busy synthetic trace: arrivals every ~20 min, run times from minutes to a day, 1–4 GPUs. */
-function workload(seed: number, n = 150) {
+function workload(seed: number, n = 150, meanGapSec = 1200) {
   const rng = createRng(seed, 'test-trace');
   let t = 0;
   const rows = Array.from({ length: n }, (_, i) => {
-    t += -1200 * Math.log(1 - rng.next());
+    t += -meanGapSec * Math.log(1 - rng.next());
     return { line: i + 2, submitSec: t, durationSec: Math.round(600 * Math.exp(3 * rng.next())), gpus: [1, 1, 2, 4][Math.floor(rng.next() * 4)] };
   });
   return buildWorkload(rows, CLUSTER, seed).jobs;
@@ -131,6 +137,30 @@ test('wait offers: `never` scores hosts only, `when-safe` offers waiting wheneve
   assert.equal(await offered('when-safe'), 20);
 });
 
+test('with no job competing for hosts only the soonest-finishing ones are offered; under contention every feasible host is', async () => {
+  const stats = new AgentStats('cpu');
+  const { agent } = await exploringAgent(10, stats, 'never');
+  const fast: HostCandidate = { host: 'fast', totalGpus: 4, freeGpus: [0, 1], speed: 2, runningJobs: 2, maxJobs: 4 };
+  const fast2: HostCandidate = { ...fast, host: 'fast2' };
+  const slow: HostCandidate = { host: 'slow', totalGpus: 4, freeGpus: [0, 1, 2, 3], speed: 1, runningJobs: 0, maxJobs: 4 };
+  const job = makeJob({ gpus: 1, runtimeSec: 3600 });
+  const offered = (queued: ReturnType<typeof makeJob>[]) => {
+    agent.placement.beginRound({ nowMs: 0, queued, running: [] });
+    const decision = agent.placement.choose(job, [fast, fast2, slow], [fast, fast2, slow]);
+    const last = stats.decisions.toArray().pop() as DecisionRecord;
+    return { decision, candidates: last.candidates.map((c) => c.host).sort(), infeasible: last.infeasible };
+  };
+  // 3 GPUs asked for, 8 free: the two fast hosts are offered, the slow one is listed with why not.
+  const light = offered([job, makeJob({ gpus: 2 })]);
+  assert.deepEqual(light.candidates, ['fast', 'fast2']);
+  assert.deepEqual(light.infeasible, [{ host: 'slow', reason: 'would finish it later, and no queued job competes for the hosts' }]);
+  // 9 GPUs asked for, 8 free: the agent weighs every host.
+  const busy = offered([job, makeJob({ gpus: 4 }), makeJob({ gpus: 4 })]);
+  assert.deepEqual(busy.candidates, ['fast', 'fast2', 'slow']);
+  assert.deepEqual(busy.infeasible, []);
+  agent.learner.dispose();
+});
+
 test('even exploring at random, a simulation never stalls: every job finishes', async () => {
   const stats = new AgentStats('cpu');
   const { agent } = await exploringAgent(7, stats);
@@ -145,11 +175,13 @@ test('even exploring at random, a simulation never stalls: every job finishes', 
 });
 
 test('same seed, same numbers; another seed, another run', async () => {
-  const jobs = workload(11, 120);
+  // Busy enough that jobs compete for hosts, where the agent (its seeded exploration, and past 300
+  // decisions its seeded replay sampling) decides.
+  const jobs = workload(11, 400, 300);
   const runOnce = async (seed: number) => {
-    const policy = await createDqnPolicy({ seed, agingMs: 3_600_000, cluster: CLUSTER });
+    const policy = await createDqnPolicy({ seed, agingMs: 3_600_000, cluster: WIDE });
     try {
-      return simulate(jobs, CLUSTER, policy).outcomes;
+      return simulate(jobs, WIDE, policy).outcomes;
     } finally {
       policy.dispose?.();
     }
