@@ -95,11 +95,17 @@ export class RoundSummary {
 
   /**
    * Whether every job still queued fits on the GPUs free now (on hosts with a job slot): then no job
-   * competes for a host. Jobs placed earlier in the round leave both sides.
+   * competes for a host. Jobs placed earlier in the round leave both sides; a job wider than every
+   * host can never start, so it competes for nothing.
    */
   uncontended(all: readonly HostCandidate[]): boolean {
+    const largest = all.reduce((m, c) => Math.max(m, c.totalGpus), 0);
+    let demand = -this.placedGpus;
+    for (const j of this.view.queued) {
+      demand += j.gpus <= largest ? j.gpus : 0;
+    }
     const free = all.reduce((s, c) => s + (c.runningJobs < c.maxJobs ? c.freeGpus.length : 0), 0);
-    return this.queuedGpus - this.placedGpus <= free;
+    return demand <= free;
   }
 
   /** Host speeds are only known from the candidates, so release times are built on first use. */

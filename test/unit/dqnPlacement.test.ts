@@ -158,6 +158,8 @@ test('with no job competing for hosts only the soonest-finishing ones are offere
   const busy = offered([job, makeJob({ gpus: 4 }), makeJob({ gpus: 4 })]);
   assert.deepEqual(busy.candidates, ['fast', 'fast2', 'slow']);
   assert.deepEqual(busy.infeasible, []);
+  // A job wider than every host never starts, so it competes for nothing.
+  assert.deepEqual(offered([job, makeJob({ gpus: 16 })]).candidates, ['fast', 'fast2']);
   agent.learner.dispose();
 });
 
