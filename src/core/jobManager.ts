@@ -385,7 +385,7 @@ export class JobManager implements Disposable {
       }
       const result = await host.reattach(job).catch((e) => ({ kind: 'lost' as const, reason: String(e) }));
       if (result.kind === 'exited') {
-        this.finish(job, result.exitCode === 0 ? 'succeeded' : 'failed', result.exitCode);
+        this.finish(job, result.exitCode === 0 ? 'succeeded' : 'failed', result.exitCode, result.reason);
       } else if (result.kind === 'lost') {
         this.finish(job, 'lost', undefined, result.reason);
       }

@@ -97,7 +97,8 @@ export interface ProbeOptions {
 
 export type ReattachResult =
   | { kind: 'running' }
-  | { kind: 'exited'; exitCode: number }
+  /** `reason`: what the host knows beyond the code (Slurm: "Slurm time limit"). */
+  | { kind: 'exited'; exitCode: number; reason?: string }
   | { kind: 'lost'; reason: string };
 
 export interface Host extends Disposable {

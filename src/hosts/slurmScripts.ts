@@ -141,6 +141,11 @@ export interface SlurmPoll {
   /** Rows from sacct; undefined when it did not run or accounting is off. */
   accounting?: SlurmJobRow[];
   accountingDisabled: boolean;
+  /**
+   * sacct ran and failed for another reason (slurmdbd down, say): a job squeue no longer lists may then
+   * have ended in any state, so its absence proves nothing until sacct answers again.
+   */
+  accountingError?: string;
   /** squeue could not reach slurmctld: nothing may be concluded from a job's absence. */
   controllerError?: string;
   files: PollEntry[];
@@ -170,8 +175,11 @@ export function parseSlurmPoll(stdout: Buffer): SlurmPoll {
       poll.rows.push(...parseSqueue(body));
     } else if (rc === 0) {
       poll.accounting = parseSacct(body);
-    } else if (/accounting storage is disabled/i.test(body)) {
+    } else if (/accounting storage is disabled/i.test(body) || rc === 127) {
+      // 127: the shell found no sacct (a login node with only the basic client tools); nothing to wait for.
       poll.accountingDisabled = true;
+    } else {
+      poll.accountingError = body.trim().split('\n').pop() || `sacct exited with code ${rc}`;
     }
   }
   return poll;

@@ -123,17 +123,17 @@ export class SlurmTracker {
       return { kind: 'running' };
     }
     this.noteAccounting(poll);
-    const { verdict, entry, row } = this.judge(jobId, slurmId, poll);
+    const { verdict, entry, row, outage } = this.judge(jobId, slurmId, poll);
     await mirror?.append(entry?.data ?? Buffer.alloc(0), this.deps.remoteLog(jobId));
     const sid = row?.slurmId ?? (entry?.pgid !== undefined ? String(entry.pgid) : slurmId);
-    if (poll.controllerError || verdict.kind === 'active') {
-      await this.track(jobId, sid, gpuIndices, poll.controllerError ? Date.now() : undefined);
+    if (outage !== undefined || verdict.kind === 'active') {
+      await this.track(jobId, sid, gpuIndices, outage !== undefined ? Date.now() : undefined);
       if (verdict.kind === 'active') this.setNote(this.tracked.get(jobId)!, verdict.note);
       return { kind: 'running' };
     }
     if (mirror) await this.drain(jobId, sid, mirror, entry?.size ?? 0);
     return verdict.exitCode !== undefined
-      ? { kind: 'exited', exitCode: verdict.exitCode }
+      ? { kind: 'exited', exitCode: verdict.exitCode, ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}) }
       : { kind: 'lost', reason: verdict.reason ?? 'unknown' };
   }
 
@@ -170,12 +170,11 @@ export class SlurmTracker {
     }
     this.noteAccounting(poll);
     for (const t of jobs) {
-      const { verdict, entry, row } = this.judge(t.jobId, t.slurmId, poll);
+      const { verdict, entry, row, outage } = this.judge(t.jobId, t.slurmId, poll);
       t.slurmId ??= row?.slurmId ?? (entry?.pgid !== undefined ? String(entry.pgid) : undefined);
       if (entry) await t.mirror?.append(entry.data, this.deps.remoteLog(t.jobId));
-      if (poll.controllerError) {
-        // squeue failed: a job's absence from its answer means nothing now.
-        this.checkLost([t], poll.controllerError);
+      if (outage !== undefined) {
+        this.checkLost([t], outage);
       } else if (verdict.kind === 'active') {
         t.unreachableSince = undefined;
         this.setNote(t, verdict.note);
@@ -191,25 +190,31 @@ export class SlurmTracker {
     }
   }
 
-  /** What Slurm and the job folder say about one job. */
+  /**
+   * What Slurm and the job folder say about one job. `outage` is set when the answer cannot be trusted
+   * for this job: squeue failed (a job's absence from its answer means nothing then), or squeue no
+   * longer lists it, it left no exit file, and sacct, which would know how it ended, failed.
+   */
   private judge(
     jobId: string,
     slurmId: string | undefined,
     poll: SlurmPoll,
-  ): { verdict: SlurmVerdict; entry?: PollEntry; row?: SlurmJobRow } {
+  ): { verdict: SlurmVerdict; entry?: PollEntry; row?: SlurmJobRow; outage?: string } {
     const entry = poll.files.find((e) => e.jobId === jobId);
     const sid = slurmId ?? (entry?.pgid !== undefined ? String(entry.pgid) : undefined);
     const name = `trainq-${jobId}`;
     const match = (r: SlurmJobRow) => (sid !== undefined ? r.slurmId === sid : r.name === name);
     const row = poll.rows.find(match) ?? poll.accounting?.find(match);
     const verdict = row ? verdictFor(row, entry?.exitCode) : verdictWithoutSlurm(sid, entry?.exitCode);
-    return { verdict, entry, row };
+    const unknownEnd = row === undefined && entry?.exitCode === undefined && poll.accountingError !== undefined;
+    const outage = poll.controllerError ?? (unknownEnd ? `sacct: ${poll.accountingError}` : undefined);
+    return { verdict, entry, row, outage };
   }
 
   private noteAccounting(poll: SlurmPoll): void {
     if (poll.accountingDisabled && this.useSacct) {
       this.useSacct = false;
-      this.deps.logger.info(`${this.deps.hostName}: Slurm accounting is disabled; final states come from squeue and the jobs' exit files`);
+      this.deps.logger.info(`${this.deps.hostName}: Slurm accounting is disabled (or sacct is missing); final states come from squeue and the jobs' exit files`);
     }
   }
 

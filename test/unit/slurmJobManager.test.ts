@@ -84,6 +84,17 @@ test('a failure with a reason keeps it (TIMEOUT); NODE_FAIL is Lost and retried 
   assert.deepEqual(retries.sort(), [a.id, b.id].sort());
 });
 
+test('a job that ended while the window was closed keeps the reason its host gives (TIMEOUT after a reload)', async () => {
+  const { host, manager } = setup();
+  const job = await manager.queue(spec, 'k');
+  await manager.kick();
+  host.reattachResult = { kind: 'exited', exitCode: 143, reason: 'Slurm time limit' };
+  await manager.reconcile();
+  assert.equal(job.state, 'failed');
+  assert.equal(job.exitCode, 143);
+  assert.equal(job.reason, 'Slurm time limit');
+});
+
 test('the store accepts a digit Slurm id and rejects anything else', () => {
   const state = (slurmJobId: unknown) => ({ ...emptyWorkspaceState(), jobs: [{ ...makeJob({ state: 'running' }), slurmJobId }] });
   assert.doesNotThrow(() => validateState(state('123')));

@@ -117,6 +117,14 @@ test('poll output: squeue rows, an unreachable controller, disabled accounting, 
     ),
   );
   assert.match(down.controllerError ?? '', /Unable to contact slurm controller/);
+  const sacct = (body: string, rc: number) =>
+    parseSlurmPoll(Buffer.from(`TRAINQ-SLURM-POLL\n@squeue\n@rc 0\n@sacct\n${body}\n@rc ${rc}\nTRAINQ-POLL\n`));
+  const dbDown = sacct('sacct: error: slurm_persist_conn_open_without_init: failed to open persistent connection', 1);
+  assert.match(dbDown.accountingError ?? '', /failed to open persistent connection/);
+  assert.equal(dbDown.accountingDisabled, false);
+  const noSacct = sacct('sh: 1: sacct: not found', 127);
+  assert.deepEqual([noSacct.accountingDisabled, noSacct.accountingError], [true, undefined], 'no sacct on the host: nothing to wait for');
+  assert.deepEqual(sacct('41|trainq-a|COMPLETED|0:0|n1', 0).accounting?.map((r) => r.state), ['COMPLETED']);
 });
 
 test("exec output: the command's output and exit code; a missing tool is an error", () => {
