@@ -10,10 +10,11 @@ import { featuresOf, isFinished, type Job, type JobFeatures, type JobSpec, type 
 import { dispatchOrder } from './jobQueues';
 import type { Logger } from './logger';
 import type { Placement } from './placement';
+import { HostRoster } from './hostRoster';
+import { launchByHost, launchOne } from './jobLaunch';
 import { buildCandidates, planDispatch, type PlannedLaunch } from './scheduler';
 import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
 import type { ExitReport, Host, HostStatus } from '../hosts/host';
-import { isHostUnreachableError } from '../hosts/hostErrors';
 
 export interface Classifier {
   classify(features: JobFeatures): { priority: Priority; path: string };
@@ -65,7 +66,7 @@ const MAX_EXAMPLES = 500;
 
 export class JobManager implements Disposable {
   private state: WorkspaceState;
-  private readonly statuses = new Map<string, HostStatus>();
+  private readonly roster: HostRoster;
   private waiting = new Map<string, string>();
   private readonly cancelling = new Set<string>();
   private writable = false;
@@ -74,8 +75,6 @@ export class JobManager implements Disposable {
   private roundQueued = false;
   private readonly now: () => number;
   private readonly newId: () => string;
-  private hosts: readonly Host[] = [];
-  private hostSubscriptions: Disposable[] = [];
 
   private readonly changed = new Emitter<void>();
   /** Fires after a change to jobs, waiting reasons or the queue's mode (paused, read-only, blocked). */
@@ -91,6 +90,26 @@ export class JobManager implements Disposable {
     this.state = deps.state;
     this.now = deps.now ?? Date.now;
     this.newId = deps.newId ?? randomUUID;
+    this.roster = new HostRoster(
+      {
+        exited: (host, report) => void this.onExit(host, report),
+        // A remote host that comes back from its backoff says so itself; its queue can move at once.
+        statusChanged: () => {
+          this.hostsChanged.fire();
+          this.kick();
+        },
+        // Slurm's pending reason and the like: shown as the running job's reason, saved with the next commit.
+        noted: (host, { jobId, note }) => {
+          const job = this.job(jobId);
+          if (job?.state === 'running' && job.host === host.name && job.reason !== note) {
+            job.reason = note;
+            this.changed.fire();
+          }
+        },
+      },
+      this.now,
+      deps.logger,
+    );
     // The classifier comes trained on state.priorityExamples (training twice would cost activation time).
     this.setHosts(deps.hosts);
   }
@@ -100,38 +119,7 @@ export class JobManager implements Disposable {
    * are: they were not cancelled, and reconcile marks them Lost if the host does not come back.
    */
   setHosts(hosts: readonly Host[]): void {
-    const added = hosts.filter((h) => !this.hosts.includes(h));
-    this.hostSubscriptions.forEach((d) => d.dispose());
-    this.hostSubscriptions = [];
-    this.hosts = hosts;
-    for (const host of hosts) {
-      this.hostSubscriptions.push(host.onDidExit((report) => void this.onExit(host, report)));
-      // A remote host that comes back from its backoff says so itself; its queue can move at once.
-      const status = host.onDidChangeStatus?.((s) => {
-        this.statuses.set(s.name, s);
-        this.hostsChanged.fire();
-        this.kick();
-      });
-      if (status) {
-        this.hostSubscriptions.push(status);
-      }
-      // Slurm's pending reason and the like: shown as the running job's reason, saved with the next commit.
-      const notes = host.onDidUpdateJob?.(({ jobId, note }) => {
-        const job = this.job(jobId);
-        if (job?.state === 'running' && job.host === host.name && job.reason !== note) {
-          job.reason = note;
-          this.changed.fire();
-        }
-      });
-      if (notes) {
-        this.hostSubscriptions.push(notes);
-      }
-    }
-    for (const name of [...this.statuses.keys()]) {
-      if (!hosts.some((h) => h.name === name)) {
-        this.statuses.delete(name);
-      }
-    }
+    const added = this.roster.set(hosts);
     this.hostsChanged.fire();
     // A host object rebuilt for an edited entry must follow the jobs its predecessor followed.
     if (this.writable && added.length > 0) {
@@ -160,10 +148,10 @@ export class JobManager implements Disposable {
     return this.waiting.get(id);
   }
   hostStatuses(): HostStatus[] {
-    return this.hosts.map((h) => this.statuses.get(h.name)).filter((s): s is HostStatus => s !== undefined);
+    return this.roster.statusList();
   }
   host(name: string | undefined): Host | undefined {
-    return this.hosts.find((h) => h.name === name);
+    return this.roster.host(name);
   }
   lastInputs(key: string): LastInputs | undefined {
     return this.state.lastInputs[key];
@@ -299,7 +287,7 @@ export class JobManager implements Disposable {
     this.state.jobs = this.state.jobs.filter((j) => j.id !== id);
     await this.commit();
     await this.deps.removeJobFiles(id).catch((e) => this.deps.logger.warn(`Could not delete files of job ${id}: ${e}`));
-    await this.forgetOnHosts([job]);
+    await this.roster.forget([job]);
   }
 
   async clearFinished(): Promise<number> {
@@ -308,37 +296,8 @@ export class JobManager implements Disposable {
     this.state.jobs = this.state.jobs.filter((j) => !isFinished(j.state));
     await this.commit();
     await Promise.all(gone.map((j) => this.deps.removeJobFiles(j.id).catch(() => undefined)));
-    await this.forgetOnHosts(gone);
+    await this.roster.forget(gone);
     return gone.length;
-  }
-
-  /**
-   * What remote hosts keep of removed jobs (their job folders), one call per host. The history is
-   * already updated: a host that cannot be reached keeps the folders, and the log says where.
-   */
-  private async forgetOnHosts(jobs: readonly Job[]): Promise<void> {
-    const byHost = new Map<string, Job[]>();
-    for (const job of jobs) {
-      if (job.host !== undefined) {
-        byHost.set(job.host, [...(byHost.get(job.host) ?? []), job]);
-      }
-    }
-    await Promise.all(
-      [...byHost].map(async ([name, list]) => {
-        const host = this.host(name);
-        if (!host?.forget) {
-          return;
-        }
-        try {
-          const { removed, kept } = await host.forget(list);
-          if (removed + kept > 0) {
-            this.deps.logger.info(`${name}: deleted ${removed} job folder(s) of removed jobs${kept > 0 ? `; kept ${kept} whose process still runs` : ''}.`);
-          }
-        } catch (err) {
-          this.deps.logger.warn(`${name}: could not delete the folders of ${list.length} removed job(s) (${(err as Error).message}); they stay under its .trainq/jobs.`);
-        }
-      }),
-    );
   }
 
   async setPaused(paused: boolean): Promise<void> {
@@ -353,19 +312,10 @@ export class JobManager implements Disposable {
    * `force` skips a remote host's backoff (the user asked); periodic polls respect it.
    */
   async refreshHosts(force = false): Promise<HostStatus[]> {
-    await Promise.all(this.hosts.map((host) => this.probeHost(host, force)));
+    await this.roster.probeAll(force);
     this.hostsChanged.fire();
     this.kick();
     return this.hostStatuses();
-  }
-
-  private async probeHost(host: Host, force = false): Promise<void> {
-    try {
-      this.statuses.set(host.name, await host.probe({ force }));
-    } catch (e) {
-      const error = e instanceof Error ? e.message : String(e);
-      this.statuses.set(host.name, { name: host.name, kind: host.kind, state: 'offline', gpus: [], error, probedAt: this.now() });
-    }
   }
 
   /**
@@ -443,22 +393,10 @@ export class JobManager implements Disposable {
       this.setWaiting(new Map(order.map((e) => [e.job.id, why])));
       return;
     }
-    if (this.statuses.size === 0) {
+    if (!this.roster.probed) {
       await this.refreshHosts();
     }
-    const offers = this.hosts.map((h) => {
-      const status = this.statuses.get(h.name);
-      return {
-        name: h.name,
-        online: status?.state === 'online',
-        // GPUs busy with processes TrainQ did not start are not offered: sharing them slows both jobs.
-        gpuIndices: status?.gpus.filter((g) => !(g.foreignProcesses ?? 0)).map((g) => g.index) ?? [],
-        speed: h.speed,
-        maxJobs: h.maxJobs,
-        // A Slurm host's learned queue wait: the agent weighs it against starting elsewhere now.
-        ...(status?.slurm?.expectedWaitSec !== undefined ? { expectedWaitSec: status.slurm.expectedWaitSec } : {}),
-      };
-    });
+    const offers = this.roster.offers();
     const now = this.now();
     const running = this.state.jobs.filter((j) => j.state === 'running');
     this.deps.placement.beginRound?.({ nowMs: now, queued: order.map((e) => e.job), running });
@@ -478,43 +416,35 @@ export class JobManager implements Disposable {
       Object.assign(job, { state: 'running', host, gpuIndices, startedAt: this.now(), reason: undefined });
     }
     await this.commit();
-    // Hosts start their jobs in parallel (a remote start may sync a project first); one host's
-    // jobs go one after another so its connection is not flooded.
-    const byHost = new Map<string, PlannedLaunch[]>();
-    plan.launches.forEach((l) => byHost.set(l.host, [...(byHost.get(l.host) ?? []), l]));
-    await Promise.all([...byHost.values()].map(async (launches) => {
-      for (const launch of launches) {
-        await this.launch(launch);
-      }
-    }));
+    await launchByHost(plan.launches, (launch) => this.launch(launch));
     await this.commit();
   }
 
-  private async launch({ job, host, gpuIndices }: PlannedLaunch): Promise<void> {
-    try {
-      const command = await this.deps.commandFor(job);
-      const { pgid, slurmJobId } = await this.host(host)!.launch({ job, gpuIndices, command });
-      // A Slurm job has no process group of ours; its Slurm id is what finds it again.
-      Object.assign(job, slurmJobId === undefined ? { pgid } : { slurmJobId });
-      const id = slurmJobId === undefined ? `pgid ${pgid}` : `Slurm job ${slurmJobId}`;
-      this.deps.logger.info(`Started ${job.name} (${job.id}) on ${host}, GPUs [${gpuIndices.join(',')}], ${id}.`);
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      if (isHostUnreachableError(e) && !e.mayHaveStarted) {
+  private async launch(launch: PlannedLaunch): Promise<void> {
+    const { job, host: name, gpuIndices } = launch;
+    const host = this.roster.host(name)!;
+    const outcome = await launchOne(launch, host, this.deps.commandFor);
+    switch (outcome.kind) {
+      case 'started':
+        Object.assign(job, outcome.slurmJobId === undefined ? { pgid: outcome.pgid } : { slurmJobId: outcome.slurmJobId });
+        this.deps.logger.info(`Started ${job.name} (${job.id}) on ${name}, GPUs [${gpuIndices.join(',')}], ${outcome.id}.`);
+        break;
+      case 'unreachable':
         // The host is the problem, not the job: back to the queue, and the host sits out its backoff.
-        Object.assign(job, { state: 'queued', host: undefined, gpuIndices: undefined, startedAt: undefined, pgid: undefined, reason: message });
-        this.deps.logger.warn(`${host} was unreachable when starting ${job.name} (${job.id}); it goes back to the queue: ${message}`);
-        void this.probeHost(this.host(host)!);
-      } else if (isHostUnreachableError(e)) {
-        // The start may have reached the host: the host follows the job and reports how it ends.
-        job.reason = `The connection broke while starting; TrainQ follows the job on ${host}. ${message}`;
-      } else {
+        Object.assign(job, { state: 'queued', host: undefined, gpuIndices: undefined, startedAt: undefined, pgid: undefined, reason: outcome.message });
+        this.deps.logger.warn(`${name} was unreachable when starting ${job.name} (${job.id}); it goes back to the queue: ${outcome.message}`);
+        void this.roster.probe(host);
+        break;
+      case 'uncertain':
+        job.reason = `The connection broke while starting; TrainQ follows the job on ${name}. ${outcome.message}`;
+        break;
+      case 'failed':
         // It never ran: no start time or GPUs, so the views and Open Log say so rather than "ran for 0:00".
         Object.assign(job, { startedAt: undefined, gpuIndices: undefined });
-        this.finish(job, 'failed', undefined, `Could not start: ${message}`);
-        this.deps.logger.warn(`Could not start ${job.name} (${job.id}) on ${host}: ${message}`);
-        this.failed.fire({ job, message });
-      }
+        this.finish(job, 'failed', undefined, `Could not start: ${outcome.message}`);
+        this.deps.logger.warn(`Could not start ${job.name} (${job.id}) on ${name}: ${outcome.message}`);
+        this.failed.fire({ job, message: outcome.message });
+        break;
     }
   }
 
@@ -582,7 +512,7 @@ export class JobManager implements Disposable {
   }
 
   dispose(): void {
-    this.hostSubscriptions.forEach((d) => d.dispose());
+    this.roster.dispose();
     this.changed.dispose();
     this.hostsChanged.dispose();
     this.failed.dispose();

@@ -1,0 +1,137 @@
+/**
+ * The hosts JobManager dispatches to, what their last probes said, and what they offer a dispatch
+ * round. Kept apart from the job state: probes and host events come at their own pace (status-bar
+ * polling, a remote host leaving its backoff), and only the offers reach the scheduler.
+ */
+import type { Disposable } from './emitter';
+import type { Job } from './job';
+import type { Logger } from './logger';
+import type { HostOffer } from './scheduler';
+import type { ExitReport, Host, HostStatus, JobNote } from '../hosts/host';
+
+/** What the roster passes on from its hosts. */
+export interface HostRosterListener {
+  exited(host: Host, report: ExitReport): void;
+  /** A host reported a new status by itself (a remote host back from its backoff). */
+  statusChanged(): void;
+  noted(host: Host, note: JobNote): void;
+}
+
+export class HostRoster implements Disposable {
+  private hosts: readonly Host[] = [];
+  private readonly statuses = new Map<string, HostStatus>();
+  private subscriptions: Disposable[] = [];
+
+  constructor(
+    private readonly listener: HostRosterListener,
+    private readonly now: () => number,
+    private readonly logger: Logger,
+  ) {}
+
+  get all(): readonly Host[] {
+    return this.hosts;
+  }
+
+  /** True once any host has been probed: a round before that would see every host offline. */
+  get probed(): boolean {
+    return this.statuses.size > 0;
+  }
+
+  /** Adopts a new host set and returns the hosts that were not in the old one. */
+  set(hosts: readonly Host[]): Host[] {
+    const added = hosts.filter((h) => !this.hosts.includes(h));
+    this.subscriptions.forEach((d) => d.dispose());
+    this.subscriptions = [];
+    this.hosts = hosts;
+    for (const host of hosts) {
+      this.subscriptions.push(host.onDidExit((report) => this.listener.exited(host, report)));
+      const status = host.onDidChangeStatus?.((s) => {
+        this.statuses.set(s.name, s);
+        this.listener.statusChanged();
+      });
+      const notes = host.onDidUpdateJob?.((note) => this.listener.noted(host, note));
+      this.subscriptions.push(...[status, notes].filter((d): d is Disposable => d !== undefined));
+    }
+    for (const name of [...this.statuses.keys()]) {
+      if (!hosts.some((h) => h.name === name)) {
+        this.statuses.delete(name);
+      }
+    }
+    return added;
+  }
+
+  host(name: string | undefined): Host | undefined {
+    return this.hosts.find((h) => h.name === name);
+  }
+
+  /** The latest status of each host probed so far, in host order. */
+  statusList(): HostStatus[] {
+    return this.hosts.map((h) => this.statuses.get(h.name)).filter((s): s is HostStatus => s !== undefined);
+  }
+
+  /** Probes every host in parallel. */
+  async probeAll(force = false): Promise<void> {
+    await Promise.all(this.hosts.map((host) => this.probe(host, force)));
+  }
+
+  /** A host that fails its probe is shown offline with the error, never thrown. */
+  async probe(host: Host, force = false): Promise<void> {
+    try {
+      this.statuses.set(host.name, await host.probe({ force }));
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      this.statuses.set(host.name, { name: host.name, kind: host.kind, state: 'offline', gpus: [], error, probedAt: this.now() });
+    }
+  }
+
+  /** What each host offers a dispatch round, from its last probe. */
+  offers(): HostOffer[] {
+    return this.hosts.map((h) => {
+      const status = this.statuses.get(h.name);
+      return {
+        name: h.name,
+        online: status?.state === 'online',
+        // GPUs busy with processes TrainQ did not start are not offered: sharing them slows both jobs.
+        gpuIndices: status?.gpus.filter((g) => !(g.foreignProcesses ?? 0)).map((g) => g.index) ?? [],
+        speed: h.speed,
+        maxJobs: h.maxJobs,
+        // A Slurm host's learned queue wait: the agent weighs it against starting elsewhere now.
+        ...(status?.slurm?.expectedWaitSec !== undefined ? { expectedWaitSec: status.slurm.expectedWaitSec } : {}),
+      };
+    });
+  }
+
+  /**
+   * What remote hosts keep of removed jobs (their job folders), one call per host. The history is
+   * already updated: a host that cannot be reached keeps the folders, and the log says where.
+   */
+  async forget(jobs: readonly Job[]): Promise<void> {
+    const byHost = new Map<string, Job[]>();
+    for (const job of jobs) {
+      if (job.host !== undefined) {
+        byHost.set(job.host, [...(byHost.get(job.host) ?? []), job]);
+      }
+    }
+    await Promise.all(
+      [...byHost].map(async ([name, list]) => {
+        const host = this.host(name);
+        if (!host?.forget) {
+          return;
+        }
+        try {
+          const { removed, kept } = await host.forget(list);
+          if (removed + kept > 0) {
+            this.logger.info(`${name}: deleted ${removed} job folder(s) of removed jobs${kept > 0 ? `; kept ${kept} whose process still runs` : ''}.`);
+          }
+        } catch (err) {
+          this.logger.warn(`${name}: could not delete the folders of ${list.length} removed job(s) (${(err as Error).message}); they stay under its .trainq/jobs.`);
+        }
+      }),
+    );
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((d) => d.dispose());
+    this.subscriptions = [];
+  }
+}

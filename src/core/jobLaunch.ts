@@ -1,0 +1,57 @@
+/**
+ * Starting the jobs a dispatch round planned: the I/O half of a round. Each start ends in one of four
+ * outcomes, and the caller (JobManager) turns the outcome into the job's new state, so what a failure
+ * means for the job is decided in one place.
+ */
+import type { Job } from './job';
+import type { PlannedLaunch } from './scheduler';
+import type { Host } from '../hosts/host';
+import { isHostUnreachableError } from '../hosts/hostErrors';
+
+export type LaunchOutcome =
+  /** Running; `id` names what finds it again (a process group or a Slurm job) for the log. */
+  | { kind: 'started'; pgid?: number; slurmJobId?: string; id: string }
+  /** The host could not be reached and the job surely did not start: it goes back to the queue. */
+  | { kind: 'unreachable'; message: string }
+  /** The connection broke during the start, which may have reached the host: the host follows it. */
+  | { kind: 'uncertain'; message: string }
+  /** It never ran (no interpreter, a bad argument): the job fails with the message. */
+  | { kind: 'failed'; message: string };
+
+export async function launchOne(
+  { job, gpuIndices }: PlannedLaunch,
+  host: Host,
+  commandFor: (job: Job) => Promise<string[]>,
+): Promise<LaunchOutcome> {
+  try {
+    const command = await commandFor(job);
+    const { pgid, slurmJobId } = await host.launch({ job, gpuIndices, command });
+    // A Slurm job has no process group of ours; its Slurm id is what finds it again.
+    return slurmJobId === undefined ? { kind: 'started', pgid, id: `pgid ${pgid}` } : { kind: 'started', slurmJobId, id: `Slurm job ${slurmJobId}` };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (isHostUnreachableError(e)) {
+      return e.mayHaveStarted ? { kind: 'uncertain', message } : { kind: 'unreachable', message };
+    }
+    return { kind: 'failed', message };
+  }
+}
+
+/**
+ * Runs `start` for every launch: hosts in parallel (a remote start may sync a project first), one
+ * host's jobs one after another so its connection is not flooded.
+ */
+export async function launchByHost(launches: readonly PlannedLaunch[], start: (launch: PlannedLaunch) => Promise<void>): Promise<void> {
+  const byHost = new Map<string, PlannedLaunch[]>();
+  for (const launch of launches) {
+    const list = byHost.get(launch.host);
+    list ? list.push(launch) : byHost.set(launch.host, [launch]);
+  }
+  await Promise.all(
+    [...byHost.values()].map(async (list) => {
+      for (const launch of list) {
+        await start(launch);
+      }
+    }),
+  );
+}
