@@ -157,6 +157,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         agentSettings = { backend: c.agentBackend, learning: c.agentLearning };
         agent.setLearning(c.agentLearning);
       }
+      agent.stats.setPointCapacity(c.agentStatsHistory);
       local.maxJobs = c.localMaxJobs;
       local.nvidiaSmi = c.nvidiaSmiPath;
       applyHosts();
@@ -193,7 +194,6 @@ function createAgent(context: vscode.ExtensionContext, config: ConfigWatcher, lo
     logger,
     settings: () => ({ backend: config.value.agentBackend, learning: config.value.agentLearning }),
     fallback: new MostFreeGpusPlacement(),
-    // Read once: a new history length applies from the next window reload.
     stats: new AgentStats('none', { decisions: 1_000, points: config.value.agentStatsHistory }),
   });
   stopAgent = () => agent.dispose();

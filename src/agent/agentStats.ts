@@ -104,6 +104,11 @@ export class AgentStats {
     this.current = { backend, epsilon: 0, replaySize: 0, trainSteps: 0, decisions: 0 };
   }
 
+  /** trainq.agent.statsHistory changed: each chart keeps its newest points up to the new length. */
+  setPointCapacity(points: number): void {
+    Object.values(this.series).forEach((ring) => ring.resize(points));
+  }
+
   get figures(): AgentFigures {
     return { ...this.current };
   }

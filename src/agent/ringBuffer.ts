@@ -4,13 +4,16 @@
  * `toArray` is oldest first.
  */
 export class RingBuffer<T> {
-  private readonly items: T[] = [];
+  private items: T[] = [];
   private head = 0;
+  private limit: number;
 
-  constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError(`Ring capacity must be a positive integer, got ${capacity}.`);
-    }
+  constructor(capacity: number) {
+    this.limit = checkedCapacity(capacity);
+  }
+
+  get capacity(): number {
+    return this.limit;
   }
 
   get size(): number {
@@ -53,4 +56,22 @@ export class RingBuffer<T> {
     this.items.length = 0;
     this.head = 0;
   }
+
+  /** A new capacity that keeps the newest items (all of them when they fit), oldest first as before. */
+  resize(capacity: number): void {
+    const limit = checkedCapacity(capacity);
+    if (limit !== this.limit) {
+      const kept = this.toArray();
+      this.items = kept.slice(Math.max(0, kept.length - limit));
+      this.head = 0;
+      this.limit = limit;
+    }
+  }
+}
+
+function checkedCapacity(capacity: number): number {
+  if (!Number.isInteger(capacity) || capacity < 1) {
+    throw new RangeError(`Ring capacity must be a positive integer, got ${capacity}.`);
+  }
+  return capacity;
 }

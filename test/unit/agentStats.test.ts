@@ -19,6 +19,36 @@ test('a ring keeps the newest items, oldest first', () => {
   assert.throws(() => new RingBuffer(0), RangeError);
 });
 
+test('a resized ring keeps its newest items in order and then wraps at the new capacity', () => {
+  const ring = new RingBuffer<number>(4);
+  [1, 2, 3, 4, 5, 6].forEach((n) => ring.push(n)); // wrapped: storage holds 5 6 3 4
+  ring.resize(3);
+  assert.deepEqual([ring.toArray(), ring.capacity], [[4, 5, 6], 3]);
+  ring.push(7);
+  assert.deepEqual(ring.toArray(), [5, 6, 7]);
+  ring.resize(5);
+  [8, 9, 10].forEach((n) => ring.push(n));
+  assert.deepEqual(ring.toArray(), [6, 7, 8, 9, 10]);
+  assert.equal(ring.findLast((n) => n < 9), 8);
+  assert.throws(() => ring.resize(0), RangeError);
+  assert.deepEqual(ring.toArray(), [6, 7, 8, 9, 10], 'a refused size changes nothing');
+});
+
+test('a new chart history length applies to every series at once', () => {
+  const stats = new AgentStats('wasm', { points: 5 });
+  for (let i = 0; i < 5; i++) {
+    stats.recordTrainStep({ step: i + 1, loss: i });
+  }
+  stats.recordReward(1_000, -1, 0.5);
+  assert.equal(stats.series.loss.size, 5);
+  stats.setPointCapacity(2);
+  for (const ring of Object.values(stats.series)) {
+    assert.equal(ring.capacity, 2);
+  }
+  assert.deepEqual(stats.series.loss.toArray().map((p) => p.v), [3, 4], 'the newest losses stay');
+  assert.equal(stats.series.reward.size, 1);
+});
+
 test('stats fire events, stay bounded and average recent losses', () => {
   const stats = new AgentStats('wasm', { decisions: 2, trainSteps: 3 });
   const seen: TrainRecord[] = [];
