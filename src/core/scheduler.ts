@@ -123,20 +123,36 @@ export function buildCandidates(offers: readonly HostOffer[], jobs: readonly Job
       list ? list.push(job) : runningOn.set(job.host, [job]);
     }
   }
-  return offers
-    .filter((o) => o.online)
-    .map((o) => {
-      const running = runningOn.get(o.name) ?? [];
-      const held = new Set(running.flatMap((j) => j.gpuIndices ?? []));
-      return {
-        host: o.name,
-        totalGpus: o.gpuIndices.length,
-        freeGpus: o.gpuIndices.filter((i) => !held.has(i)).sort((a, b) => a - b),
-        speed: o.speed,
-        runningJobs: running.length,
-        maxJobs: o.maxJobs,
-        utilizationPct: o.utilizationPct,
-        ...(o.expectedWaitSec !== undefined ? { expectedWaitSec: o.expectedWaitSec } : {}),
-      };
-    });
+  // Plain loops and one object shape: the simulator rebuilds a host's candidate after every start and
+  // finish there, which made this map (a Set per host, flatMap, an object spread) a hot spot.
+  const candidates: HostCandidate[] = [];
+  for (const o of offers) {
+    if (!o.online) {
+      continue;
+    }
+    const running = runningOn.get(o.name);
+    let held: Set<number> | undefined;
+    for (const j of running ?? []) {
+      for (const g of j.gpuIndices ?? []) {
+        (held ??= new Set()).add(g);
+      }
+    }
+    const freeGpus = held ? o.gpuIndices.filter((i) => !held.has(i)) : o.gpuIndices.slice();
+    const candidate: HostCandidate = {
+      host: o.name,
+      totalGpus: o.gpuIndices.length,
+      freeGpus: freeGpus.sort(ascending),
+      speed: o.speed,
+      runningJobs: running?.length ?? 0,
+      maxJobs: o.maxJobs,
+      utilizationPct: o.utilizationPct,
+    };
+    if (o.expectedWaitSec !== undefined) {
+      candidate.expectedWaitSec = o.expectedWaitSec;
+    }
+    candidates.push(candidate);
+  }
+  return candidates;
 }
+
+const ascending = (a: number, b: number): number => a - b;
