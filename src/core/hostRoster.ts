@@ -9,6 +9,18 @@ import type { Logger } from './logger';
 import type { HostOffer } from './scheduler';
 import type { ExitReport, Host, HostStatus, JobNote } from '../hosts/host';
 
+/** Items by the host they name (items without one are left out), each host's in their given order. */
+export function groupByHost<T extends { host?: string }>(items: readonly T[]): Map<string, T[]> {
+  const byHost = new Map<string, T[]>();
+  for (const item of items) {
+    if (item.host !== undefined) {
+      const list = byHost.get(item.host);
+      list ? list.push(item) : byHost.set(item.host, [item]);
+    }
+  }
+  return byHost;
+}
+
 /** What the roster passes on from its hosts. */
 export interface HostRosterListener {
   exited(host: Host, report: ExitReport): void;
@@ -27,10 +39,6 @@ export class HostRoster implements Disposable {
     private readonly now: () => number,
     private readonly logger: Logger,
   ) {}
-
-  get all(): readonly Host[] {
-    return this.hosts;
-  }
 
   /** True once any host has been probed: a round before that would see every host offline. */
   get probed(): boolean {
@@ -106,14 +114,8 @@ export class HostRoster implements Disposable {
    * already updated: a host that cannot be reached keeps the folders, and the log says where.
    */
   async forget(jobs: readonly Job[]): Promise<void> {
-    const byHost = new Map<string, Job[]>();
-    for (const job of jobs) {
-      if (job.host !== undefined) {
-        byHost.set(job.host, [...(byHost.get(job.host) ?? []), job]);
-      }
-    }
     await Promise.all(
-      [...byHost].map(async ([name, list]) => {
+      [...groupByHost(jobs)].map(async ([name, list]) => {
         const host = this.host(name);
         if (!host?.forget) {
           return;

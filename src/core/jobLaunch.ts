@@ -5,12 +5,13 @@
  */
 import type { Job } from './job';
 import type { PlannedLaunch } from './scheduler';
-import type { Host } from '../hosts/host';
+import { groupByHost } from './hostRoster';
+import type { Host, LaunchResult } from '../hosts/host';
 import { isHostUnreachableError } from '../hosts/hostErrors';
 
 export type LaunchOutcome =
-  /** Running; `id` names what finds it again (a process group or a Slurm job) for the log. */
-  | { kind: 'started'; pgid?: number; slurmJobId?: string; id: string }
+  /** Running: the host's answer (a process group, or a Slurm job id). */
+  | { kind: 'started'; result: LaunchResult }
   /** The host could not be reached and the job surely did not start: it goes back to the queue. */
   | { kind: 'unreachable'; message: string }
   /** The connection broke during the start, which may have reached the host: the host follows it. */
@@ -25,9 +26,7 @@ export async function launchOne(
 ): Promise<LaunchOutcome> {
   try {
     const command = await commandFor(job);
-    const { pgid, slurmJobId } = await host.launch({ job, gpuIndices, command });
-    // A Slurm job has no process group of ours; its Slurm id is what finds it again.
-    return slurmJobId === undefined ? { kind: 'started', pgid, id: `pgid ${pgid}` } : { kind: 'started', slurmJobId, id: `Slurm job ${slurmJobId}` };
+    return { kind: 'started', result: await host.launch({ job, gpuIndices, command }) };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (isHostUnreachableError(e)) {
@@ -42,13 +41,8 @@ export async function launchOne(
  * host's jobs one after another so its connection is not flooded.
  */
 export async function launchByHost(launches: readonly PlannedLaunch[], start: (launch: PlannedLaunch) => Promise<void>): Promise<void> {
-  const byHost = new Map<string, PlannedLaunch[]>();
-  for (const launch of launches) {
-    const list = byHost.get(launch.host);
-    list ? list.push(launch) : byHost.set(launch.host, [launch]);
-  }
   await Promise.all(
-    [...byHost.values()].map(async (list) => {
+    [...groupByHost(launches).values()].map(async (list) => {
       for (const launch of list) {
         await start(launch);
       }

@@ -425,10 +425,14 @@ export class JobManager implements Disposable {
     const host = this.roster.host(name)!;
     const outcome = await launchOne(launch, host, this.deps.commandFor);
     switch (outcome.kind) {
-      case 'started':
-        Object.assign(job, outcome.slurmJobId === undefined ? { pgid: outcome.pgid } : { slurmJobId: outcome.slurmJobId });
-        this.deps.logger.info(`Started ${job.name} (${job.id}) on ${name}, GPUs [${gpuIndices.join(',')}], ${outcome.id}.`);
+      case 'started': {
+        // A Slurm job has no process group of ours; its Slurm id is what finds it again.
+        const { pgid, slurmJobId } = outcome.result;
+        Object.assign(job, slurmJobId === undefined ? { pgid } : { slurmJobId });
+        const id = slurmJobId === undefined ? `pgid ${pgid}` : `Slurm job ${slurmJobId}`;
+        this.deps.logger.info(`Started ${job.name} (${job.id}) on ${name}, GPUs [${gpuIndices.join(',')}], ${id}.`);
         break;
+      }
       case 'unreachable':
         // The host is the problem, not the job: back to the queue, and the host sits out its backoff.
         Object.assign(job, { state: 'queued', host: undefined, gpuIndices: undefined, startedAt: undefined, pgid: undefined, reason: outcome.message });
