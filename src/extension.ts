@@ -51,12 +51,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const storageDir = context.storageUri.fsPath;
   const jobsRoot = path.join(storageDir, 'jobs');
-  const opened = await JobStore.open(storageDir, logger);
+  // The lock fences the store: a save from a window that lost the lock while it was stopped cannot land.
+  const lock = DispatchLock.create(path.join(storageDir, 'dispatch.lock'), { logger });
+  const opened = await JobStore.open(storageDir, logger, { fence: lock });
   if (opened.notice) {
     void vscode.window.showWarningMessage(`TrainQ: ${opened.notice}`);
   }
 
-  const lock = DispatchLock.create(path.join(storageDir, 'dispatch.lock'), { logger });
   const local = new LocalHost({ jobsRoot, maxJobs: config.value.localMaxJobs, nvidiaSmi: config.value.nvidiaSmiPath, logger });
   // What SSH hosts and Slurm clusters (reached over SSH or locally) share, read when each host is made.
   const remoteOptions = () => ({
@@ -83,6 +84,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     commandFor: (job) => commandForJob(job, config.value.python, logger),
     removeJobFiles: (id) => fs.promises.rm(path.join(jobsRoot, id), { recursive: true, force: true }),
     confirmDispatch: () => lock.refresh(),
+    fence: lock,
   });
   context.subscriptions.push(local, registry, manager);
   const applyHosts = () => {
@@ -241,6 +243,8 @@ async function takeDispatchLock(lock: DispatchLock, storageDir: string, store: J
 
   const disposables: Disposable[] = [lock];
   if (await lock.tryAcquire()) {
+    // Loaded before the lock was ours: a window that was stopped may have saved until its fence went.
+    manager.replaceState((await store.load()).state);
     manager.setWritable(true);
     await manager.reconcile();
   } else {
@@ -255,6 +259,8 @@ async function takeDispatchLock(lock: DispatchLock, storageDir: string, store: J
         void becomeDispatcher();
       } else {
         manager.setWritable(false);
+        // What this window holds in memory may include changes that were refused: show what was saved.
+        void store.load().then((loaded) => manager.replaceState(loaded.state));
         follow(true);
         disposables.push(lock.startRetrying(5000));
       }

@@ -7,7 +7,7 @@
  */
 
 export class ArgsError extends Error {
-  /** 0-based index into the parsed text where the problem starts. */
+  /** 0-based index into the parsed text where the problem starts (for a word list: the word's index). */
   readonly index: number;
 
   constructor(message: string, index: number) {
@@ -16,6 +16,10 @@ export class ArgsError extends Error {
     this.index = index;
   }
 }
+
+// Operating systems end each argument at a NUL byte, so no program can receive one: the word would be cut
+// short, and Node's spawn refuses it outright ("must be a string without null bytes"). TrainQ says so itself.
+const NUL = '\u0000';
 
 // POSIX's default field separators, plus CR so that text pasted with Windows line endings splits the same.
 const SEPARATORS = new Set([' ', '\t', '\n', '\r']);
@@ -32,10 +36,15 @@ function position(text: string, index: number): string {
 /**
  * Splits `text` into words: whitespace separates words; '…' keeps everything literally; "…" keeps
  * everything except the escapes \" and \\; a backslash outside quotes escapes the next character
- * (before a newline it joins the lines, as in a shell). Throws ArgsError for an unclosed quote or a
- * trailing backslash.
+ * (before a newline it joins the lines, as in a shell). Throws ArgsError for a NUL character, an
+ * unclosed quote or a trailing backslash.
  */
 export function parseArgs(text: string): string[] {
+  // Checked first and anywhere (quoted or escaped too): no quoting can carry a NUL to a program.
+  const nul = text.indexOf(NUL);
+  if (nul >= 0) {
+    throw new ArgsError(`A NUL character (U+0000) at ${position(text, nul)}: no program can receive one in its arguments. Remove it.`, nul);
+  }
   const words: string[] = [];
   let word = '';
   // A word exists once any part of it is seen, so that '' and "" give an empty argument.
@@ -120,4 +129,18 @@ export function quoteArg(arg: string): string {
 /** The inverse of parseArgs, for prefilling an input box: parseArgs(formatArgs(a)) equals a. */
 export function formatArgs(args: readonly string[]): string {
   return args.map(quoteArg).join(' ');
+}
+
+/**
+ * Throws ArgsError naming the first word of `words` that holds a NUL. parseArgs refuses NUL as it is
+ * typed; this is for word lists that did not come through it (a job saved by an older TrainQ, an
+ * interpreter setting), so that starting them fails with TrainQ's words rather than spawn's.
+ */
+export function assertNoNul(words: readonly string[], label: (index: number) => string = (i) => `Argument ${i + 1}`): void {
+  const at = words.findIndex((word) => word.includes(NUL));
+  if (at >= 0) {
+    const word = words[at];
+    const shown = JSON.stringify(word.length > 40 ? `${word.slice(0, 40)}…` : word);
+    throw new ArgsError(`${label(at)} ${shown} contains a NUL character (U+0000), which cannot be passed to a program. Remove it and queue the job again.`, at);
+  }
 }

@@ -3,8 +3,10 @@
  * outcomes, and the caller (JobManager) turns the outcome into the job's new state, so what a failure
  * means for the job is decided in one place.
  */
+import { assertNoNul } from './argv';
 import type { Job } from './job';
 import type { PlannedLaunch } from './scheduler';
+import { isFencedError } from './dispatchFence';
 import { groupByHost } from './hostRoster';
 import type { Host, LaunchResult } from '../hosts/host';
 import { isHostUnreachableError } from '../hosts/hostErrors';
@@ -17,17 +19,30 @@ export type LaunchOutcome =
   /** The connection broke during the start, which may have reached the host: the host follows it. */
   | { kind: 'uncertain'; message: string }
   /** It never ran (no interpreter, a bad argument): the job fails with the message. */
-  | { kind: 'failed'; message: string };
+  | { kind: 'failed'; message: string }
+  /** Not started because another window took over the queue: the job is that window's now, untouched here. */
+  | { kind: 'fenced'; message: string };
 
 export async function launchOne(
   { job, gpuIndices }: PlannedLaunch,
   host: Host,
   commandFor: (job: Job) => Promise<string[]>,
+  /** Throws FencedError if this window lost the dispatch lock; checked as the last step before the host starts anything. */
+  assertCurrent: () => void = () => undefined,
 ): Promise<LaunchOutcome> {
   try {
     const command = await commandFor(job);
+    // Input refuses NUL, but a job saved before it did (or a NUL in the interpreter setting) would get
+    // spawn's "must be a string without null bytes"; the arguments are checked first for their numbering.
+    assertNoNul(job.args);
+    assertNoNul(command, () => 'The interpreter or script path');
+    assertNoNul([job.cwd], () => 'The working folder');
+    assertCurrent();
     return { kind: 'started', result: await host.launch({ job, gpuIndices, command }) };
   } catch (e) {
+    if (isFencedError(e)) {
+      return { kind: 'fenced', message: e.message };
+    }
     const message = e instanceof Error ? e.message : String(e);
     if (isHostUnreachableError(e)) {
       return e.mayHaveStarted ? { kind: 'uncertain', message } : { kind: 'unreachable', message };

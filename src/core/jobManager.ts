@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import { isFencedError } from './dispatchFence';
 import { Emitter, type Disposable } from './emitter';
 import { featuresOf, isFinished, type Job, type JobFeatures, type JobSpec, type Priority } from './job';
 import { dispatchOrder } from './jobQueues';
@@ -50,6 +51,11 @@ export interface JobManagerDeps {
    * slept past the lock's staleness may have been replaced). Defaults to always true.
    */
   confirmDispatch?: () => Promise<boolean>;
+  /**
+   * The dispatch lock's fence, checked synchronously just before each job starts: a window stopped past
+   * the lock's staleness and resumed mid-round must not start jobs the new dispatcher already owns.
+   */
+  fence?: { assertCurrent(): void };
   now?: () => number;
   newId?: () => string;
 }
@@ -92,7 +98,7 @@ export class JobManager implements Disposable {
     this.newId = deps.newId ?? randomUUID;
     this.roster = new HostRoster(
       {
-        exited: (host, report) => void this.onExit(host, report),
+        exited: (host, report) => void this.onExit(host, report).catch((e) => this.logBackgroundError(e)),
         // A remote host that comes back from its backoff says so itself; its queue can move at once.
         statusChanged: () => {
           this.hostsChanged.fire();
@@ -123,7 +129,9 @@ export class JobManager implements Disposable {
     this.hostsChanged.fire();
     // A host object rebuilt for an edited entry must follow the jobs its predecessor followed.
     if (this.writable && added.length > 0) {
-      void this.reconcile(added).then(() => this.refreshHosts());
+      void this.reconcile(added)
+        .then(() => this.refreshHosts())
+        .catch((e) => this.logBackgroundError(e));
     }
   }
 
@@ -376,7 +384,7 @@ export class JobManager implements Disposable {
       try {
         await this.dispatchRound();
       } catch (e) {
-        this.deps.logger.error(e instanceof Error ? e : String(e));
+        this.logBackgroundError(e);
       }
     });
     return this.round;
@@ -423,8 +431,12 @@ export class JobManager implements Disposable {
   private async launch(launch: PlannedLaunch): Promise<void> {
     const { job, host: name, gpuIndices } = launch;
     const host = this.roster.host(name)!;
-    const outcome = await launchOne(launch, host, this.deps.commandFor);
+    const outcome = await launchOne(launch, host, this.deps.commandFor, () => this.deps.fence?.assertCurrent());
     switch (outcome.kind) {
+      case 'fenced':
+        // Not ours any more: the window that took over loaded this job and decides what becomes of it.
+        this.deps.logger.warn(`Did not start ${job.name} (${job.id}): ${outcome.message}`);
+        break;
       case 'started': {
         // A Slurm job has no process group of ours; its Slurm id is what finds it again.
         const { pgid, slurmJobId } = outcome.result;
@@ -490,6 +502,15 @@ export class JobManager implements Disposable {
     // nothing about the host, only about the user, so it is not reported.
     if (state !== 'cancelled' && job.startedAt !== undefined) {
       this.deps.placement.noteFinished?.(job, Math.max(0, job.endedAt - job.startedAt) / 1000);
+    }
+  }
+
+  /** Work nobody awaits (rounds, exits): a window that lost the lock says so once, as a warning. */
+  private logBackgroundError(e: unknown): void {
+    if (isFencedError(e)) {
+      this.deps.logger.warn(e.message);
+    } else {
+      this.deps.logger.error(e instanceof Error ? e : String(e));
     }
   }
 

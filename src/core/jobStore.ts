@@ -4,9 +4,11 @@
  * so a crash at any instant leaves a complete store.json (old or new) and a complete backup.
  * Loading falls back to the backup when store.json is damaged and says so in words a user follows.
  */
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { existsSync, constants as fsConstants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isFinished, type Job } from './job';
+import { FencedError } from './dispatchFence';
+import type { WriteFence } from './dispatchFence';
 import type { Logger } from './logger';
 import { isProcessAlive } from './storeLock';
 import { StoreDamagedError, validateState } from './storeValidation';
@@ -43,6 +45,12 @@ export interface WriteInfo {
 }
 
 export interface JobStoreOptions {
+  /**
+   * The dispatch lock as a write fence: temp files are written in the holder's fence folder and renamed
+   * out of it, so a save by a window that lost the lock while stopped fails instead of landing.
+   * Without it (tests, tools) temp files are written beside the store.
+   */
+  fence?: WriteFence;
   /** Called after each durable write; tests count writes with it. */
   onWrite?: (info: WriteInfo) => void;
   now?: () => number;
@@ -229,7 +237,7 @@ export class JobStore {
       await renamePatiently(tmp, this.file);
     } catch (err) {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
-      throw err;
+      throw this.fencedOr(err, tmp);
     }
     this.mainIsGood = true;
     await syncDirectory(this.dir);
@@ -400,8 +408,24 @@ export class JobStore {
     }
   }
 
+  /** Beside the store, or inside the dispatch lock's fence folder when there is a fence. */
   private tempPath(kind: 'tmp' | 'baktmp'): string {
-    return path.join(this.dir, `${STORE_FILE}.${kind}-${process.pid}-${++tempSeq}`);
+    const fence = this.options.fence;
+    const dir = fence ? fence.tempDir() : this.dir;
+    if (dir === undefined) {
+      throw new FencedError('this window does not hold the dispatch lock');
+    }
+    return path.join(dir, `${STORE_FILE}.${kind}-${process.pid}-${++tempSeq}`);
+  }
+
+  /** ENOENT on a temp path whose fence folder is gone means another window took over: say so, and tell the lock. */
+  private fencedOr(err: unknown, tmp: string): unknown {
+    const fence = this.options.fence;
+    if (!fence || err instanceof FencedError || errorCode(err) !== 'ENOENT' || existsSync(path.dirname(tmp))) {
+      return err;
+    }
+    fence.lost('a save found its fence folder retired');
+    return new FencedError();
   }
 }
 

@@ -4,24 +4,27 @@
  * over when the first window closes, crashes or hangs.
  *
  * The lock is a file created exclusively. Its holder rewrites a heartbeat into it; a lock whose
- * process is gone (same host) or whose heartbeat is older than `staleMs` may be taken over.
+ * process is gone (same host), whose heartbeat is older than `staleMs`, or whose heartbeat has not
+ * changed for `staleMs` of the observer's own monotonic clock (so a heartbeat stamped in the future by
+ * a clock that stepped back cannot wedge it) may be taken over. Each holder gets the next epoch and a
+ * fence folder (dispatchFence.ts): a holder that was stopped past the takeover and resumes can never
+ * write again, finds out at its next write, and goes read-only.
  */
 import { randomUUID } from 'node:crypto';
-import { promises as fs, readFileSync, unlinkSync } from 'node:fs';
+import { promises as fs, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { FencedError, fenceDirFor, fenceExists, highestEpoch, recordEpoch, removeFence, retireFences } from './dispatchFence';
+import type { WriteFence } from './dispatchFence';
 import { Emitter } from './emitter';
 import type { Disposable, Event } from './emitter';
 import type { Logger } from './logger';
+import { parseInfo, readLock, StaleJudge, takeGuard } from './lockFile';
+import type { LockFileIdentity, LockInfo } from './lockFile';
 
-export interface LockInfo {
-  pid: number;
-  hostname: string;
-  ownerId: string;
-  /** Epoch ms. */
-  acquiredAt: number;
-  /** Epoch ms of the holder's last refresh. */
-  heartbeatAt: number;
-}
+export { isProcessAlive } from './lockFile';
+export type { LockInfo } from './lockFile';
 
 export interface DispatchLockOptions {
   /** Identifies this holder; random when not given. */
@@ -30,45 +33,24 @@ export interface DispatchLockOptions {
   staleMs?: number;
   heartbeatMs?: number;
   now?: () => number;
+  /** A clock that never steps (ms); how long a lock has looked unchanged is measured with it. */
+  monotonicNow?: () => number;
   logger: Logger;
 }
 
 const DEFAULT_STALE_MS = 30_000;
 const DEFAULT_HEARTBEAT_MS = 10_000;
 
-let tempSeq = 0;
-
-/** Whether a process with this pid exists on this machine. EPERM means it exists but isn't ours. */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) {
-    return false;
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
-/** What a lock file held when read; together these tell one lock file from its replacement. */
-interface LockFileIdentity {
-  raw: string;
-  mtimeMs: number;
-  ino: number;
-}
-
-type LockRead =
-  | { kind: 'missing' }
-  | ({ kind: 'ok'; info: LockInfo } & LockFileIdentity)
-  | ({ kind: 'garbage' } & LockFileIdentity);
-
-export class DispatchLock implements Disposable {
+export class DispatchLock implements Disposable, WriteFence {
   readonly ownerId: string;
   private readonly staleMs: number;
   private readonly heartbeatMs: number;
   private readonly now: () => number;
   private readonly logger: Logger;
+  /** The lock file as last seen, and when (monotonic): a lock unchanged for staleMs is stale, whatever its clock says. */
+  private readonly judge: StaleJudge;
+  private epochValue = 0;
+  private fenceDir: string | undefined;
   private readonly heldEmitter = new Emitter<boolean>();
   /** Fires true when this window starts dispatching and false when it stops (released or lost). */
   readonly onDidChangeHeld: Event<boolean> = this.heldEmitter.event;
@@ -89,6 +71,7 @@ export class DispatchLock implements Disposable {
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
+    this.judge = new StaleJudge(this.staleMs, this.now, options.monotonicNow ?? (() => performance.now()));
   }
 
   static create(file: string, options: DispatchLockOptions): DispatchLock {
@@ -97,6 +80,35 @@ export class DispatchLock implements Disposable {
 
   get held(): boolean {
     return this.isHeld;
+  }
+
+  /** This holder's generation (0 before the first acquisition). */
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  tempDir(): string | undefined {
+    return this.isHeld ? this.fenceDir : undefined;
+  }
+
+  assertCurrent(): void {
+    if (!this.isHeld) {
+      throw new FencedError();
+    }
+    if (!fenceExists(this.fenceDir)) {
+      this.lost('its fence folder was retired');
+      throw new FencedError();
+    }
+  }
+
+  /** A writer found our fence gone: another window took over while this one was stopped. */
+  lost(reason: string): void {
+    if (!this.isHeld) {
+      return;
+    }
+    this.logger.warn(`TrainQ lost the dispatch lock (${reason}); another window took over and this window is read-only.`);
+    this.fenceDir = undefined;
+    this.setHeld(false);
   }
 
   /** Takes the lock if it is free or stale; resolves false when another live holder has it. */
@@ -113,7 +125,7 @@ export class DispatchLock implements Disposable {
 
   /** The current holder as recorded in the lock file, whoever it is. */
   async owner(): Promise<LockInfo | undefined> {
-    const read = await this.read();
+    const read = await readLock(this.file);
     return read.kind === 'ok' ? read.info : undefined;
   }
 
@@ -156,14 +168,20 @@ export class DispatchLock implements Disposable {
     if (!this.isHeld) {
       return false;
     }
-    const read = await this.read();
+    const read = await readLock(this.file);
     if (read.kind !== 'ok' || read.info.ownerId !== this.ownerId) {
       const by = read.kind === 'ok' ? `pid ${read.info.pid} on ${read.info.hostname}` : 'nobody';
-      this.logger.warn(`TrainQ lost the dispatch lock (now held by ${by}); this window is read-only.`);
-      this.setHeld(false);
+      this.lost(`now held by ${by}`);
       return false;
     }
-    const tmp = `${this.file}.tmp-${process.pid}-${++tempSeq}`;
+    // Written in our fence folder and renamed out: if a window took over since the read above, the
+    // folder is gone and the rename fails instead of overwriting the new holder's lock.
+    const fence = this.fenceDir;
+    if (!fenceExists(fence)) {
+      this.lost('its fence folder was retired');
+      return false;
+    }
+    const tmp = path.join(fence!, 'lock.tmp');
     try {
       await fs.writeFile(tmp, JSON.stringify(this.info(this.now())));
       await fs.rename(tmp, this.file);
@@ -172,6 +190,10 @@ export class DispatchLock implements Disposable {
         await fs.rm(this.file, { force: true });
       }
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !fenceExists(fence)) {
+        this.lost('another window retired its fence while this one was stopped');
+        return false;
+      }
       await fs.rm(tmp, { force: true }).catch(() => undefined);
       this.logger.warn(`TrainQ could not refresh the dispatch lock: ${err}`);
     }
@@ -184,7 +206,12 @@ export class DispatchLock implements Disposable {
     }
     this.setHeld(false);
     await this.refreshing;
-    const read = await this.read();
+    // The fence goes first: from here on no write of ours can land, even one already under way.
+    if (this.fenceDir) {
+      await removeFence(this.fenceDir);
+      this.fenceDir = undefined;
+    }
+    const read = await readLock(this.file);
     if (read.kind === 'ok' && read.info.ownerId === this.ownerId) {
       await fs.rm(this.file, { force: true });
     }
@@ -205,6 +232,10 @@ export class DispatchLock implements Disposable {
     this.stopRetrying();
     if (this.isHeld) {
       try {
+        if (this.fenceDir) {
+          rmSync(this.fenceDir, { recursive: true, force: true });
+          this.fenceDir = undefined;
+        }
         const info = parseInfo(readFileSync(this.file, 'utf8'));
         if (info?.ownerId === this.ownerId) {
           unlinkSync(this.file);
@@ -219,19 +250,20 @@ export class DispatchLock implements Disposable {
   private async acquire(): Promise<boolean> {
     // A few rounds cover losing a race: the file can vanish or be replaced between our steps.
     for (let round = 0; round < 3; round++) {
-      if (await this.createExclusive()) {
-        if (this.disposed) {
+      const epoch = (await this.knownEpoch()) + 1;
+      if (await this.createExclusive(epoch)) {
+        if (this.disposed || !(await this.raiseFence(epoch))) {
           await fs.rm(this.file, { force: true });
           return false;
         }
         this.setHeld(true);
         return true;
       }
-      const current = await this.read();
+      const current = await readLock(this.file);
       if (current.kind === 'missing') {
         continue;
       }
-      const staleWhy = this.staleReason(current);
+      const staleWhy = this.judge.staleReason(current);
       if (!staleWhy) {
         return false;
       }
@@ -243,9 +275,36 @@ export class DispatchLock implements Disposable {
     return false;
   }
 
-  private async createExclusive(): Promise<boolean> {
+  /** The highest epoch on record: the fence folders, the epoch file and the lock file itself. */
+  private async knownEpoch(): Promise<number> {
+    const read = await readLock(this.file).catch(() => ({ kind: 'missing' }) as const);
+    const inLock = read.kind === 'ok' ? (read.info.epoch ?? 0) : 0;
+    return Math.max(inLock, await highestEpoch(this.file));
+  }
+
+  /**
+   * Just created the lock: retire what earlier holders left (a crashed holder's fence) and create
+   * ours. False when the lock file was replaced meanwhile (we lost a race and must not hold it).
+   */
+  private async raiseFence(epoch: number): Promise<boolean> {
+    const fence = fenceDirFor(this.file, epoch, this.ownerId);
+    await retireFences(this.file, undefined, this.logger);
+    await fs.mkdir(fence);
+    const read = await readLock(this.file);
+    if (read.kind !== 'ok' || read.info.ownerId !== this.ownerId) {
+      await removeFence(fence);
+      return false;
+    }
+    this.epochValue = epoch;
+    this.fenceDir = fence;
+    await recordEpoch(this.file, epoch);
+    return true;
+  }
+
+  private async createExclusive(epoch: number): Promise<boolean> {
     const now = this.now();
     this.acquiredAt = now;
+    this.epochValue = epoch;
     let handle: fs.FileHandle | undefined;
     try {
       handle = await fs.open(this.file, 'wx');
@@ -267,22 +326,6 @@ export class DispatchLock implements Disposable {
     return true;
   }
 
-  private staleReason(read: Exclude<LockRead, { kind: 'missing' }>): string | undefined {
-    const now = this.now();
-    if (read.kind === 'garbage') {
-      // A holder may be between creating the file and writing it; only an old unreadable file is stale.
-      return now - read.mtimeMs > this.staleMs ? 'unreadable lock file' : undefined;
-    }
-    const { info } = read;
-    if (info.hostname === os.hostname() && !isProcessAlive(info.pid)) {
-      return `process ${info.pid} is gone`;
-    }
-    if (now - info.heartbeatAt > this.staleMs) {
-      return `no heartbeat from pid ${info.pid} on ${info.hostname} for ${Math.round((now - info.heartbeatAt) / 1000)} s`;
-    }
-    return undefined;
-  }
-
   /**
    * Deletes the stale lock we judged, under a short-lived guard file so that of several windows
    * recovering at once only one deletes. Under the guard the lock file is compared with what was
@@ -291,13 +334,24 @@ export class DispatchLock implements Disposable {
    */
   private async removeStale(judged: LockFileIdentity): Promise<boolean> {
     const guard = `${this.file}.recovering`;
-    if (!(await this.takeGuard(guard))) {
+    if (!(await takeGuard(guard, this.staleMs, this.now()))) {
       return false;
     }
     try {
-      const now = await this.read();
+      const now = await readLock(this.file);
       if (now.kind !== 'missing' && now.raw === judged.raw && now.mtimeMs === judged.mtimeMs && now.ino === judged.ino) {
-        await fs.rm(this.file, { force: true });
+        // Fences first: the stale holder may be stopped, not dead, and must not write once it resumes.
+        const retired = await retireFences(this.file, undefined, this.logger);
+        if (retired > 0) {
+          this.logger.info(`TrainQ fenced off the previous dispatcher (${retired} fence folder${retired === 1 ? '' : 's'} retired).`);
+        }
+        if (now.kind === 'notFile') {
+          const aside = `${this.file}.damaged-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`;
+          await fs.rename(this.file, aside);
+          this.logger.warn(`A folder was in the way of TrainQ's dispatch lock; it was moved to ${path.basename(aside)}.`);
+        } else {
+          await fs.rm(this.file, { force: true });
+        }
       }
       return true;
     } finally {
@@ -305,49 +359,8 @@ export class DispatchLock implements Disposable {
     }
   }
 
-  private async takeGuard(guard: string): Promise<boolean> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await (await fs.open(guard, 'wx')).close();
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw err;
-        }
-      }
-      // A guard is held for milliseconds; an old one was left by a window that died while recovering.
-      const stat = await fs.stat(guard).catch(() => undefined);
-      if (stat && this.now() - stat.mtimeMs <= this.staleMs) {
-        return false;
-      }
-      await fs.rm(guard, { force: true });
-    }
-    return false;
-  }
-
-  private async read(): Promise<LockRead> {
-    let identity: LockFileIdentity;
-    try {
-      // Read through one handle so the content, mtime and inode all belong to the same file.
-      const handle = await fs.open(this.file, 'r');
-      try {
-        const [raw, stat] = await Promise.all([handle.readFile('utf8'), handle.stat()]);
-        identity = { raw, mtimeMs: stat.mtimeMs, ino: stat.ino };
-      } finally {
-        await handle.close();
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        return { kind: 'missing' };
-      }
-      throw err;
-    }
-    const info = parseInfo(identity.raw);
-    return info ? { kind: 'ok', info, ...identity } : { kind: 'garbage', ...identity };
-  }
-
   private info(heartbeatAt: number): LockInfo {
-    return { pid: process.pid, hostname: os.hostname(), ownerId: this.ownerId, acquiredAt: this.acquiredAt, heartbeatAt };
+    return { pid: process.pid, hostname: os.hostname(), ownerId: this.ownerId, acquiredAt: this.acquiredAt, heartbeatAt, epoch: this.epochValue };
   }
 
   private setHeld(held: boolean): void {
@@ -374,21 +387,3 @@ export class DispatchLock implements Disposable {
   }
 }
 
-function parseInfo(raw: string): LockInfo | undefined {
-  try {
-    const value = JSON.parse(raw) as Partial<LockInfo> | null;
-    if (
-      value &&
-      typeof value.pid === 'number' &&
-      typeof value.hostname === 'string' &&
-      typeof value.ownerId === 'string' &&
-      typeof value.acquiredAt === 'number' &&
-      typeof value.heartbeatAt === 'number'
-    ) {
-      return value as LockInfo;
-    }
-  } catch {
-    // Unparseable: the caller treats it as garbage.
-  }
-  return undefined;
-}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JobFeatures, JobSpec, Priority } from '../../src/core/job';
+import { FencedError } from '../../src/core/dispatchFence';
 import { JobManager, ReadOnlyError, type Classifier } from '../../src/core/jobManager';
 import { silentLogger } from '../../src/core/logger';
 import { MostFreeGpusPlacement, type Placement, type RoundView } from '../../src/core/placement';
@@ -324,4 +325,47 @@ test('a learning placement hears of submissions, rounds, queue changes and how r
   await new Promise((r) => setImmediate(r));
   assert.equal(b.state, 'cancelled');
   assert.ok(!calls.some((c) => c.startsWith('finished j2')), 'a cancelled run is not reported');
+});
+
+test('a window whose fence is gone starts nothing: the launch is skipped and the round\'s save refused', async () => {
+  const host = new FakeHost('local', 2);
+  const persistence = new MemoryPersistence();
+  let fenced = false;
+  const warnings: string[] = [];
+  const manager = new JobManager({
+    persistence: {
+      save: async (state) => {
+        if (fenced) {
+          throw new FencedError();
+        }
+        return persistence.save(state);
+      },
+    },
+    state: emptyWorkspaceState(),
+    hosts: [host],
+    placement: new MostFreeGpusPlacement(),
+    classifier: new RuleClassifier(),
+    logger: { ...silentLogger, warn: (m: string) => warnings.push(m) },
+    settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries: 0 }),
+    // The window is stopped while it resolves the interpreter, and another window takes over meanwhile.
+    commandFor: async (job) => {
+      fenced = true;
+      return ['python3', job.script];
+    },
+    removeJobFiles: async () => undefined,
+    fence: {
+      assertCurrent: () => {
+        if (fenced) {
+          throw new FencedError();
+        }
+      },
+    },
+  });
+  manager.setWritable(true);
+  await manager.queue(spec(), 'train.py');
+  await manager.kick();
+
+  assert.equal(host.launches.length, 0, 'nothing started');
+  assert.ok(warnings.some((w) => w.startsWith('Did not start train.py')), warnings.join('\n'));
+  await assert.rejects(manager.queue(spec(), 'train.py'), FencedError);
 });

@@ -98,7 +98,8 @@ test('a lock left by a process that has exited on this host is taken over', asyn
 
   assert.equal(await lock.tryAcquire(), true);
   assert.equal((await readLock(file)).ownerId, 'mine');
-  assert.deepEqual((await fs.readdir(path.dirname(file))).sort(), ['dispatch.lock']);
+  // No guard or temp file is left; the new holder's fence folder and the epoch counter are.
+  assert.deepEqual((await fs.readdir(path.dirname(file))).sort(), ['dispatch.lock', 'dispatch.lock.epoch', 'dispatch.lock.fence-1-mine']);
 });
 
 test('a lock whose heartbeat is older than staleMs is taken over, even from a live process', async (t) => {
