@@ -11,6 +11,7 @@
  * path means nothing there; other interpreters (`bash`) keep their name, a local absolute path
  * (`/usr/bin/bash`) being reduced to its name so the remote PATH resolves it.
  */
+import { relativeInside } from '../core/pathInside';
 import * as path from 'node:path';
 import type { Job } from '../core/job';
 import { assertValidJobId } from './localProcess';
@@ -46,8 +47,8 @@ export function remoteProjectDir(workdir: string, localRoot: string): string {
 
 /** Maps a local path inside localRoot to the same relative place under remoteRoot (POSIX separators). */
 export function mapIntoRemote(localPath: string, localRoot: string, remoteRoot: string): string {
-  const rel = path.relative(path.resolve(localRoot), path.resolve(localPath));
-  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+  const rel = relativeInside(localRoot, localPath);
+  if (rel === undefined) {
     throw new Error(`'${localPath}' is outside the synced folder '${localRoot}', so it would not exist on the host`);
   }
   const mapped = rel === '' ? remoteRoot : `${remoteRoot}/${rel.split(path.sep).join('/')}`;

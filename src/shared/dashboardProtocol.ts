@@ -4,10 +4,15 @@
  * functions below and drops (and logs) anything else: a webview is a separate page, and a message is
  * only as trustworthy as the code that sent it.
  *
+ * Every field of every message is checked, by validators derived from the field tables at the end of
+ * this file (see schema.ts), so that nothing the page would choke on gets past this boundary.
+ *
  * Flow: the webview posts `ready` once its script runs (again after being hidden and shown, since the
  * page is rebuilt); the extension answers with a full `snapshot`, then sends `update`s, batched and at
  * most four a second, which append chart points and replace the header, decisions and hosts.
  */
+import { array, boolean, check, count, finite, nonNegative, nullable, number, object, oneOf, optional, string, timeMs, union } from './schema';
+import type { Checked } from './schema';
 
 /** Chart points, columnar: wall-clock time (epoch ms), training step at that time, and the value. */
 export interface Series {
@@ -127,129 +132,117 @@ export type FromWebview =
   /** How long the webview took to apply a message, for the log and the end-to-end test. */
   | { type: 'timing'; what: 'snapshot' | 'update'; ms: number; points: number };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isNumArray = (v: unknown): v is number[] => Array.isArray(v) && v.every(isNum);
+// The field tables: each message's fields once, checked by the compiler against the types above, and the
+// validators derived from them. Ranges are what the page can show: times a Date can hold (Intl and
+// toISOString throw beyond ±8.64e15 ms), counts whole and ≥ 0, ε a probability. Measured values (Q-values,
+// losses, run times, utilisation, speeds) need only be finite: one odd measurement must not blank the page.
+const series = object<Series>({ t: array(timeMs), step: array(count), v: array(finite) }, (s) =>
+  s.t.length === s.step.length && s.t.length === s.v.length ? undefined : `columns t, step and v differ in length (${s.t.length}, ${s.step.length}, ${s.v.length})`,
+);
+
+const charts = object<Charts>({ loss: series, reward: series, rewardAvg: series, epsilon: series });
+
+const header = object<HeaderView>({
+  placement: string,
+  backend: string,
+  learning: boolean,
+  trainSteps: count,
+  epsilon: number({ min: 0, max: 1 }, 'a probability from 0 to 1'),
+  replaySize: count,
+  decisions: count,
+  savedAtMs: optional(timeMs),
+});
+
+const decision = object<DecisionView>({
+  seq: count,
+  atMs: timeMs,
+  jobId: string,
+  jobName: string,
+  priority: string,
+  priorityPath: string,
+  candidates: array(object<CandidateView>({ host: nullable(string), q: finite })),
+  infeasible: array(object<InfeasibleView>({ host: string, reason: string })),
+  chosen: nullable(string),
+  explored: boolean,
+  outcome: optional(object<OutcomeView>({ state: string, runSec: finite, jctSec: finite })),
+});
+
+/** The page keys decision rows on seq, so two decisions with one seq would share (and fight over) a row. */
+const decisions = array(decision, (list) => {
+  const seen = new Set<number>();
+  const twice = list.find((d) => seen.size === seen.add(d.seq).size);
+  return twice === undefined ? undefined : `seq ${twice.seq} appears twice`;
+});
+
+const hosts = array(
+  object<HostView>({
+    name: string,
+    kind: string,
+    state: string,
+    gpusUsed: count,
+    gpusTotal: count,
+    utilizationPct: optional(finite),
+    jobsRunning: count,
+    speed: finite,
+    observedSpeed: optional(finite),
+    observedJobs: count,
+  }),
+);
+
+const evaluation = object<EvaluationView>({
+  state: oneOf('idle', 'running', 'done', 'failed', 'cancelled'),
+  message: optional(string),
+  trace: optional(string),
+  cluster: optional(string),
+  jobs: optional(count),
+  lowerBoundSec: optional(nonNegative),
+  rows: array(
+    object<EvaluationRow>({
+      policy: string,
+      avgJctSec: nonNegative,
+      p95JctSec: nonNegative,
+      avgSlowdown: nonNegative,
+      makespanSec: nonNegative,
+      gpuUtil: nonNegative,
+    }),
+  ),
+  finishedAtMs: optional(timeMs),
+});
+
+const toWebview = union<ToWebview>({
+  snapshot: {
+    snapshot: object<Snapshot>({ header, charts, decisions, hosts, evaluation, historyLength: count }),
+  },
+  update: { header, append: charts, decisions, hosts },
+  evaluation: { evaluation },
+});
+
+const fromWebview = union<FromWebview>({
+  ready: {},
+  evaluate: {},
+  cancelEvaluation: {},
+  export: {},
+  timing: { what: oneOf('snapshot', 'update'), ms: nonNegative, points: count },
+});
+
+/** A message from the webview as the protocol defines it (unknown fields dropped), or why it is not one. */
+export function checkFromWebview(message: unknown): Checked<FromWebview> {
+  return check(fromWebview, message);
+}
+
+/** A message from the extension as the protocol defines it (unknown fields dropped), or why it is not one. */
+export function checkToWebview(message: unknown): Checked<ToWebview> {
+  return check(toWebview, message);
+}
 
 /** A message from the webview, or undefined when it is not one this protocol defines. */
 export function parseFromWebview(message: unknown): FromWebview | undefined {
-  if (!isObject(message)) {
-    return undefined;
-  }
-  switch (message.type) {
-    case 'ready':
-    case 'evaluate':
-    case 'cancelEvaluation':
-    case 'export':
-      return { type: message.type };
-    case 'timing':
-      return (message.what === 'snapshot' || message.what === 'update') && isNum(message.ms) && message.ms >= 0 && isNum(message.points)
-        ? { type: 'timing', what: message.what, ms: message.ms, points: message.points }
-        : undefined;
-    default:
-      return undefined;
-  }
-}
-
-export function isSeries(v: unknown): v is Series {
-  return isObject(v) && isNumArray(v.t) && isNumArray(v.step) && isNumArray(v.v) && v.t.length === v.step.length && v.t.length === v.v.length;
-}
-
-function isCharts(v: unknown): v is Charts {
-  return isObject(v) && CHART_NAMES.every((name) => isSeries(v[name]));
-}
-
-function isHeader(v: unknown): v is HeaderView {
-  return (
-    isObject(v) &&
-    isStr(v.placement) &&
-    isStr(v.backend) &&
-    typeof v.learning === 'boolean' &&
-    isNum(v.trainSteps) &&
-    isNum(v.epsilon) &&
-    isNum(v.replaySize) &&
-    isNum(v.decisions) &&
-    (v.savedAtMs === undefined || isNum(v.savedAtMs))
-  );
-}
-
-function isDecision(v: unknown): v is DecisionView {
-  return (
-    isObject(v) &&
-    isNum(v.seq) &&
-    isNum(v.atMs) &&
-    isStr(v.jobId) &&
-    isStr(v.jobName) &&
-    isStr(v.priority) &&
-    isStr(v.priorityPath) &&
-    Array.isArray(v.candidates) &&
-    v.candidates.every((c) => isObject(c) && (c.host === null || isStr(c.host)) && isNum(c.q)) &&
-    Array.isArray(v.infeasible) &&
-    v.infeasible.every((c) => isObject(c) && isStr(c.host) && isStr(c.reason)) &&
-    (v.chosen === null || isStr(v.chosen)) &&
-    typeof v.explored === 'boolean' &&
-    (v.outcome === undefined || (isObject(v.outcome) && isStr(v.outcome.state) && isNum(v.outcome.runSec) && isNum(v.outcome.jctSec)))
-  );
-}
-
-function isHost(v: unknown): v is HostView {
-  return (
-    isObject(v) &&
-    isStr(v.name) &&
-    isStr(v.kind) &&
-    isStr(v.state) &&
-    isNum(v.gpusUsed) &&
-    isNum(v.gpusTotal) &&
-    isNum(v.jobsRunning) &&
-    isNum(v.speed) &&
-    isNum(v.observedJobs) &&
-    (v.utilizationPct === undefined || isNum(v.utilizationPct)) &&
-    (v.observedSpeed === undefined || isNum(v.observedSpeed))
-  );
-}
-
-function isEvaluation(v: unknown): v is EvaluationView {
-  return (
-    isObject(v) &&
-    ['idle', 'running', 'done', 'failed', 'cancelled'].includes(v.state as string) &&
-    (v.message === undefined || isStr(v.message)) &&
-    Array.isArray(v.rows) &&
-    v.rows.every((r) => isObject(r) && isStr(r.policy) && ['avgJctSec', 'p95JctSec', 'avgSlowdown', 'makespanSec', 'gpuUtil'].every((k) => isNum(r[k])))
-  );
+  const checked = checkFromWebview(message);
+  return checked.ok ? checked.value : undefined;
 }
 
 /** A message from the extension, or undefined (the webview checks too: it renders only what it understands). */
 export function parseToWebview(message: unknown): ToWebview | undefined {
-  if (!isObject(message)) {
-    return undefined;
-  }
-  if (message.type === 'snapshot') {
-    const s = message.snapshot;
-    const ok =
-      isObject(s) &&
-      isHeader(s.header) &&
-      isCharts(s.charts) &&
-      Array.isArray(s.decisions) &&
-      s.decisions.every(isDecision) &&
-      Array.isArray(s.hosts) &&
-      s.hosts.every(isHost) &&
-      isEvaluation(s.evaluation) &&
-      isNum(s.historyLength);
-    return ok ? (message as ToWebview) : undefined;
-  }
-  if (message.type === 'update') {
-    const ok =
-      isHeader(message.header) &&
-      isCharts(message.append) &&
-      Array.isArray(message.decisions) &&
-      message.decisions.every(isDecision) &&
-      Array.isArray(message.hosts) &&
-      message.hosts.every(isHost);
-    return ok ? (message as ToWebview) : undefined;
-  }
-  if (message.type === 'evaluation') {
-    return isEvaluation(message.evaluation) ? (message as ToWebview) : undefined;
-  }
-  return undefined;
+  const checked = checkToWebview(message);
+  return checked.ok ? checked.value : undefined;
 }

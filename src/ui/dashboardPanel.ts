@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { AgentStats } from '../agent/agentStats';
 import type { JobManager } from '../core/jobManager';
 import type { Logger } from '../core/logger';
-import { parseFromWebview, type Charts, type Snapshot, type ToWebview } from '../shared/dashboardProtocol';
+import { checkToWebview, parseFromWebview, type Charts, type Snapshot, type ToWebview } from '../shared/dashboardProtocol';
 import type { AgentEvaluation } from './agentEvaluation';
 import { chartsOf, headerView, hostViews, recentDecisions, UpdateBatcher } from './dashboardModel';
 
@@ -46,7 +46,20 @@ export class AgentDashboard implements vscode.Disposable {
     });
     panel.iconPath = vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'trainq.svg');
     this.panel = panel;
-    const post = (message: ToWebview) => void panel.webview.postMessage(message);
+    const refused = new Set<string>();
+    const post = (message: ToWebview): void => {
+      // The page drops what fails the protocol's checks; checking here too names the field in the TrainQ
+      // log (once per problem, as updates repeat it four times a second) instead of leaving a stale panel.
+      const checked = checkToWebview(message);
+      if (!checked.ok) {
+        if (!refused.has(checked.error) && refused.size < 20) {
+          refused.add(checked.error);
+          this.deps.logger.warn(`Agent dashboard: not sending a message the page would refuse: ${checked.error}`);
+        }
+        return;
+      }
+      void panel.webview.postMessage(message);
+    };
     const batcher = new UpdateBatcher((append) => post(this.update(append)));
     const { stats, manager, evaluation } = this.deps;
     this.subscriptions.push(

@@ -4,12 +4,11 @@
  * Rows are keyed on the decision's seq and rebuilt only when their content changed, so a live update
  * touches the DOM only for new decisions and new outcomes.
  */
-import type { CandidateView, DecisionView } from '../shared/dashboardProtocol';
+import type { DecisionView } from '../shared/dashboardProtocol';
 import { el } from './dom';
-import { formatClockTime, formatDateTime, formatDuration, formatValue } from './format';
+import { decisionText } from './viewText';
+import type { CandidateText, DecisionText } from './viewText';
 
-/** The smallest bar still shows, so the lowest-scored candidate does not look like a missing bar. */
-const MIN_BAR_PCT = 4;
 /** A decision row's height without candidates, and per candidate line, at VS Code's default font size. */
 const ROW_BASE_PX = 105;
 const ROW_LINE_PX = 17;
@@ -71,18 +70,14 @@ function placeInOrder(list: HTMLElement, nodes: readonly HTMLElement[]): void {
   }
 }
 
-function hostLabel(host: string | null): string {
-  return host === null ? 'wait' : host;
-}
-
 function decisionRow(d: DecisionView): HTMLLIElement {
   const titleId = `decision-${d.seq}-title`;
-  const priorityClass = `priority-${d.priority.toLowerCase().replace(/[^a-z0-9-]/g, '')}`;
-  const mode = d.explored ? 'exploratory' : 'greedy';
+  const text = decisionText(d);
+  const mode = text.mode;
   const row = el('li', { className: 'decision', testId: 'decision', attrs: { 'aria-labelledby': titleId, 'data-seq': String(d.seq) } }, [
     el('div', { className: 'decision-head' }, [
       el('h3', { className: 'decision-job', text: d.jobName, attrs: { id: titleId, title: `${d.jobName} (${d.jobId})` } }),
-      el('span', { className: `badge ${priorityClass}`, text: d.priority, attrs: { title: 'Priority' } }),
+      el('span', { className: `badge ${text.priorityClass}`, text: d.priority, attrs: { title: 'Priority' } }),
       el('span', {
         className: `tag tag-${mode}`,
         text: mode,
@@ -90,17 +85,17 @@ function decisionRow(d: DecisionView): HTMLLIElement {
       }),
       el('time', {
         className: 'decision-time',
-        text: formatClockTime(d.atMs),
-        attrs: { datetime: new Date(d.atMs).toISOString(), title: formatDateTime(d.atMs) },
+        text: text.time,
+        attrs: { datetime: text.iso, title: text.fullTime },
       }),
     ]),
     el('p', { className: 'decision-path' }, [el('span', { className: 'field-label', text: 'Priority path: ' }), d.priorityPath]),
     el('p', { className: 'decision-chosen' }, [
       el('span', { className: 'field-label', text: 'Chosen: ' }),
-      el('strong', { text: hostLabel(d.chosen) }),
+      el('strong', { text: text.chosen }),
     ]),
-    candidateList(d),
-    outcomeLine(d),
+    candidateList(d, text),
+    outcomeLine(text),
   ]);
   // The height a skipped row reserves (see content-visibility in the stylesheet), close to its real one so
   // that the page does not jump as rows scroll into view; `auto` keeps the real height once it was drawn.
@@ -111,25 +106,19 @@ function decisionRow(d: DecisionView): HTMLLIElement {
   return row;
 }
 
-function candidateList(d: DecisionView): HTMLElement {
-  const qs = d.candidates.map((c) => c.q);
-  const min = Math.min(...qs);
-  const max = Math.max(...qs);
-  // Highest Q first: the greedy choice leads, and an exploratory choice shows where it ranked.
-  const ranked = [...d.candidates].sort((a, b) => b.q - a.q);
-  const items = [...ranked.map((c) => candidateItem(c, c.host === d.chosen, min, max)), ...d.infeasible.map(infeasibleItem)];
+function candidateList(d: DecisionView, text: DecisionText): HTMLElement {
+  const items = [...text.candidates.map(candidateItem), ...d.infeasible.map(infeasibleItem)];
   return el('ul', { className: 'candidates', attrs: { 'aria-label': `Candidates for ${d.jobName}, by Q-value` } }, items);
 }
 
-function candidateItem(c: CandidateView, chosen: boolean, min: number, max: number): HTMLLIElement {
-  const pct = max > min ? MIN_BAR_PCT + ((100 - MIN_BAR_PCT) * (c.q - min)) / (max - min) : 100;
+function candidateItem({ candidate: c, label, q, width, chosen }: CandidateText): HTMLLIElement {
   const fill = el('span', { className: 'bar-fill' });
   // CSSOM, not a style attribute: the page's CSP blocks the latter.
-  fill.style.width = `${pct.toFixed(1)}%`;
+  fill.style.width = width;
   const item = el('li', { className: `candidate${c.host === null ? ' is-wait' : ''}${chosen ? ' is-chosen' : ''}`, testId: 'candidate' }, [
-    el('span', { className: 'candidate-name', text: hostLabel(c.host), attrs: { title: hostLabel(c.host) } }),
+    el('span', { className: 'candidate-name', text: label, attrs: { title: label } }),
     el('span', { className: 'bar', attrs: { 'aria-hidden': 'true' } }, [fill]),
-    el('span', { className: 'candidate-q', text: formatValue(c.q) }),
+    el('span', { className: 'candidate-q', text: q }),
     el('span', { className: 'candidate-mark', text: chosen ? '✓ chosen' : '' }),
   ]);
   item.dataset.host = c.host ?? '';
@@ -152,17 +141,14 @@ function infeasibleItem(host: { host: string; reason: string }): HTMLLIElement {
   return item;
 }
 
-function outcomeLine(d: DecisionView): HTMLElement {
+function outcomeLine(text: DecisionText): HTMLElement {
   const line = el('p', { className: 'decision-outcome' }, [el('span', { className: 'field-label', text: 'Outcome: ' })]);
-  if (!d.outcome) {
+  const o = text.outcome;
+  if (!o) {
     line.append(el('span', { className: 'muted', text: 'not finished yet' }));
     return line;
   }
-  const o = d.outcome;
-  line.append(
-    el('span', { className: `outcome-state state-${o.state.toLowerCase().replace(/[^a-z0-9-]/g, '')}`, text: o.state }),
-    ` · ran ${formatDuration(o.runSec)} · JCT ${formatDuration(o.jctSec)}`,
-  );
+  line.append(el('span', { className: `outcome-state ${o.stateClass}`, text: o.state }), o.text);
   line.dataset.state = o.state;
   return line;
 }

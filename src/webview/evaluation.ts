@@ -4,23 +4,12 @@
  */
 import type { EvaluationRow, EvaluationView } from '../shared/dashboardProtocol';
 import { el, replaceChildren } from './dom';
-import { formatCount, formatDateTime, formatFixed } from './format';
+import { EVALUATION_COLUMNS as COLUMNS, evaluationCaption, evaluationStatus, jctBars as jctBarsText } from './viewText';
 
 export interface EvaluationActions {
   evaluate(): void;
   cancel(): void;
 }
-
-const HOUR = 3_600;
-const DAY = 86_400;
-
-const COLUMNS: ReadonlyArray<[label: string, cell: (r: EvaluationRow) => string]> = [
-  ['Avg JCT (h)', (r) => formatFixed(r.avgJctSec / HOUR, 2)],
-  ['p95 JCT (h)', (r) => formatFixed(r.p95JctSec / HOUR, 2)],
-  ['Slowdown', (r) => formatFixed(r.avgSlowdown, 2)],
-  ['Makespan (d)', (r) => formatFixed(r.makespanSec / DAY, 2)],
-  ['GPU util', (r) => `${formatFixed(r.gpuUtil * 100, 1)}%`],
-];
 
 /** The agent's row, highlighted in the table and the bars. */
 const AGENT_POLICY = 'dqn';
@@ -74,27 +63,19 @@ export class EvaluationPanel {
 }
 
 function statusContent(e: EvaluationView): Array<Node | string> {
+  const text = evaluationStatus(e);
   switch (e.state) {
-    case 'idle':
-      return ["Runs the benchmark's placement policies and the agent on a bundled trace slice and compares them."];
     case 'running':
-      return [el('progress', { attrs: { 'aria-label': 'Evaluation in progress' } }), ` ${e.message ?? 'Running…'}`];
-    case 'done':
-      return [e.finishedAtMs === undefined ? 'Finished.' : `Finished ${formatDateTime(e.finishedAtMs)}.`];
+      return [el('progress', { attrs: { 'aria-label': 'Evaluation in progress' } }), text];
     case 'failed':
-      return [el('span', { className: 'error-text', text: `Evaluation failed: ${e.message ?? 'unknown error'}` })];
-    case 'cancelled':
-      return ['Evaluation cancelled.'];
+      return [el('span', { className: 'error-text', text })];
+    default:
+      return [text];
   }
 }
 
 function resultsCaption(e: EvaluationView): HTMLElement {
-  const parts = [
-    e.trace === undefined ? undefined : `Trace ${e.trace}`,
-    e.cluster === undefined ? undefined : `cluster ${e.cluster}`,
-    e.jobs === undefined ? undefined : `${formatCount(e.jobs)} jobs`,
-  ].filter((p): p is string => p !== undefined);
-  return el('p', { className: 'evaluation-caption', testId: 'evaluation-caption', text: parts.join(' · ') });
+  return el('p', { className: 'evaluation-caption', testId: 'evaluation-caption', text: evaluationCaption(e) });
 }
 
 function resultsTable(rows: readonly EvaluationRow[]): HTMLElement {
@@ -126,33 +107,27 @@ function resultsTable(rows: readonly EvaluationRow[]): HTMLElement {
   return el('div', { className: 'table-scroll', attrs: { tabindex: '0', role: 'region', 'aria-label': 'Simulator results' } }, [table]);
 }
 
-/** Bars of average JCT, scaled so that the longest bar or the lower bound spans the track. */
+/** Bars of average JCT against the lower bound (widths from jctBarsText). */
 function jctBars(e: EvaluationView): HTMLElement {
-  const lowerBound = e.lowerBoundSec;
-  const scale = Math.max(...e.rows.map((r) => r.avgJctSec), lowerBound ?? 0) || 1;
-  const pct = (sec: number): string => `${((100 * sec) / scale).toFixed(1)}%`;
-  const items = e.rows.map((r) => {
+  const { bars, lowerBound, caption } = jctBarsText(e);
+  const items = bars.map(({ row: r, width, value }) => {
     const agent = r.policy === AGENT_POLICY;
     const fill = el('span', { className: 'bar-fill' });
-    fill.style.width = pct(r.avgJctSec);
+    fill.style.width = width;
     const track = el('span', { className: 'bar', attrs: { 'aria-hidden': 'true' } }, [fill]);
     if (lowerBound !== undefined) {
       const marker = el('span', { className: 'lower-bound-marker' });
-      marker.style.left = pct(lowerBound);
+      marker.style.left = lowerBound;
       track.append(marker);
     }
     const item = el('li', { className: `jct-bar${agent ? ' is-agent' : ''}` }, [
       el('span', { className: 'jct-policy', text: r.policy }),
       track,
-      el('span', { className: 'jct-value', text: `${formatFixed(r.avgJctSec / HOUR, 2)} h` }),
+      el('span', { className: 'jct-value', text: value }),
     ]);
     item.dataset.policy = r.policy;
     return item;
   });
-  const caption =
-    lowerBound === undefined
-      ? 'Average JCT per policy, in hours.'
-      : `Average JCT per policy, in hours. The dashed line marks the lower bound, ${formatFixed(lowerBound / HOUR, 2)} h.`;
   return el('figure', { className: 'jct-chart', testId: 'evaluation-chart' }, [
     el('figcaption', { text: caption }),
     el('ul', { className: 'jct-bars' }, items),

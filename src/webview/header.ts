@@ -1,11 +1,10 @@
 /** The dashboard's header: what places jobs, how the agent trains, and when its weights were saved. */
 import type { HeaderView } from '../shared/dashboardProtocol';
 import { el } from './dom';
-import { formatCount, formatDateTime, formatRelativeTime, formatValue } from './format';
+import { headerTexts, savedText } from './viewText';
+import type { FieldText, HeaderFieldId } from './viewText';
 
-type FieldId = 'placement' | 'backend' | 'learning' | 'steps' | 'epsilon' | 'replay' | 'decisions' | 'saved';
-
-const FIELDS: ReadonlyArray<[FieldId, string]> = [
+const FIELDS: ReadonlyArray<[HeaderFieldId, string]> = [
   ['placement', 'Placement'],
   ['backend', 'Backend'],
   ['learning', 'Learning'],
@@ -18,7 +17,7 @@ const FIELDS: ReadonlyArray<[FieldId, string]> = [
 
 export class DashboardHeader {
   readonly root: HTMLElement;
-  private readonly values = new Map<FieldId, HTMLElement>();
+  private readonly values = new Map<HeaderFieldId, HTMLElement>();
   private savedAtMs: number | undefined;
   private shown = false;
 
@@ -33,17 +32,12 @@ export class DashboardHeader {
   }
 
   render(header: HeaderView): void {
-    const dqn = header.placement === 'dqn';
-    this.set('placement', header.placement, dqn ? 'DQN agent' : `${header.placement} (fallback)`, dqn ? 'ok' : 'warn');
-    this.set('backend', header.backend, header.backend);
-    this.set('learning', String(header.learning), header.learning ? 'on' : 'off', header.learning ? 'ok' : 'muted');
-    this.set('steps', String(header.trainSteps), formatCount(header.trainSteps));
-    this.set('epsilon', String(header.epsilon), formatValue(header.epsilon));
-    this.set('replay', String(header.replaySize), formatCount(header.replaySize));
-    this.set('decisions', String(header.decisions), formatCount(header.decisions));
+    const texts = headerTexts(header, Date.now());
+    for (const [id] of FIELDS) {
+      this.set(id, texts[id]);
+    }
     this.savedAtMs = header.savedAtMs;
     this.shown = true;
-    this.refreshSaved(Date.now());
   }
 
   /** The relative time goes stale between updates (learning off sends few), so main refreshes it on a timer. */
@@ -51,18 +45,11 @@ export class DashboardHeader {
     if (!this.shown) {
       return;
     }
-    const saved = this.values.get('saved');
-    if (this.savedAtMs === undefined) {
-      this.set('saved', '', 'not saved yet', 'muted');
-      saved?.removeAttribute('title');
-    } else {
-      this.set('saved', String(this.savedAtMs), `saved ${formatRelativeTime(this.savedAtMs, nowMs)}`);
-      saved?.setAttribute('title', formatDateTime(this.savedAtMs));
-    }
+    this.set('saved', savedText(this.savedAtMs, nowMs));
   }
 
   /** `raw` goes to data-value, for tests that should not depend on formatting or locale. */
-  private set(id: FieldId, raw: string, text: string, tone?: 'ok' | 'warn' | 'muted'): void {
+  private set(id: HeaderFieldId, { raw, text, tone, title }: FieldText): void {
     const value = this.values.get(id);
     if (!value) {
       return;
@@ -72,5 +59,10 @@ export class DashboardHeader {
       value.textContent = text;
     }
     value.className = tone ? `tone-${tone}` : '';
+    if (title === undefined) {
+      value.removeAttribute('title');
+    } else {
+      value.setAttribute('title', title);
+    }
   }
 }

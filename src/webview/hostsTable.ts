@@ -1,7 +1,7 @@
 /** The hosts table: capacity, load, and how each host's observed speed compares with its configured one. */
 import type { HostView } from '../shared/dashboardProtocol';
 import { el } from './dom';
-import { formatCount, formatFixed } from './format';
+import { hostText } from './viewText';
 
 const COLUMNS: ReadonlyArray<[label: string, numeric: boolean]> = [
   ['Host', false],
@@ -57,21 +57,18 @@ export class HostsTable {
 
 function hostRow(h: HostView): HTMLTableRowElement {
   const cell = (text: string, className = 'num'): HTMLTableCellElement => el('td', { text, className });
-  const observed =
-    h.observedSpeed === undefined
-      ? cell('—')
-      : el('td', { className: 'num' }, [
-          `×${formatFixed(h.observedSpeed, 2)} `,
-          el('span', { className: 'muted', text: `(${formatCount(h.observedJobs)} ${h.observedJobs === 1 ? 'job' : 'jobs'})` }),
-        ]);
+  const text = hostText(h);
+  const observed = text.observed
+    ? el('td', { className: 'num' }, [text.observed.speed, el('span', { className: 'muted', text: text.observed.jobs })])
+    : cell('—');
   const row = el('tr', {}, [
     el('th', { text: h.name, attrs: { scope: 'row' } }),
     cell(h.kind, ''),
-    el('td', {}, [el('span', { className: `host-state state-${h.state.toLowerCase().replace(/[^a-z0-9-]/g, '')}`, text: h.state })]),
-    cell(`${formatCount(h.gpusUsed)} / ${formatCount(h.gpusTotal)}`),
-    cell(h.utilizationPct === undefined ? '—' : `${formatFixed(h.utilizationPct, 0)}%`),
-    cell(formatCount(h.jobsRunning)),
-    cell(`×${formatFixed(h.speed, 2)}`),
+    el('td', {}, [el('span', { className: `host-state ${text.stateClass}`, text: h.state })]),
+    cell(text.gpus),
+    cell(text.utilization),
+    cell(text.jobsRunning),
+    cell(text.speed),
     observed,
   ]);
   row.dataset.host = h.name;

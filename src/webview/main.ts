@@ -5,7 +5,7 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import './dashboard.css';
-import { parseToWebview } from '../shared/dashboardProtocol';
+import { checkToWebview } from '../shared/dashboardProtocol';
 import type { FromWebview } from '../shared/dashboardProtocol';
 import { watchTheme } from './chartTheme';
 import { Dashboard } from './dashboard';
@@ -62,11 +62,13 @@ function start(): void {
 
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     const started = performance.now();
-    const message = parseToWebview(event.data);
-    if (!message) {
-      console.warn('TrainQ dashboard: ignoring a message it does not understand', event.data);
+    // Checked field by field, so that nothing the page cannot draw (a time no Date can hold, say) reaches it.
+    const checked = checkToWebview(event.data);
+    if (!checked.ok) {
+      console.warn(`TrainQ dashboard: ignoring a message it does not understand (${checked.error})`, event.data);
       return;
     }
+    const message = checked.value;
     switch (message.type) {
       case 'snapshot': {
         const points = dashboard.applySnapshot(message.snapshot);

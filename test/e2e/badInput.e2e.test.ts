@@ -1,8 +1,9 @@
 // End-to-end: bad input through the real UI gets a clear message and changes nothing. Out-of-range GPU
-// counts and unbalanced quotes are refused in the input itself; a missing interpreter fails the job with
-// the reason and leaves the queue working; a script deleted under the pick or the editor, and a file
-// outside the workspace, are refused; an unreadable log says so; arguments with quotes, spaces, $(…) and
-// ; reach the script literally. Screenshots land in test-output/e2e/.
+// counts, unbalanced quotes and a NUL character are refused in the input itself (a NUL in a script's
+// header is ignored rather than prefilled); a script named ..name.sh is inside the workspace and runs; a
+// missing interpreter fails the job with the reason and leaves the queue working; a script deleted under
+// the pick or the editor, and a file outside the workspace, are refused; an unreadable log says so;
+// arguments with quotes, spaces, $(…) and ; reach the script literally. Screenshots land in test-output/e2e/.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -96,6 +97,10 @@ describe('bad input in a trusted workspace whose trainq.python names a missing i
         fs.writeFileSync(path.join(workspace, name), "# trainq: gpus=0 runtime=1m\nprint('never run')\n");
       }
       fs.writeFileSync(path.join(outside, 'train_outside.py'), "# trainq: gpus=0 runtime=1m\nprint('never run')\n");
+      // A header whose args hold a NUL (U+0000): that line is ignored, with a warning in the TrainQ log.
+      fs.writeFileSync(path.join(workspace, 'train_nul_header.py'), "# trainq: gpus=0 runtime=1m\n# trainq: args=\"--name a\u0000b\"\nprint('never run')\n");
+      // A name that begins with '..' but is no parent folder; a .sh job, since trainq.python names nothing.
+      fs.writeFileSync(path.join(workspace, '..train_dots.sh'), "# trainq: gpus=0 runtime=1m\necho 'dots: done'\n");
     },
   });
   after(() => fs.rmSync(outside, { recursive: true, force: true }));
@@ -123,6 +128,18 @@ describe('bad input in a trusted workspace whose trainq.python names a missing i
       assert.equal(await quickInputStep(page()), '(1/5)', 'on the arguments step');
       await expectRejected(page(), `--name "my run --lr 3e-4`, /Unclosed double quote \("\) at character 8/, 'bad-input-unbalanced-quote');
       await expectRejected(page(), `--note 'it`, /Unclosed single quote \('\) at character 8/, 'bad-input-unbalanced-single-quote');
+      await closeQuickInput(page());
+      assert.deepEqual(await jobsShown(page()), [], 'nothing was queued');
+    });
+  });
+
+  it('refuses a NUL character in the arguments step with TrainQ\'s message, and does not prefill one from a header', async () => {
+    await withScreenshotOnFailure(page(), 'nul-argument', async () => {
+      await runCommand(page(), 'TrainQ: Queue Training Script…');
+      await chooseQuickPickPath(page(), 'train_nul_header.py');
+      assert.equal(await quickInputStep(page()), '(1/5)', 'on the arguments step');
+      assert.equal(await page().locator('.quick-input-widget .quick-input-box input').inputValue(), '', "the header's args line was ignored");
+      await expectRejected(page(), '--name a\u0000b', /A NUL character \(U\+0000\) at character 9: no program can receive one/, 'bad-input-nul-argument');
       await closeQuickInput(page());
       assert.deepEqual(await jobsShown(page()), [], 'nothing was queued');
     });
@@ -161,6 +178,26 @@ describe('bad input in a trusted workspace whose trainq.python names a missing i
         90_000,
       );
       assert.deepEqual((await jobsShown(page())).sort(), ['train_mnist.py failed', 'train_tiny.sh succeeded']);
+    });
+  });
+
+  it('queues and runs a top-level script whose name begins with ..: it is inside the workspace', async () => {
+    await withScreenshotOnFailure(page(), 'dot-dot-name', async () => {
+      await clearNotifications(page());
+      await runCommand(page(), 'TrainQ: Queue Training Script…');
+      await chooseQuickPickPath(page(), '..train_dots.sh');
+      await acceptPrefilledSteps(page());
+      await waitForTreeRow(
+        page(),
+        JOB_QUEUE,
+        (r) => r.label === '..train_dots.sh' && stateOf(r.description) === 'succeeded',
+        '..train_dots.sh succeeded',
+        90_000,
+      );
+      await runContextAction(page(), treeRow(page(), JOB_QUEUE, '..train_dots.sh', 'succeeded'), 'Open Log');
+      await waitForEditorText(page(), /dots: done/);
+      await screenshot(page(), 'bad-input-dot-dot-name');
+      await runCommand(page(), 'View: Close All Editors');
     });
   });
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArgsError, formatArgs, parseArgs, quoteArg } from '../../src/core/argv';
+import { ArgsError, assertNoNul, formatArgs, parseArgs, quoteArg } from '../../src/core/argv';
+import { parseScriptHeader } from '../../src/core/scriptHeader';
 import { createRng } from '../../src/sim/rng';
 
 test('whitespace separates words, runs of it count once', () => {
@@ -44,6 +45,46 @@ test('unbalanced quotes and a trailing backslash throw ArgsError with the positi
   assert.throws(() => parseArgs('"a \\" b'), (e: unknown) => e instanceof ArgsError && /double quote/.test(e.message));
   assert.throws(() => parseArgs('--x \\'), (e: unknown) => e instanceof ArgsError && e.index === 4 && /Trailing backslash at character 5/.test(e.message));
   assert.throws(() => parseArgs('ok\n  "open'), (e: unknown) => e instanceof ArgsError && /line 2, column 3/.test(e.message));
+});
+
+test('a NUL character is refused wherever it stands, with TrainQ\'s message and its position', () => {
+  // Quoted, escaped or bare: no quoting carries a NUL to a program, and spawn would refuse it in its own words.
+  for (const [text, index] of [['--name a\u0000b', 8], ["'\u0000'", 1], ['"x\u0000"', 2], ['\\\u0000', 1], ['\u0000', 0]] as const) {
+    assert.throws(
+      () => parseArgs(text),
+      (e: unknown) =>
+        e instanceof ArgsError && e.index === index && e.message === `A NUL character (U+0000) at character ${index + 1}: no program can receive one in its arguments. Remove it.`,
+      JSON.stringify(text),
+    );
+  }
+  assert.throws(() => parseArgs('--a 1\n--b \u0000'), /NUL character \(U\+0000\) at line 2, column 5/);
+});
+
+test('a script header whose args hold a NUL gives a warning, not arguments', () => {
+  const { values, warnings } = parseScriptHeader('# trainq: gpus=0\n# trainq: args="--name a\u0000b" runtime=1h\n');
+  assert.equal(values.args, undefined);
+  assert.equal(values.gpus, 0);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /^Line 2: A NUL character \(U\+0000\) at character \d+: no program can receive one in its arguments\. Remove it\. The line is ignored\.$/);
+});
+
+test('remembered arguments with a NUL are shown for editing and refused until it is removed', () => {
+  // An older TrainQ remembered whatever was typed; the arguments step prefills formatArgs(remembered) and validates it with parseArgs.
+  const line = formatArgs(['--name', 'a\u0000b']);
+  assert.throws(() => parseArgs(line), (e: unknown) => e instanceof ArgsError && /NUL character/.test(e.message));
+  assert.deepEqual(parseArgs(line.replace('\u0000', '')), ['--name', 'ab']);
+});
+
+test('assertNoNul names the first word holding a NUL, numbered from 1', () => {
+  assert.doesNotThrow(() => assertNoNul(['--lr', '3e-4', '', 'é']));
+  assert.throws(
+    () => assertNoNul(['--lr', 'a\u0000b', '\u0000']),
+    (e: unknown) =>
+      e instanceof ArgsError &&
+      e.index === 1 &&
+      e.message === 'Argument 2 "a\\u0000b" contains a NUL character (U+0000), which cannot be passed to a program. Remove it and queue the job again.',
+  );
+  assert.throws(() => assertNoNul(['x'.repeat(50) + '\u0000'], () => 'The interpreter'), /^ArgsError: The interpreter "x{40}…" contains a NUL/);
 });
 
 test('formatArgs quotes only what needs it', () => {
