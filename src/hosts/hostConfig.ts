@@ -2,8 +2,12 @@
  * Remote host entries of the `trainq.hosts` setting (SSH hosts and Slurm clusters), validated from
  * untyped JSON. Everything here ends up in ssh's or sbatch's argument list or in remote shell
  * scripts, so the checks are strict: a target can never be read as an ssh option, names are safe in
- * file names, env keys are identifiers, Slurm values cannot be read as other options.
+ * file names, env keys are identifiers, Slurm values cannot be read as other options, extra sbatch
+ * options are parsed as sbatch parses them, an interpreter is never a shell word, and a workdir is
+ * never the root folder.
  */
+import { interpreterProblem } from './interpreterName';
+import { checkExtraSbatchArgs, SbatchArgsError } from './sbatchOptions';
 
 export type SyncMode = 'rsync' | 'tar' | 'none';
 export const SYNC_MODES: readonly SyncMode[] = ['rsync', 'tar', 'none'];
@@ -23,7 +27,7 @@ export interface SshHostConfig {
   destination: SshDestination;
   /** Remote folder for synced projects and job files; absolute or starting with `~/`. */
   workdir: string;
-  /** Remote interpreter for `.py` jobs: a name on the remote PATH or a path (`~/` allowed). */
+  /** Remote interpreter for `.py` jobs: a program on the remote PATH (never a shell builtin) or an absolute or `~/` path. */
   python: string;
   sync: SyncMode;
   maxJobs: number;
@@ -53,7 +57,7 @@ export interface SlurmHostConfig {
   python: string;
   /** Always "none" for target "local". */
   sync: SyncMode;
-  /** More sbatch options, each with its value attached ("--mem=32G"). */
+  /** More sbatch options, allowed by sbatchOptions.ts and rewritten as `--full-name[=value]` ("--mem=32G"). */
   extraSbatchArgs: string[];
   maxJobs: number;
   speed: number;
@@ -91,8 +95,6 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const SLURM_WORD = /^[A-Za-z0-9_][A-Za-z0-9_.+,-]{0,127}$/;
 /** Slurm's time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, or UNLIMITED. */
 const TIME_LIMIT = /^(\d+|\d+:\d+|\d+:\d+:\d+|\d+-\d+(:\d+){0,2}|UNLIMITED|INFINITE)$/i;
-/** Options TrainQ sets itself: changing them would break how jobs are found, logged and followed. */
-const OWN_SBATCH_OPTION = /^(--(job-name|output|error|parsable|wrap|array|chdir|test-only|hold|open-mode|export)(=|$)|-[JoeaDH])/;
 
 /** Parses `alias`, `host`, `user@host`, `host:port`, `user@host:port`, `[v6]:port`. */
 export function parseTarget(target: string): SshDestination {
@@ -172,10 +174,21 @@ function parseWorkdir(entry: Record<string, unknown>, where: string): string {
     // Relative paths would depend on the remote login folder; ~user/ would need a passwd lookup.
     throw new HostConfigError(`${where}: 'workdir' must be absolute or start with ~/ (got '${workdir}').`);
   }
+  // '..' is refused rather than resolved: the shell's `cd` resolves it by name, `mkdir -p` through
+  // symlinks, so one spelling could name two folders.
   if (workdir.split('/').includes('..')) {
     throw new HostConfigError(`${where}: 'workdir' must not contain '..'.`);
   }
-  return workdir.length > 1 ? workdir.replace(/\/+$/, '') : workdir;
+  // Repeated slashes, '.' parts and a trailing slash go: "//" would otherwise become "" and every
+  // job folder /.trainq/jobs.
+  const [head, ...parts] = workdir.split('/');
+  const normal = [head, ...parts.filter((p) => p !== '' && p !== '.')].join('/');
+  if (normal === '') {
+    const why = 'TrainQ keeps projects and job folders under it';
+    throw new HostConfigError(`${where}: 'workdir' must not be the root folder '/' (got '${workdir}'): ${why}.`);
+  }
+  // The home folder itself is fine: jobs go to ~/.trainq/jobs and projects to ~/<folder>.
+  return normal;
 }
 
 function parseNumber(entry: Record<string, unknown>, key: string, where: string, fallback: number, integer: boolean, max: number): number {
@@ -271,7 +284,7 @@ export function parseSshHostConfig(value: unknown, where = 'host'): SshHostConfi
     target: entry.target as string,
     destination,
     workdir: parseWorkdir(entry, where),
-    python: optionalString(entry, 'python', where, 'python3'),
+    python: parsePython(entry, where),
     sync,
     maxJobs: parseNumber(entry, 'maxJobs', where, DEFAULT_MAX_JOBS, true, MAX_MAX_JOBS),
     speed: parseNumber(entry, 'speed', where, 1, false, 1000),
@@ -295,17 +308,26 @@ function parseExtraSbatchArgs(entry: Record<string, unknown>, where: string): st
   if (!Array.isArray(value)) {
     throw new HostConfigError(`${where}: 'extraSbatchArgs' must be a list of sbatch options such as ["--mem=32G", "--constraint=a100"].`);
   }
-  return value.map((arg, i) => {
-    const at = `${where}: extraSbatchArgs[${i}]`;
-    // A word without a leading '-' would be taken by sbatch as the script, and ours as its argument.
-    if (typeof arg !== 'string' || !/^-[^\s]/.test(arg) || CONTROL.test(arg)) {
-      throw new HostConfigError(`${at} must be one sbatch option with its value attached, e.g. "--mem=32G" or "-Ca100" (got ${JSON.stringify(arg)}).`);
+  // Read as sbatch reads them (abbreviations, bundles, values in the next word) and kept in the
+  // canonical --name=value form, so what is checked here is exactly what sbatch gets.
+  try {
+    return checkExtraSbatchArgs(value);
+  } catch (e) {
+    if (e instanceof SbatchArgsError) {
+      throw new HostConfigError(`${where}: extraSbatchArgs[${e.index}]: ${e.message}.`);
     }
-    if (OWN_SBATCH_OPTION.test(arg)) {
-      throw new HostConfigError(`${at}: TrainQ sets ${arg.split('=')[0]} itself (job name, log files and tracking depend on it).`);
-    }
-    return arg;
-  });
+    throw e;
+  }
+}
+
+/** The remote interpreter; see interpreterName.ts for why shell builtins and odd paths are refused. */
+function parsePython(entry: Record<string, unknown>, where: string): string {
+  const python = optionalString(entry, 'python', where, 'python3');
+  const problem = interpreterProblem(python);
+  if (problem) {
+    throw new HostConfigError(`${where}: 'python' ${problem} (got ${JSON.stringify(python)}).`);
+  }
+  return python;
 }
 
 /** A `"type": "slurm"` entry; throws HostConfigError naming the entry and the field. */
@@ -330,7 +352,7 @@ export function parseSlurmHostConfig(value: unknown, where = 'host'): SlurmHostC
     qos: slurmWord(entry, 'qos', where, SLURM_WORD, 'a Slurm QOS name'),
     timeLimit: slurmWord(entry, 'timeLimit', where, TIME_LIMIT, 'a Slurm time such as "90", "4:00:00" or "2-00:00:00"'),
     workdir: local && entry.workdir === undefined ? undefined : parseWorkdir(entry, where),
-    python: optionalString(entry, 'python', where, 'python3'),
+    python: parsePython(entry, where),
     sync: local ? 'none' : parseSync(entry, where, 'rsync'),
     extraSbatchArgs: parseExtraSbatchArgs(entry, where),
     maxJobs: parseNumber(entry, 'maxJobs', where, DEFAULT_SLURM_MAX_JOBS, true, MAX_MAX_JOBS),

@@ -6,6 +6,7 @@
  */
 
 import type { GpuInfo } from './host';
+import { checkExtraSbatchArgs } from './sbatchOptions';
 
 /** What TrainQ needs of one Slurm job; squeue and sacct rows both become this. */
 export interface SlurmJobRow {
@@ -51,8 +52,11 @@ export interface SbatchOptions {
  * `sbatch` options (SUBMIT_SCRIPT runs `sbatch <these> <batch script>`). GPUs are requested with `--gres=gpu:N`, not
  * `--gpus=N`: --gres works under both select/cons_res and select/cons_tres, and with `--nodes=1` it
  * means the same as TrainQ's "N GPUs on one host". Slurm expands `%` in file names, hence `%%`.
+ * The extra options were checked when the setting was read; they are checked again here, since a
+ * config built some other way (a test, a future caller) must not reach sbatch unchecked either.
  */
 export function sbatchOptions(o: SbatchOptions): string[] {
+  const extra = checkExtraSbatchArgs(o.extra);
   const log = o.logFile.replace(/%/g, '%%');
   return [
     '--parsable',
@@ -65,7 +69,7 @@ export function sbatchOptions(o: SbatchOptions): string[] {
     ...(o.partition ? [`--partition=${o.partition}`] : []),
     ...(o.account ? [`--account=${o.account}`] : []),
     ...(o.qos ? [`--qos=${o.qos}`] : []),
-    ...o.extra,
+    ...extra,
   ];
 }
 

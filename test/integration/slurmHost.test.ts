@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,7 +8,9 @@ import type { Job } from '../../src/core/job';
 import { silentLogger } from '../../src/core/logger';
 import type { JobNote } from '../../src/hosts/host';
 import { parseSlurmHostConfig } from '../../src/hosts/hostConfig';
+import { SBATCH_OPTIONS } from '../../src/hosts/sbatchOptions';
 import { SlurmHost, type SlurmHostOptions } from '../../src/hosts/slurmHost';
+import { ourOutcome, SBATCH_CORPUS, type SbatchOutcome } from '../fixtures/sbatchCorpus';
 import { makeJob as buildJob } from '../support/builders';
 import { ensureSlurm, SlurmCluster } from '../support/slurm';
 import { ensureOpenSsh, SshdFixture } from '../support/sshd';
@@ -222,4 +225,126 @@ test('a node set DOWN mid-job: NODE_FAIL, reported without exit code (Lost) with
   assert.match(report.reason ?? '', new RegExp(`Slurm job ${slurmId} ended with NODE_FAIL: a node of the job failed`));
   cluster.tryRun('scontrol', ['update', `NodeName=${cluster.node}`, 'State=RESUME']);
   await cluster.waitFor(() => /^idle/m.test(cluster.tryRun('sinfo', ['--noheader', '--format=%T'])), 'the node to come back', 30_000);
+});
+
+/**
+ * Runs the real sbatch on words without submitting anything: `-v` makes it print every option it
+ * set ("defined options") before it talks to slurmctld, and a reservation that does not exist makes
+ * slurmctld refuse the job. The corpus never names --reservation, so nothing can undo that.
+ */
+function realSbatch(words: readonly string[]): SbatchOutcome {
+  const r = spawnSync('sbatch', ['-v', '--wrap=true', '--reservation=trainq-none', ...words], {
+    env: cluster.env,
+    encoding: 'utf8',
+    cwd: os.tmpdir(),
+    timeout: 30_000,
+  });
+  const err = r.stderr;
+  const ambiguous = /is ambiguous; possibilities:(.*)/.exec(err);
+  if (ambiguous) return { error: 'ambiguous', candidates: [...ambiguous[1].matchAll(/'--([^']*)'/g)].map((m) => m[1]) };
+  if (/unrecognized option|invalid option --/.test(err)) return { error: 'unknown' };
+  if (/requires an argument/.test(err)) return { error: 'needs-value' };
+  if (/doesn't allow an argument/.test(err)) return { error: 'no-value' };
+  if (/Script arguments not permitted with --wrap option/.test(err)) return { error: 'script' };
+  if (/^Usage: sbatch \[OPTIONS/.test(r.stdout)) return { options: ['help'] };
+  if (/^Usage: sbatch \[-N/.test(r.stdout)) return { options: ['usage'] };
+  if (/^slurm(-wlm)? \d/.test(r.stdout)) return { options: ['version'] };
+  const block = /defined options\n[^\n]*\n([\s\S]*?)sbatch: -+ -+\nsbatch: end of defined options/.exec(err);
+  assert.ok(block, `sbatch ${JSON.stringify(words)} printed no option list: ${err.slice(-500)}`);
+  const set = new Map([...block[1].matchAll(/^sbatch: (\S+)\s+: (.*)$/gm)].map((m) => [m[1], m[2]]));
+  // Our own words: -v counts once, --wrap=true and the reservation; the corpus changes them visibly or not at all.
+  const mine = (name: string, value: string) =>
+    name === 'reservation' || (name === 'verbose' && value === '1') || (name === 'wrap' && value === 'true');
+  return { options: [...set].filter(([name, value]) => !mine(name, value)).map(([name]) => name) };
+}
+
+/** sbatch prints an alias under the name of the option it stands for. */
+function asPrinted(outcome: SbatchOutcome): SbatchOutcome {
+  if (!('options' in outcome)) return outcome;
+  const printed = outcome.options.map((name) => SBATCH_OPTIONS.find((o) => o.name === name)?.aliasOf ?? name);
+  return { options: [...new Set(printed)].sort() };
+}
+
+test('the corpus against the real sbatch: TrainQ resolves every word to what sbatch resolves it to', { skip }, () => {
+  const jobsBefore = cluster.run('squeue', ['--noheader', '--states=all', '--format=%i']);
+  const disagree: string[] = [];
+  for (const { words } of SBATCH_CORPUS) {
+    const [ours, theirs] = [asPrinted(ourOutcome(words)), asPrinted(realSbatch(words))];
+    if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
+      disagree.push(`${JSON.stringify(words)}: TrainQ ${JSON.stringify(ours)}, sbatch ${JSON.stringify(theirs)}`);
+    }
+  }
+  assert.deepEqual(disagree, [], `${disagree.length} of ${SBATCH_CORPUS.length} entries disagree`);
+  assert.equal(cluster.run('squeue', ['--noheader', '--states=all', '--format=%i']), jobsBefore, 'the corpus submitted nothing');
+});
+
+test("TrainQ's option table is the installed sbatch's getopt_long table (read through an LD_PRELOAD shim)", { skip }, async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'trainq-getopt-'));
+  try {
+    const shim = path.join(dir, 'getoptDump.so');
+    try {
+      const source = path.join(__dirname, '..', 'fixtures', 'getoptDump.c');
+      execFileSync('cc', ['-shared', '-fPIC', '-o', shim, source, '-ldl'], { stdio: 'pipe' });
+    } catch {
+      t.skip('no C compiler for the getopt_long shim');
+      return;
+    }
+    const r = spawnSync('sbatch', ['--usage'], { env: { ...cluster.env, LD_PRELOAD: shim }, encoding: 'utf8', timeout: 30_000 });
+    const optstring = /^TRAINQ-OPTSTRING (.*)$/m.exec(r.stderr)?.[1];
+    const rows = [...r.stderr.matchAll(/^TRAINQ-OPT (\S+) (\d) (\d+)$/gm)].map((m) => ({
+      name: m[1],
+      hasArg: Number(m[2]),
+      val: Number(m[3]),
+    }));
+    assert.ok(optstring && rows.length > 50, `the shim printed the table: ${r.stderr.slice(0, 300)}`);
+    const kinds = ['none', 'required', 'optional'];
+    assert.deepEqual(
+      SBATCH_OPTIONS.map((o) => o.name),
+      rows.map((row) => row.name),
+      'the same long names in the same order',
+    );
+    const valOf = new Map(rows.map((row) => [row.name, row.val]));
+    for (const [i, o] of SBATCH_OPTIONS.entries()) {
+      assert.equal(o.arg, kinds[rows[i].hasArg], `--${o.name} argument`);
+      // getopt_long reports a short option's letter as the long option's value; aliases share one.
+      assert.equal(rows[i].val, o.short ? o.short.charCodeAt(0) : o.aliasOf ? valOf.get(o.aliasOf) : rows[i].val, `--${o.name} value`);
+      if (!o.short && !o.aliasOf) {
+        const sharing = rows.filter((row) => row.val === rows[i].val).length - SBATCH_OPTIONS.filter((a) => a.aliasOf === o.name).length;
+        assert.ok(rows[i].val > 255 && sharing === 1, `--${o.name} has a value of its own (or only its aliases share it)`);
+      }
+    }
+    // The short-option string: '+' (stop at the first non-option), then letters with ':' (value) or '::' (optional value).
+    assert.ok(optstring!.startsWith('+'), optstring);
+    const shorts = [...optstring!.slice(1).matchAll(/([A-Za-z])(:{0,2})/g)].map((m) => [m[1], kinds[m[2].length]]);
+    assert.deepEqual(
+      shorts.sort(),
+      SBATCH_OPTIONS.filter((o) => o.short)
+        .map((o) => [o.short, o.arg])
+        .sort(),
+    );
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('extra options reach sbatch as full names: an abbreviation and a bundle are applied to the job', { skip }, async () => {
+  const host = newHost('local', { extraSbatchArgs: ['--comm=trainq-extra', '-vk'] });
+  const job = makeJob(await writeScript('quick.py', 'print("quick")\n'));
+  const exited = nextExit(host, job.id, 30_000);
+  const slurmId = await launch(host, job);
+  assert.match(cluster.run('scontrol', ['show', 'job', slurmId]), /Comment=trainq-extra/);
+  assert.equal((await exited).exitCode, 0);
+});
+
+test('a config that escaped validation is stopped where the sbatch command is built: nothing is submitted', { skip }, async () => {
+  for (const extra of [['--job-nam=evil'], ['-vJevil'], ['--mem']]) {
+    const valid = parseSlurmHostConfig({ name: 'slurm-local', type: 'slurm', target: 'local', partition: 'gpu' });
+    const config = { ...valid, extraSbatchArgs: extra };
+    const host = newHost('local', {}, { config });
+    const job = makeJob(await sleeper(), ['1']);
+    const launching = host.launch({ job, gpuIndices: [], command: ['python3', job.script, '1'] });
+    await assert.rejects(launching, /sbatch's --job-name|without a value/);
+    assert.equal(cluster.run('squeue', ['--noheader', '--states=all', '--name=evil', '--format=%i']).trim(), '', JSON.stringify(extra));
+    assert.equal(cluster.run('squeue', ['--noheader', '--states=all', `--name=trainq-${job.id}`, '--format=%i']).trim(), '');
+  }
 });

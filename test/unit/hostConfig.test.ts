@@ -1,9 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseHostConfigs, parseSshHostConfig, parseTarget } from '../../src/hosts/hostConfig';
+import { SHELL_WORDS } from '../../src/hosts/interpreterName';
 import { listSshConfigHosts, splitConfigLine } from '../../src/hosts/sshConfigFile';
 
 test('targets: aliases, user@host, ports and bracketed IPv6', () => {
@@ -95,6 +97,69 @@ test('each invalid field gets a message naming the host and the field', () => {
   for (const [entry, why] of cases) {
     assert.throws(() => parseSshHostConfig(entry, 'host #1'), why, JSON.stringify(entry));
   }
+});
+
+test("workdir: slashes and '.' parts collapse, the root is refused in every spelling, home itself is fine", () => {
+  const base = { name: 'box', type: 'ssh', target: 'box' };
+  const normal: Array<[string, string]> = [
+    ['//scratch//me/./', '/scratch/me'],
+    ['/scratch/me///', '/scratch/me'],
+    ['/./scratch', '/scratch'],
+    ['~', '~'],
+    ['~/', '~'],
+    ['~//', '~'],
+    ['~/./a//b/', '~/a/b'],
+  ];
+  for (const [workdir, expected] of normal) {
+    assert.equal(parseSshHostConfig({ ...base, workdir }).workdir, expected, workdir);
+  }
+  for (const workdir of ['/', '//', '///', '/./', '/.//./', '/.']) {
+    assert.throws(() => parseSshHostConfig({ ...base, workdir }), /'workdir' must not be the root folder '\/'/, workdir);
+  }
+  for (const workdir of ['/..', '/../', '/a/..', '~/..']) {
+    assert.throws(() => parseSshHostConfig({ ...base, workdir }), /must not contain '\.\.'/, workdir);
+  }
+});
+
+test('python: a program name or an absolute or ~/ path; shell builtins, keywords and shell syntax are refused', () => {
+  const base = { name: 'box', type: 'ssh', target: 'box' };
+  const fine = ['python3', 'python3.11', 'pypy3', 'my_py-2+', '/usr/bin/python3', '~/venv/bin/python', '/opt/conda/envs/a-b.c/bin/python'];
+  for (const python of fine) {
+    assert.equal(parseSshHostConfig({ ...base, python }).python, python);
+  }
+  const builtins = ['eval', 'exec', 'source', '.', 'command', 'builtin', 'trap', 'set', 'export', 'alias', 'if', 'then', 'for', 'while'];
+  builtins.push('function', 'time', '!', 'typeset', 'local', 'readonly');
+  for (const python of builtins) {
+    assert.throws(() => parseSshHostConfig({ ...base, python }), /'python' (is a shell builtin or keyword|must be a program name)/, python);
+  }
+  assert.throws(
+    () => parseSshHostConfig({ ...base, python: 'eval' }, 'host #1'),
+    /host 'box': 'python' is a shell builtin or keyword, not a program: the shell would run the job's arguments itself \(got "eval"\)/,
+  );
+  const syntax = ['python3 -u', 'venv/bin/python', './python', '$(touch x)', 'py;rm', '-c', '~user/bin/python', '/usr/../bin/python'];
+  syntax.push('/usr//bin/python', '/', '~', '`x`', 'py|x', "py'", 'py\tx');
+  for (const python of syntax) {
+    assert.throws(() => parseSshHostConfig({ ...base, python }), /'python' must (be|not contain control)/, python);
+  }
+  const { hosts, errors } = parseHostConfigs([{ ...base, python: 'eval' }, { ...base, name: 'ok' }]);
+  assert.deepEqual(hosts.map((h) => h.name), ['ok'], 'the host with a shell word is not used');
+  assert.match(errors[0], /host 'box': 'python' is a shell builtin/);
+});
+
+test("every builtin and keyword the real shells know is refused as an interpreter (bash's compgen, dash's command -v)", (t) => {
+  const bash = spawnSync('bash', ['-c', 'compgen -b; compgen -k'], { encoding: 'utf8' });
+  if (bash.status !== 0) return t.skip('bash is not installed');
+  const bashWords = bash.stdout.split('\n').filter(Boolean);
+  assert.ok(bashWords.length > 60, `bash listed ${bashWords.length}`);
+  assert.deepEqual(bashWords.filter((w) => !SHELL_WORDS.has(w)), [], 'bash words missing from SHELL_WORDS');
+  // dash has no compgen: ask it about every candidate; a builtin is reported by name, a program by path.
+  const candidates = [...new Set([...bashWords, ...SHELL_WORDS, 'chdir', 'local', 'printf', 'echo', 'python3', 'env', 'sh'])];
+  const ask = 'for w in "$@"; do command -v -- "$w" >/dev/null 2>&1 && printf "%s=%s\\n" "$w" "$(command -v -- "$w")"; done';
+  const dash = spawnSync('dash', ['-c', ask, 'dash', ...candidates], { encoding: 'utf8' });
+  if (dash.error) return t.skip('dash is not installed');
+  const dashBuiltins = dash.stdout.split('\n').filter((l) => l && !l.includes('=/')).map((l) => l.split('=')[0]);
+  assert.ok(dashBuiltins.length > 30, `dash reported ${dashBuiltins.length}`);
+  assert.deepEqual(dashBuiltins.filter((w) => !SHELL_WORDS.has(w)), [], 'dash words missing from SHELL_WORDS');
 });
 
 test('the setting keeps valid entries, reports the invalid ones and duplicate names', () => {

@@ -44,6 +44,16 @@ test('sbatch options: name, one log for both streams, --gres for GPUs, partition
   assert.ok(cpu.includes('--output=/a 100%%/log'), "a literal % in the path is escaped from Slurm's file name patterns");
 });
 
+test('sbatch options check the extra options again where the command is built, and pass them under full names', () => {
+  const base = { jobId: 'abc', logFile: '/w/log', gpus: 1, timeLimit: '5' };
+  for (const extra of [['--job-nam=evil'], ['-vJevil'], ['--arr=0-9'], ['--mem'], ['x'], ['--', '-x']]) {
+    assert.throws(() => sbatchOptions({ ...base, extra }), /sbatch|option/, JSON.stringify(extra));
+  }
+  const out = sbatchOptions({ ...base, extra: ['--mem', '8G', '-Ca100', '--comm=x'] });
+  assert.deepEqual(out.slice(-3), ['--mem=8G', '--constraint=a100', '--comment=x']);
+  assert.equal(out.filter((a) => a.startsWith('--job-name=')).length, 1, 'one job name, the one TrainQ finds jobs by');
+});
+
 test('time limit: the host setting wins, else the estimate plus a quarter and ten minutes, in minutes', () => {
   assert.equal(timeLimitFor(3600, '4:00:00'), '4:00:00');
   assert.equal(timeLimitFor(3600), '85');

@@ -40,7 +40,31 @@ test('a full entry through a login node', () => {
   assert.deepEqual(config.destination, { host: 'login.example.org', user: 'me', port: 2222 });
   assert.equal(config.workdir, '~/scratch');
   assert.equal(config.sync, 'rsync');
-  assert.deepEqual(config.extraSbatchArgs, ['--mem=32G', '-Ca100']);
+  assert.deepEqual(config.extraSbatchArgs, ['--mem=32G', '--constraint=a100'], 'kept under their full names, as sbatch reads them');
+});
+
+test("extraSbatchArgs are read as sbatch reads them: the issue's abbreviations and bundles are refused by name", () => {
+  const base = { name: 'c', type: 'slurm', target: 'login' };
+  const cases: Array<[string[], RegExp]> = [
+    [['--job-nam=evil'], /extraSbatchArgs\[0\]: '--job-nam=evil' is sbatch's --job-name, which TrainQ sets itself/],
+    [['--outp=/tmp/x'], /'--outp=\/tmp\/x' is sbatch's --output, which TrainQ sets itself/],
+    [['--arr=0-9'], /'--arr=0-9' is sbatch's --array/],
+    [['--chdi=/tmp'], /'--chdi=\/tmp' is sbatch's --chdir/],
+    [['--hol'], /'--hol' is sbatch's --hold/],
+    [['--test-onl'], /'--test-onl' is sbatch's --test-only/],
+    [['--mem=1G', '-vJevil'], /extraSbatchArgs\[1\]: '-vJevil' contains -J, sbatch's --job-name/],
+    [['--parti=gpu'], /--partition, which TrainQ sets itself \(use the host's 'partition'\)/],
+    [['-Q'], /--quiet, which would hide the job id/],
+    [['--co=x'], /'--co=x' is ambiguous for sbatch: it could be --comment, --container/],
+  ];
+  for (const [extraSbatchArgs, why] of cases) {
+    assert.throws(() => parseSlurmHostConfig({ ...base, extraSbatchArgs }, 'host #1'), why, JSON.stringify(extraSbatchArgs));
+  }
+  const { hosts, errors } = parseHostConfigs([{ ...base, extraSbatchArgs: ['--job-nam=evil'] }]);
+  assert.deepEqual(hosts, [], 'a host with a refused option is not used');
+  assert.match(errors[0], /^host 'c': extraSbatchArgs\[0\]: '--job-nam=evil' is sbatch's --job-name/);
+  const ok = parseSlurmHostConfig({ ...base, extraSbatchArgs: ['--mem', '4G', '-vk', '--exclus', '--comm=a b'] }).extraSbatchArgs;
+  assert.deepEqual(ok, ['--mem=4G', '--verbose', '--no-kill', '--exclusive', '--comment=a b']);
 });
 
 test('invalid Slurm entries say which field is wrong', () => {
@@ -51,9 +75,13 @@ test('invalid Slurm entries say which field is wrong', () => {
     [{ ...base, qos: 5 }, /'qos'/],
     [{ ...base, timeLimit: '1 hour' }, /'timeLimit' must be a Slurm time/],
     [{ ...base, extraSbatchArgs: '--mem=1G' }, /'extraSbatchArgs' must be a list/],
-    [{ ...base, extraSbatchArgs: ['--mem', '32G'] }, /extraSbatchArgs\[1\] must be one sbatch option with its value attached/],
-    [{ ...base, extraSbatchArgs: ['--job-name=x'] }, /TrainQ sets --job-name itself/],
-    [{ ...base, extraSbatchArgs: ['-o/tmp/x'] }, /TrainQ sets -o\/tmp\/x itself/],
+    [{ ...base, extraSbatchArgs: ['--mem=32G', '--mem'] }, /extraSbatchArgs\[1\]: '--mem' leaves --mem without a value/],
+    [{ ...base, extraSbatchArgs: ['32G'] }, /extraSbatchArgs\[0\]: '32G' is not an option/],
+    [{ ...base, extraSbatchArgs: [5] }, /extraSbatchArgs\[0\]: 5 is not a string/],
+    [{ ...base, extraSbatchArgs: ['--job-name=x'] }, /'--job-name=x' is sbatch's --job-name, which TrainQ sets itself/],
+    [{ ...base, extraSbatchArgs: ['-o/tmp/x'] }, /'-o\/tmp\/x' is -o, sbatch's --output, which TrainQ sets itself/],
+    [{ ...base, python: 'eval' }, /'python' is a shell builtin or keyword/],
+    [{ ...base, workdir: '//' }, /'workdir' must not be the root folder/],
     [{ ...base, extraSbatchArgs: ['--mem=1G\n--wrap=x'] }, /extraSbatchArgs\[0\]/],
     [{ ...base, target: '-oProxyCommand=x' }, /invalid host name/],
     [{ ...base, target: 'local', sync: 'rsync' }, /runs in place/],
