@@ -62,7 +62,7 @@ export async function runBench(input: BenchInput): Promise<{ report: BenchReport
     cluster: input.cluster.name,
     jobs: workload.jobs.length,
     unplaceable: workload.unplaceable,
-    lowerBound: { avgJct: lowerBoundAvgJct(workload.jobs) },
+    lowerBound: finite('the lower bound', { avgJct: lowerBoundAvgJct(workload.jobs) }),
     policies: {},
     seed: input.seed,
     agingMinutes: input.agingMinutes,
@@ -77,11 +77,24 @@ export async function runBench(input: BenchInput): Promise<{ report: BenchReport
     } finally {
       policy.dispose?.();
     }
-    report.policies[entry.name] = policyMetrics(workload.jobs, input.cluster, run);
+    report.policies[entry.name] = finite(`policy ${entry.name}`, policyMetrics(workload.jobs, input.cluster, run));
     timings.set(entry.name, { events: run.events, wallMs: run.wallMs, cpuMs: run.cpuMs, heuristic: policy.trainSteps === undefined });
     input.onPolicyDone?.(entry.name, timings.size, input.policies.length);
   }
   return { report, timings, workload };
+}
+
+/**
+ * JSON writes NaN and ±Infinity as null, which readers of the contract would take for a number. The
+ * loaders' bounds keep every metric finite; this is the check that they did, once per report.
+ */
+function finite<T extends object>(what: string, values: T): T {
+  for (const [key, value] of Object.entries(values)) {
+    if (!Number.isFinite(value)) {
+      throw new BenchError(`${what}: ${key} came out as ${value}, not a finite number; the inputs are beyond what the simulator can measure.`);
+    }
+  }
+  return values;
 }
 
 function pad(cells: readonly string[], widths: readonly number[]): string {

@@ -2,7 +2,8 @@
  * `npm run bench -- --trace <csv> --cluster <json> [--policies p1,p2,...] [--seed N] [--max-jobs N]
  *                   [--aging-minutes M] --out <file.json>`
  * Other tools call this, so its failures are one line on stderr and a non-zero exit (2: bad
- * arguments, 1: bad input files or a failed run), never a stack trace.
+ * arguments, 1: bad input files or a failed run, 70: a bug in the simulator, with where it was
+ * thrown), never a stack trace.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +20,10 @@ const USAGE =
 /** Default aging period: an hour of simulated time, the extension's own default (trainq.agingMinutes). */
 const DEFAULT_AGING_MINUTES = 60;
 const DEFAULT_SEED = 1;
+/** Ten years: beyond it aging never moves a job, and minutes × 60,000 stays a plain number of ms. */
+const MAX_AGING_MINUTES = 10 * 365.25 * 24 * 60;
+/** sysexits' EX_SOFTWARE: the run failed for a reason that is the simulator's, not the input's. */
+const EXIT_INTERNAL = 70;
 
 class UsageError extends Error {}
 
@@ -80,8 +85,8 @@ export function parseCli(argv: readonly string[]): CliOptions | 'help' {
   let agingMinutes = DEFAULT_AGING_MINUTES;
   if (values['aging-minutes'] !== undefined) {
     agingMinutes = Number(values['aging-minutes']);
-    if (values['aging-minutes'].trim() === '' || !Number.isFinite(agingMinutes) || agingMinutes < 0) {
-      throw new UsageError(`--aging-minutes must be a number ≥ 0, 0 turning aging off (got "${values['aging-minutes']}")`);
+    if (values['aging-minutes'].trim() === '' || !(agingMinutes >= 0 && agingMinutes <= MAX_AGING_MINUTES)) {
+      throw new UsageError(`--aging-minutes must be a number from 0 to ${MAX_AGING_MINUTES} (10 years), 0 turning aging off (got "${values['aging-minutes']}")`);
     }
   }
   return {
@@ -155,7 +160,10 @@ async function run(): Promise<void> {
       console.error(`bench: ${err.message}`);
       process.exitCode = 1;
     } else {
-      throw err;
+      // A bug, not bad input: still one line, with the frame that threw so that it can be found.
+      const where = err instanceof Error ? err.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim() : undefined;
+      console.error(`bench: internal error: ${String(err).replace(/\s+/g, ' ')}${where ? ` (${where})` : ''}`);
+      process.exitCode = EXIT_INTERNAL;
     }
   }
 }

@@ -4,8 +4,18 @@
  * "kind": "slurm" stands for a shared Slurm partition: each job sent there first waits in Slurm's own
  * queue (other users' work) for a time drawn from "queueDelay" (see simulator.ts), then runs. Unlike a trace,
  * a cluster file is small and hand-written, so any mistake is an error that names the host and field.
+ * Every number is held to a bound (inputLimits.ts says which and why), and so is the file's size.
  */
-import * as fs from 'node:fs';
+import {
+  MAX_CLUSTER_BYTES,
+  MAX_CLUSTER_GPUS,
+  MAX_HOST_GPUS,
+  MAX_QUEUE_MEDIAN_SEC,
+  MAX_QUEUE_SIGMA,
+  MAX_SPEED,
+  MIN_SPEED,
+  readBoundedText,
+} from './inputLimits';
 
 /**
  * Slurm's queue wait for one job: log-normal with this median and log-space spread (σ): most waits are
@@ -37,8 +47,15 @@ export class ClusterError extends Error {
 }
 
 function shown(value: unknown): string {
+  if (typeof value === 'number') {
+    // JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as null; -0 would show as 0.
+    return Object.is(value, -0) ? '-0' : String(value);
+  }
   return value === undefined ? 'nothing' : JSON.stringify(value);
 }
+
+/** `value` is a number within [min, max] (NaN and ±Infinity are not). */
+const within = (value: unknown, min: number, max: number): value is number => typeof value === 'number' && value >= min && value <= max;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -54,11 +71,11 @@ function parseHost(value: unknown, index: number, source: string): ClusterHost {
     throw new ClusterError(`${where}: name must be a non-empty string (got ${shown(name)}).`);
   }
   const named = `${where} ("${name}")`;
-  if (typeof gpus !== 'number' || !Number.isInteger(gpus) || gpus < 1) {
-    throw new ClusterError(`${named}: gpus must be a positive integer (got ${shown(gpus)}).`);
+  if (!within(gpus, 1, MAX_HOST_GPUS) || !Number.isInteger(gpus)) {
+    throw new ClusterError(`${named}: gpus must be a positive integer, at most ${MAX_HOST_GPUS} (got ${shown(gpus)}).`);
   }
-  if (typeof speed !== 'number' || !Number.isFinite(speed) || speed <= 0) {
-    throw new ClusterError(`${named}: speed must be a positive number (got ${shown(speed)}).`);
+  if (!within(speed, MIN_SPEED, MAX_SPEED)) {
+    throw new ClusterError(`${named}: speed must be a positive number from ${MIN_SPEED} to ${MAX_SPEED} (got ${shown(speed)}).`);
   }
   if (value.kind === undefined) {
     return { name, gpus, speed };
@@ -67,13 +84,19 @@ function parseHost(value: unknown, index: number, source: string): ClusterHost {
     throw new ClusterError(`${named}: kind must be "slurm" or absent (got ${shown(value.kind)}).`);
   }
   const delay = value.queueDelay;
-  if (!isObject(delay) || !isPositive(delay.medianSec) || typeof delay.sigma !== 'number' || !Number.isFinite(delay.sigma) || delay.sigma < 0) {
+  if (!isObject(delay)) {
     throw new ClusterError(`${named}: a slurm host needs "queueDelay": {"medianSec": positive number, "sigma": number ≥ 0} (got ${shown(delay)}).`);
   }
-  return { name, gpus, speed, kind: 'slurm', queueDelay: { medianSec: delay.medianSec as number, sigma: delay.sigma } };
+  const { medianSec, sigma } = delay;
+  if (!within(medianSec, Number.MIN_VALUE, MAX_QUEUE_MEDIAN_SEC)) {
+    throw new ClusterError(`${named}: queueDelay.medianSec must be a positive number of seconds, at most ${MAX_QUEUE_MEDIAN_SEC} (30 days) (got ${shown(medianSec)}).`);
+  }
+  if (!within(sigma, 0, MAX_QUEUE_SIGMA)) {
+    throw new ClusterError(`${named}: queueDelay.sigma must be a number from 0 to ${MAX_QUEUE_SIGMA} (got ${shown(sigma)}).`);
+  }
+  // -0 passes `>= 0`; stored as 0 so that the report and any copy of the cluster show the same value.
+  return { name, gpus, speed, kind: 'slurm', queueDelay: { medianSec, sigma: sigma + 0 } };
 }
-
-const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
 export function parseCluster(text: string, source: string): Cluster {
   let doc: unknown;
@@ -101,18 +124,15 @@ export function parseCluster(text: string, source: string): Cluster {
     }
     seen.set(h.name, i);
   });
+  const gpus = totalGpus({ name: doc.name, hosts });
+  if (gpus > MAX_CLUSTER_GPUS) {
+    throw new ClusterError(`${source}: the hosts have ${gpus} GPUs in all; at most ${MAX_CLUSTER_GPUS} (the simulator keeps an index per GPU).`);
+  }
   return { name: doc.name, hosts };
 }
 
 export function loadCluster(file: string): Cluster {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new ClusterError(`Cannot read the cluster ${file}: ${why}.`);
-  }
-  return parseCluster(text, file);
+  return parseCluster(readBoundedText(file, 'cluster', { maxBytes: MAX_CLUSTER_BYTES }, ClusterError), file);
 }
 
 export function totalGpus(cluster: Cluster): number {

@@ -8,11 +8,17 @@
  * placement being asked, so no decision changes. The disciplines keep their orders between rounds
  * (see queueDisciplines.ts) and planDispatch writes no wait reasons here, which keeps a round's cost
  * to a pass over the queue.
+ *
+ * Inputs are checked once before the run and results once after it, not per event: the loaders' bounds
+ * (inputLimits.ts) keep every time finite, and these checks turn a caller that bypasses them into a
+ * SimulationError naming the job rather than a crash or a NaN in the report. The one check per start is
+ * a finish time's: a NaN there would break the heap's order and loop forever, an Infinity pop an empty heap.
  */
 import type { Job } from '../core/job';
 import type { HostCandidate, Placement } from '../core/placement';
 import { buildCandidates, planDispatch, type HostOffer, type PlannedLaunch } from '../core/scheduler';
 import type { Cluster } from './clusterLoader';
+import { MAX_QUEUE_WAIT_SEC } from './inputLimits';
 import { createRng } from './rng';
 import { CompletionHeap } from './completionHeap';
 import type { PolicyInstance } from './policies';
@@ -91,13 +97,39 @@ function hostsOf(cluster: Cluster, seed: number): SimHost[] {
   });
 }
 
-/** A log-normal sampler (Box–Muller on a seeded uniform stream): median × e^(σ·N(0,1)). */
+/** A log-normal sampler (Box–Muller on a seeded uniform stream): median × e^(σ·N(0,1)), its tail clamped to a year. */
 function logNormal(medianSec: number, sigma: number, uniform: () => number): () => number {
   return () => {
     const u = Math.max(Number.MIN_VALUE, uniform());
     const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-    return medianSec * Math.exp(sigma * z);
+    return Math.min(MAX_QUEUE_WAIT_SEC, medianSec * Math.exp(sigma * z));
   };
+}
+
+const jobName = (spec: SimJobSpec): string => `job ${spec.index} (trace line ${spec.line})`;
+
+/** The simulator's own preconditions: a NaN submission would never be reached, so the run would never end. */
+function checkWorkload(specs: readonly SimJobSpec[]): void {
+  let previous = -Infinity;
+  for (const s of specs) {
+    if (!(s.submitSec >= previous && s.submitSec < Infinity)) {
+      throw new SimulationError(`${jobName(s)}: submission time ${s.submitSec} s is not a finite time at or after the previous job's (${previous} s).`);
+    }
+    if (!(s.durationSec > 0 && s.durationSec < Infinity)) {
+      throw new SimulationError(`${jobName(s)}: duration ${s.durationSec} s is not a positive finite number.`);
+    }
+    previous = s.submitSec;
+  }
+}
+
+/** After the run: every job started and ended at finite times, in order; otherwise the metrics would be NaN or Infinity. */
+function checkOutcomes(specs: readonly SimJobSpec[], outcomes: readonly JobOutcome[]): void {
+  for (const s of specs) {
+    const o = outcomes[s.index];
+    if (!(o.startSec >= s.submitSec && o.endSec >= o.startSec && o.endSec < Infinity)) {
+      throw new SimulationError(`${jobName(s)}: submitted at ${s.submitSec} s, started at ${o.startSec} s, ended at ${o.endSec} s; not finite times in order.`);
+    }
+  }
 }
 
 /**
@@ -127,6 +159,7 @@ function timed(placement: Placement, samplesUs: number[]): Placement {
 }
 
 export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy: PolicyInstance, options: SimOptions = {}): SimRun {
+  checkWorkload(specs);
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
   const hosts = hostsOf(cluster, options.seed ?? 1);
@@ -177,7 +210,12 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     // A Slurm host holds the job's GPUs for TrainQ from submission, but it runs only after its queue wait.
     const waitSec = host.drawDelay?.() ?? 0;
     q.waitSec = waitSec;
-    finishes.push(nowSec + waitSec + q.spec.durationSec / host.speed, q);
+    const endSec = nowSec + waitSec + q.spec.durationSec / host.speed;
+    if (!(endSec >= nowSec && endSec < Infinity)) {
+      const sum = `now ${nowSec} s + queue wait ${waitSec} s + ${q.spec.durationSec} s ÷ speed ${host.speed}`;
+      throw new SimulationError(`${jobName(q.spec)} would end at ${endSec} s on ${launch.host} (${sum}): not a finite time.`);
+    }
+    finishes.push(endSec, q);
     outcomes[q.spec.index].startSec = nowSec + waitSec;
     outcomes[q.spec.index].host = launch.host;
     emit?.({ kind: 'start', atSec: nowSec, job: q.spec.index, host: launch.host, gpuIndices: launch.gpuIndices });
@@ -229,6 +267,7 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     // Only a placement that waits with the cluster idle gets here; without this the jobs would vanish from the metrics.
     throw new SimulationError(`Placement '${policy.placement.name}' left ${queued} job(s) waiting after every other job had finished.`);
   }
+  checkOutcomes(specs, outcomes);
   const cpu = process.cpuUsage(cpuAtStart);
   const wallMs = performance.now() - started;
   return { outcomes, decisionUs, events, rounds, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, trainSteps: policy.trainSteps?.() ?? 0, trainMs: policy.trainMs?.() ?? 0 };

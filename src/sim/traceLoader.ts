@@ -6,8 +6,21 @@
  * Real traces have bad rows; one must not sink a benchmark, so malformed rows are skipped and
  * reported with their line numbers, and only a file with no usable row at all is an error.
  * Fields are plain comma-separated values: the format has no quoting, so neither does the reader.
+ * Every field is held to a bound (inputLimits.ts says which and why), and so is the file's size.
  */
-import * as fs from 'node:fs';
+import {
+  EARLIEST_SUBMIT,
+  EARLIEST_SUBMIT_SEC,
+  LATEST_SUBMIT,
+  LATEST_SUBMIT_SEC,
+  MAX_DURATION_SEC,
+  MAX_JOB_GPUS,
+  MAX_TRACE_BYTES,
+  MAX_TRACE_LINE_BYTES,
+  MIN_DURATION_SEC,
+  parseDecimal,
+  readBoundedText,
+} from './inputLimits';
 
 export interface TraceJob {
   /** 1-based line in the file, for messages. */
@@ -41,20 +54,24 @@ export class TraceError extends Error {
 const REQUIRED_COLUMNS = ['timestamp', 'duration', 'num_gpus'] as const;
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
-/** Seconds since the epoch, or undefined when the text is not a real calendar time. */
+/** Seconds since the epoch (negative before 1970), or undefined when the text is not a real calendar time. */
 export function parseTimestamp(text: string): number | undefined {
   const m = TIMESTAMP.exec(text);
   if (!m) {
     return undefined;
   }
   const [year, month, day, hour, minute, second] = m.slice(1).map(Number);
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  const back = new Date(ms);
-  // Date.UTC rolls 2017-02-30 over into March; a round trip catches impossible dates.
-  if (back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  if (hour > 23 || minute > 59 || second > 59) {
     return undefined;
   }
-  return ms / 1000;
+  // Date.UTC reads years 0–99 as 1900–1999; setUTCFullYear takes the year as written.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  // It also rolls 2017-02-30 over into March; reading the fields back catches impossible dates.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    return undefined;
+  }
+  return date.getTime() / 1000 + hour * 3600 + minute * 60 + second;
 }
 
 function parseRow(cells: string[], columns: Record<(typeof REQUIRED_COLUMNS)[number], number>): Omit<TraceJob, 'line'> | string {
@@ -63,16 +80,19 @@ function parseRow(cells: string[], columns: Record<(typeof REQUIRED_COLUMNS)[num
   if (submitSec === undefined) {
     return `timestamp must be YYYY-MM-DD HH:MM:SS (got "${timestampText}")`;
   }
+  if (submitSec < EARLIEST_SUBMIT_SEC || submitSec > LATEST_SUBMIT_SEC) {
+    return `timestamp must be from ${EARLIEST_SUBMIT} to ${LATEST_SUBMIT} (got "${timestampText}")`;
+  }
   const durationText = cells[columns.duration].trim();
-  const durationSec = durationText === '' ? NaN : Number(durationText);
-  if (!Number.isFinite(durationSec) || durationSec <= 0) {
-    // A zero duration has no slowdown (it would divide by zero), so it is as unusable as garbage.
-    return `duration must be a positive number of seconds (got "${durationText}")`;
+  const durationSec = parseDecimal(durationText);
+  // NaN fails both comparisons. A zero duration has no slowdown (it would divide by zero), so it is as unusable as garbage.
+  if (!(durationSec >= MIN_DURATION_SEC && durationSec <= MAX_DURATION_SEC)) {
+    return `duration must be a positive number of seconds, from ${MIN_DURATION_SEC} to ${MAX_DURATION_SEC} (10 years) (got "${durationText}")`;
   }
   const gpusText = cells[columns.num_gpus].trim();
-  const gpus = gpusText === '' ? NaN : Number(gpusText);
-  if (!Number.isInteger(gpus) || gpus < 1) {
-    return `num_gpus must be a positive integer (got "${gpusText}")`;
+  const gpus = parseDecimal(gpusText);
+  if (!Number.isInteger(gpus) || gpus < 1 || gpus > MAX_JOB_GPUS) {
+    return `num_gpus must be a positive integer, at most ${MAX_JOB_GPUS} (got "${gpusText}")`;
   }
   return { submitSec, durationSec, gpus };
 }
@@ -125,14 +145,7 @@ export function parseTrace(text: string, source: string): Trace {
 }
 
 export function loadTrace(file: string): Trace {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new TraceError(`Cannot read the trace ${file}: ${why}.`);
-  }
-  return parseTrace(text, file);
+  return parseTrace(readBoundedText(file, 'trace', { maxBytes: MAX_TRACE_BYTES, maxLineBytes: MAX_TRACE_LINE_BYTES }, TraceError), file);
 }
 
 /** "line 4: …; line 9: …" for the first few, with the total, for a one-line warning. */

@@ -10,8 +10,9 @@ const ROOT = path.join(__dirname, '..', '..');
 const TRACE = 'bench/traces/philly-ed69ec.csv';
 const CLUSTER = 'bench/clusters/homo-8.json';
 
+/** The CLI as other tools run it, with a deadline: an input that never ends must fail the test, not hang CI (status null). */
 function bench(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/sim/benchCli.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/sim/benchCli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -34,7 +35,8 @@ test('bad arguments are named', () => {
   assert.throws(() => parseCli([...base, '--seed=-3']), /--seed must be a whole number ≥ 0 \(got "-3"\)/);
   assert.throws(() => parseCli([...base, '--seed', '-3']), /^Error: Option '--seed' argument is ambiguous$/);
   assert.throws(() => parseCli([...base, '--max-jobs', '0']), /--max-jobs must be a whole number ≥ 1/);
-  assert.throws(() => parseCli([...base, '--aging-minutes', 'soon']), /--aging-minutes must be a number ≥ 0/);
+  assert.throws(() => parseCli([...base, '--aging-minutes', 'soon']), /--aging-minutes must be a number from 0 to 5259600 \(10 years\)/);
+  assert.throws(() => parseCli([...base, '--aging-minutes', '1e308']), /--aging-minutes must be a number from 0 to 5259600/);
   assert.throws(() => parseCli([...base, '--speed', '2']), /^Error: Unknown option '--speed'$/);
   assert.throws(() => parseCli([...base, 'extra']), /^Error: Unexpected argument 'extra'$/);
 });
@@ -77,5 +79,60 @@ test('failures are one line on stderr and a non-zero exit', () => {
     assert.equal(stdout, '');
     assert.equal(stderr.trim().split('\n').length, 1, stderr);
     assert.match(stderr.trim(), message);
+  }
+});
+
+test('inputs at the numeric limits end in one line and exit 1, never a stack trace or a null', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-limits-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let files = 0;
+  const file = (ext: string, text: string) => {
+    const name = path.join(dir, `f${++files}.${ext}`);
+    fs.writeFileSync(name, text);
+    return name;
+  };
+  const trace = (...rows: string[]) => file('csv', ['timestamp,duration,num_gpus', ...rows].join('\n'));
+  const cluster = (hosts: string) => file('json', `{"name": "c", "hosts": [${hosts}]}`);
+  const half = cluster('{"name": "slow", "gpus": 4, "speed": 0.5}');
+  const good = ['2017-10-01 00:00:00,600,1', '2017-10-01 00:00:05,60,2'];
+  const out = path.join(dir, 'o.json');
+  const cases: ReadonlyArray<[string, string, string, RegExp]> = [
+    // Each of these crashed in the simulator or wrote "avgJct": null with exit 0.
+    ['1e308 on speed 0.5', trace('2017-10-01 00:00:00,1e308,1'), half, /^bench: .*f\d+\.csv: no usable job row \(all 1 rows are malformed; first, line 2: duration must be a positive number of seconds, from 0\.001 to 315576000 \(10 years\) \(got "1e308"\)\)\.$/],
+    ['sums past MAX_VALUE', trace('2017-10-01 00:00:00,1e308,1', '2017-10-01 00:00:01,1.7976931348623157e+308,1'), cluster('{"name": "h", "gpus": 4, "speed": 1}'), /^bench: .*no usable job row \(all 2 rows are malformed; first, line 2: duration/],
+    ['sigma 800', trace(...good), cluster('{"name": "s", "gpus": 4, "speed": 1, "kind": "slurm", "queueDelay": {"medianSec": 60, "sigma": 800}}'), /^bench: .*f\d+\.json: hosts\[0\] \("s"\): queueDelay\.sigma must be a number from 0 to 5 \(got 800\)\.$/],
+    ['years 0001 and 0099', trace('0001-01-01 00:00:00,600,1', '0099-12-31 23:59:59,60,1'), half, /^bench: .*first, line 2: timestamp must be from 1970-01-01 00:00:00 to 2099-12-31 23:59:59 \(got "0001-01-01 00:00:00"\)\)\.$/],
+    ['speed 1e400', trace(...good), cluster('{"name": "h", "gpus": 4, "speed": 1e400}'), /^bench: .*speed must be a positive number from 0\.001 to 1000 \(got Infinity\)\.$/],
+    ['a huge GPU count', trace(...good), cluster('{"name": "h", "gpus": 1e15, "speed": 1}'), /^bench: .*gpus must be a positive integer, at most 65536 \(got 1000000000000000\)\.$/],
+    ['/dev/zero as the trace', '/dev/zero', half, /^bench: \/dev\/zero: line 1 is longer than 64 KiB, the most a trace line may be \(is it a trace file\?\)\.$/],
+    ['/dev/zero as the cluster', trace(...good), '/dev/zero', /^bench: \/dev\/zero: the cluster is larger than 1 MiB, the most the simulator reads \(is it a cluster file\?\)\.$/],
+  ];
+  for (const [what, tracePath, clusterPath, message] of cases) {
+    const { code, stdout, stderr } = bench('--trace', tracePath, '--cluster', clusterPath, '--policies', 'fcfs-firstfit', '--out', out);
+    assert.equal(code, 1, `${what}: ${stderr}`);
+    assert.equal(stdout, '', what);
+    assert.equal(stderr.trim().split('\n').length, 1, `${what}: ${stderr}`);
+    assert.match(stderr.trim(), message, what);
+    assert.ok(!fs.existsSync(out), `${what}: no report written`);
+  }
+});
+
+test('rows beyond the bounds are skipped with one warning line naming them, and the rest runs to finite numbers', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-limits-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const rows = ['2017-10-01 00:00:00,1e308,1', '2017-10-01 00:00:01,600,1', '2017-10-01 00:00:02,NaN,1', '2017-10-01 00:00:03,Infinity,1', '2017-10-01 00:00:04,-0,1', '2017-10-01 00:00:05,1e-324,1', '0099-12-31 23:59:59,60,1', '2017-10-01 00:00:06,60,9007199254740993', '2017-10-01 00:00:07,315576000,2'];
+  fs.writeFileSync(path.join(dir, 't.csv'), ['timestamp,duration,num_gpus', ...rows].join('\n'));
+  fs.writeFileSync(path.join(dir, 'c.json'), '{"name": "c", "hosts": [{"name": "slow", "gpus": 4, "speed": 0.001}, {"name": "q", "gpus": 2, "speed": 1000, "kind": "slurm", "queueDelay": {"medianSec": 2592000, "sigma": 5}}]}');
+  const out = path.join(dir, 'o.json');
+  const { code, stdout, stderr } = bench('--trace', path.join(dir, 't.csv'), '--cluster', path.join(dir, 'c.json'), '--policies', 'fcfs-firstfit,priority-fastest', '--out', out);
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr.trim().split('\n').length, 1, stderr);
+  assert.match(stderr.trim(), /^warning: .*t\.csv: 7 malformed rows skipped \(line 2: duration must be .*\(got "1e308"\); line 4: .*"NaN"\); line 5: .*"Infinity"\); line 6: .*"-0"\); line 7: .*"1e-324"\); and 2 more\)$/);
+  assert.match(stdout, /2 jobs simulated/);
+  const text = fs.readFileSync(out, 'utf8');
+  assert.ok(!text.includes('null'), text);
+  const report = JSON.parse(text);
+  for (const m of Object.values<Record<string, number>>(report.policies)) {
+    assert.ok(Object.values(m).every(Number.isFinite), JSON.stringify(m));
   }
 });

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { MAX_TRACE_BYTES } from '../../src/sim/inputLimits';
 import { TraceError, describeSkipped, loadTrace, parseTimestamp, parseTrace } from '../../src/sim/traceLoader';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -24,9 +28,9 @@ test('skips malformed rows with their line numbers and keeps the rest', () => {
   );
   const messages = trace.skipped.map((s) => s.message);
   assert.match(messages[0], /timestamp must be YYYY-MM-DD HH:MM:SS \(got "2017\/10\/01 13:00:00"\)/);
-  assert.match(messages[1], /duration must be a positive number of seconds \(got ""\)/);
+  assert.match(messages[1], /duration must be a positive number of seconds, from 0\.001 to 315576000 \(10 years\) \(got ""\)/);
   assert.match(messages[2], /duration .*\(got "-5"\)/);
-  assert.match(messages[3], /num_gpus must be a positive integer \(got "0"\)/);
+  assert.match(messages[3], /num_gpus must be a positive integer, at most 1048576 \(got "0"\)/);
   assert.match(messages[4], /num_gpus .*\(got "1.5"\)/);
   assert.match(messages[5], /expected 5 fields like the header, got 3/);
   assert.match(messages[6], /timestamp .*2017-02-30/);
@@ -77,4 +81,78 @@ test('timestamps must be real calendar times', () => {
   assert.equal(parseTimestamp('2017-02-29 00:00:00'), undefined);
   assert.equal(parseTimestamp('2017-10-01 24:00:00'), undefined);
   assert.equal(parseTimestamp('2017-10-01T00:00:00'), undefined);
+});
+
+/** One row per field value, after a good first row: what was kept and why each other line was skipped. */
+function rowsWith(field: 'timestamp' | 'duration' | 'num_gpus', values: readonly string[]) {
+  const row = (v: string) => ({ timestamp: '2017-10-01 00:00:00', duration: '60', num_gpus: '1', [field]: v });
+  const text = ['timestamp,duration,num_gpus', ...['2017-10-01 00:00:00,60,1', ...values.map((v) => Object.values(row(v)).join(','))]].join('\n');
+  const trace = parseTrace(text, 'edge.csv');
+  const skipped = new Map(trace.skipped.map((s) => [values[s.line - 3], s.message]));
+  return { kept: trace.jobs.filter((j) => j.line > 2).map((j) => values[j.line - 3]), skipped };
+}
+
+test('durations at the edge of a double are skipped with the bound, never let through to overflow a sum', () => {
+  const bad = ['1e308', '1.7976931348623157e+308', '1e-324', '5e-324', '-0', '0', '0.0009', '315576000.5', 'NaN', 'Infinity', '-Infinity', '0x10', '-5', '1e400'];
+  const { kept, skipped } = rowsWith('duration', [...bad, '0.001', '315576000', '1e3', '976570.0']);
+  assert.deepEqual(kept, ['0.001', '315576000', '1e3', '976570.0']);
+  for (const v of bad) {
+    assert.equal(skipped.get(v), `duration must be a positive number of seconds, from 0.001 to 315576000 (10 years) (got "${v}")`);
+  }
+});
+
+test('GPU counts are whole numbers up to 1048576', () => {
+  const bad = ['0', '-0', '1.5', '1048577', '9007199254740993', '1e400', 'Infinity', 'NaN', '0x2', '2 4'];
+  const { kept, skipped } = rowsWith('num_gpus', [...bad, '1048576', '1e3', '8.0']);
+  assert.deepEqual(kept, ['1048576', '1e3', '8.0']);
+  for (const v of bad) {
+    assert.equal(skipped.get(v), `num_gpus must be a positive integer, at most 1048576 (got "${v}")`);
+  }
+});
+
+test('years 0000-0099 are read as written, not as 1900-1999, then held to 1970-2099', () => {
+  assert.equal(parseTimestamp('0001-01-01 00:00:00'), -62_135_596_800);
+  assert.equal((parseTimestamp('0100-01-01 00:00:00') as number) - (parseTimestamp('0099-12-31 23:59:59') as number), 1);
+  // Year 0 (1 BC) is a leap year of 366 days before year 1; its 29 February is 59.5 days in.
+  assert.equal(parseTimestamp('0000-02-29 12:00:00'), -62_135_596_800 - 366 * 86_400 + 59.5 * 86_400);
+  assert.equal(parseTimestamp('0100-02-29 00:00:00'), undefined, '100 is not');
+  assert.equal(parseTimestamp('1970-01-01 00:00:00'), 0);
+  assert.equal(parseTimestamp('9999-12-31 23:59:59'), 253_402_300_799);
+  const bad = ['0001-01-01 00:00:00', '0099-12-31 23:59:59', '0017-10-01 00:00:00', '1969-12-31 23:59:59', '2100-01-01 00:00:00', '9999-12-31 23:59:59'];
+  const { kept, skipped } = rowsWith('timestamp', [...bad, '1970-01-01 00:00:00', '2099-12-31 23:59:59']);
+  assert.deepEqual(kept, ['1970-01-01 00:00:00', '2099-12-31 23:59:59']);
+  for (const v of bad) {
+    assert.equal(skipped.get(v), `timestamp must be from 1970-01-01 00:00:00 to 2099-12-31 23:59:59 (got "${v}")`);
+  }
+});
+
+/** loadTrace in a child process with a deadline: a reader that never ends must fail the test, not hang CI. */
+function loadInChild(file: string): { status: number | null; out: string; ms: number } {
+  const script = `try { require('./src/sim/traceLoader').loadTrace(${JSON.stringify(file)}); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, out: (r.stdout + r.stderr).trim(), ms: Date.now() - t0 };
+}
+
+test('an endless trace (/dev/zero) ends at once with the line limit', { skip: process.platform === 'win32' }, () => {
+  const { status, out, ms } = loadInChild('/dev/zero');
+  assert.equal(status, 0, `killed after ${ms} ms: ${out}`);
+  assert.equal(out, 'TraceError: /dev/zero: line 1 is longer than 64 KiB, the most a trace line may be (is it a trace file?).');
+});
+
+test('a trace larger than the byte limit is refused, by its size or, for a fifo (size 0), as it is read', { skip: process.platform === 'win32' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-trace-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const sparse = path.join(dir, 'big.csv');
+  fs.writeFileSync(sparse, 'timestamp,duration,num_gpus\n');
+  fs.truncateSync(sparse, MAX_TRACE_BYTES + 1);
+  assert.throws(() => loadTrace(sparse), /big\.csv: the trace is larger than 256 MiB, the most the simulator reads/);
+  // Valid rows without end through a fifo: only the byte count can stop it.
+  const fifo = path.join(dir, 'endless.csv');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const writer = spawn('sh', ['-c', `{ echo timestamp,duration,num_gpus; yes 2017-10-01 00:00:00,60,1; } > '${fifo}'`], { stdio: 'ignore' });
+  t.after(() => writer.kill());
+  const { status, out, ms } = loadInChild(fifo);
+  assert.equal(status, 0, `killed after ${ms} ms: ${out}`);
+  assert.match(out, /^TraceError: .*endless\.csv: the trace is larger than 256 MiB, the most the simulator reads \(is it a trace file\?\)\.$/);
 });
