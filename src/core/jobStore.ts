@@ -2,7 +2,8 @@
  * One workspace's WorkspaceState on disk, kept the way Slurm keeps its state: every save writes a
  * temp file, flushes it, keeps the current file as the backup and renames the temp file into place,
  * so a crash at any instant leaves a complete store.json (old or new) and a complete backup.
- * Loading falls back to the backup when store.json is damaged and says so in words a user follows.
+ * Loading (storeReader.ts) falls back to the backup when store.json is damaged and sets aside jobs that
+ * fail validation, saying so in words a user follows.
  */
 import { existsSync, constants as fsConstants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -11,33 +12,19 @@ import { FencedError } from './dispatchFence';
 import type { WriteFence } from './dispatchFence';
 import type { Logger } from './logger';
 import { isProcessAlive } from './storeLock';
-import { StoreDamagedError, validateState } from './storeValidation';
-import { emptyWorkspaceState } from './workspaceState';
+import { BACKUP_FILE, STORE_FILE, STORE_FORMAT, STORE_VERSION, StorePathError, StoreReader, errorCode, errorMessage, notAFile } from './storeReader';
+import type { LoadResult, StoreEnvelope } from './storeReader';
 import type { WorkspaceState } from './workspaceState';
 
-export const STORE_FORMAT = 'trainq-store';
-export const STORE_VERSION = 1;
-export const STORE_FILE = 'store.json';
-export const BACKUP_FILE = 'store.json.bak';
+// Callers keep importing the store's format, errors and load result from here, the store's one entry point.
+export { BACKUP_FILE, STORE_FILE, STORE_FORMAT, STORE_VERSION, StorePathError, StoreVersionError, migrate } from './storeReader';
+export type { LoadResult, StoreEnvelope } from './storeReader';
 
 /** Small stores stay readable for anyone debugging by hand; large ones skip indentation for speed and size. */
 const PRETTY_MAX_JOBS = 100;
 /** A temp file this old is left over from a crash even if its pid was reused by a live process. */
 const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
 const TEMP_NAME = /^store\.json\.(?:tmp|baktmp)-(\d+)-\d+$/;
-
-export interface StoreEnvelope {
-  format: string;
-  version: number;
-  savedAt: number;
-  state: unknown;
-}
-
-export interface LoadResult {
-  state: WorkspaceState;
-  /** Set when the store was damaged or missing and something was restored or reset; meant for the user. */
-  notice?: string;
-}
 
 export interface WriteInfo {
   bytes: number;
@@ -55,71 +42,6 @@ export interface JobStoreOptions {
   onWrite?: (info: WriteInfo) => void;
   now?: () => number;
 }
-
-/** The store was written by a newer TrainQ; this one must neither read it as garbage nor overwrite it. */
-export class StoreVersionError extends Error {
-  constructor(
-    readonly file: string,
-    readonly foundVersion: number,
-  ) {
-    super(
-      `TrainQ's job store ${file} was written by a newer version of TrainQ (store format ${foundVersion}; ` +
-        `this version understands up to ${STORE_VERSION}). Update TrainQ to use this workspace's queue; ` +
-        'the file was left untouched.',
-    );
-    this.name = 'StoreVersionError';
-  }
-}
-
-/**
- * MIGRATIONS[v] turns a version-v state into a version-(v + 1) state. Version 1 is current, so
- * there are none yet; a v2 format adds MIGRATIONS[1] and keeps a v1 fixture in its tests.
- */
-const MIGRATIONS: Record<number, (state: unknown) => unknown> = {};
-
-export function migrate(envelope: StoreEnvelope): WorkspaceState {
-  let state = envelope.state;
-  for (let version = envelope.version; version < STORE_VERSION; version++) {
-    const step = MIGRATIONS[version];
-    if (!step) {
-      throw new StoreDamagedError(`no migration from store format ${version}`);
-    }
-    state = step(state);
-  }
-  return validateState(state);
-}
-
-/** Parses a store file's text; throws StoreDamagedError, or StoreVersionError for a newer format. */
-function parseStore(text: string, file: string): { state: WorkspaceState; savedAt: number } {
-  if (text.trim() === '') {
-    throw new StoreDamagedError('the file is empty');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new StoreDamagedError(errorMessage(err));
-  }
-  if (typeof raw !== 'object' || raw === null || (raw as { format?: unknown }).format !== STORE_FORMAT) {
-    throw new StoreDamagedError('the file is not a TrainQ store');
-  }
-  const { version, savedAt, state } = raw as Record<string, unknown>;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new StoreDamagedError('the store has no valid format version');
-  }
-  if (version > STORE_VERSION) {
-    throw new StoreVersionError(file, version);
-  }
-  if (typeof savedAt !== 'number' || !Number.isFinite(savedAt)) {
-    throw new StoreDamagedError('the store has no valid save time');
-  }
-  return { state: migrate({ format: STORE_FORMAT, version, savedAt, state }), savedAt };
-}
-
-type Candidate =
-  | { kind: 'missing' }
-  | { kind: 'ok'; state: WorkspaceState; savedAt: number }
-  | { kind: 'damaged'; reason: string };
 
 interface Waiter {
   resolve: () => void;
@@ -141,6 +63,10 @@ export class JobStore {
    * rotate it over the good backup: the backup is then the only good copy.
    */
   private mainIsGood = false;
+  private loadedPathProblem: StorePathError | undefined;
+  /** The path problem the log last reported, so a folder in the store's place is logged once, not per save. */
+  private reportedPathProblem: string | undefined;
+  private readonly reader: StoreReader;
 
   private constructor(
     private readonly dir: string,
@@ -150,6 +76,7 @@ export class JobStore {
     this.file = path.join(dir, STORE_FILE);
     this.backupFile = path.join(dir, BACKUP_FILE);
     this.now = options.now ?? Date.now;
+    this.reader = new StoreReader(dir, logger, this.now);
   }
 
   /** Opens (creating the folder) and loads the store; throws StoreVersionError for a newer format. */
@@ -167,18 +94,18 @@ export class JobStore {
 
   /** Re-reads the store from disk with the same fallback rules as open(). */
   async load(): Promise<LoadResult> {
-    const main = await this.readCandidate(this.file);
-    if (main.kind === 'ok') {
-      this.mainIsGood = true;
-      return { state: main.state };
-    }
-    this.mainIsGood = false;
-    const backup = await this.readCandidate(this.backupFile);
-    const result = await this.recover(main, backup);
-    if (result.notice) {
-      this.logger.warn(result.notice);
-    }
-    return result;
+    const { mainIsGood, pathProblem, ...loaded } = await this.reader.load();
+    this.mainIsGood = mainIsGood;
+    this.loadedPathProblem = pathProblem;
+    return loaded;
+  }
+
+  /**
+   * Set by load when store.json or its backup is not a file (a folder, say), cleared by a load that
+   * finds both usable. The load's notice told the user; a save can fail with it without logging each time.
+   */
+  get pathProblem(): StorePathError | undefined {
+    return this.loadedPathProblem;
   }
 
   /**
@@ -209,7 +136,12 @@ export class JobStore {
         await this.write(batch.state);
         batch.waiters.forEach((w) => w.resolve());
       } catch (err) {
-        this.logger.error(`TrainQ could not save its job store: ${errorMessage(err)}`);
+        // A folder in the store's place fails every save the same way: the log says it once, each caller still hears it.
+        const message = errorMessage(err);
+        if (!(err instanceof StorePathError && message === this.reportedPathProblem)) {
+          this.logger.error(`TrainQ could not save its job store: ${message}`);
+        }
+        this.reportedPathProblem = err instanceof StorePathError ? message : undefined;
         batch.waiters.forEach((w) => w.reject(err));
       }
     }
@@ -219,6 +151,16 @@ export class JobStore {
   private readonly finishedJson = new WeakMap<Job, string>();
 
   private async write(state: WorkspaceState): Promise<void> {
+    // A rename onto a folder fails after the work (or, for the backup, replaces nothing): refuse up front, clearly.
+    const blocked = [];
+    for (const file of [this.file, this.backupFile]) {
+      if ((await notAFile(file)) !== undefined) {
+        blocked.push(file);
+      }
+    }
+    if (blocked.length > 0) {
+      throw new StorePathError(blocked);
+    }
     const envelope: StoreEnvelope = { format: STORE_FORMAT, version: STORE_VERSION, savedAt: this.now(), state };
     // Serialised here, not in save(), so a coalesced write captures the newest state in one go.
     const text = state.jobs.length <= PRETTY_MAX_JOBS ? JSON.stringify(envelope, null, 2) : this.compactJson(envelope, state);
@@ -289,104 +231,6 @@ export class JobStore {
       }
     }
     await renamePatiently(tmp, this.backupFile);
-  }
-
-  private async recover(main: Exclude<Candidate, { kind: 'ok' }>, backup: Candidate): Promise<LoadResult> {
-    const empty = emptyWorkspaceState();
-    if (main.kind === 'missing') {
-      if (backup.kind === 'missing') {
-        return { state: empty };
-      }
-      if (backup.kind === 'ok') {
-        return {
-          state: backup.state,
-          notice: `TrainQ's job store was missing; restored the previous copy from ${formatTime(backup.savedAt)}.`,
-        };
-      }
-      const keptBackup = await this.keepAside(this.backupFile);
-      return {
-        state: empty,
-        notice:
-          `TrainQ's job store was missing and its backup was damaged (${backup.reason}); starting with an empty ` +
-          `queue. ${keptSentence([keptBackup])}`,
-      };
-    }
-    const keptMain = await this.keepAside(this.file);
-    if (backup.kind === 'ok') {
-      return {
-        state: backup.state,
-        notice:
-          `TrainQ's job store was damaged (${main.reason}); restored the previous copy from ` +
-          `${formatTime(backup.savedAt)}. ${keptSentence([keptMain])}`,
-      };
-    }
-    if (backup.kind === 'missing') {
-      return {
-        state: empty,
-        notice:
-          `TrainQ's job store was damaged (${main.reason}) and there was no previous copy; starting with an ` +
-          `empty queue. ${keptSentence([keptMain])}`,
-      };
-    }
-    const keptBackup = await this.keepAside(this.backupFile);
-    return {
-      state: empty,
-      notice:
-        `TrainQ's job store and its backup were both damaged (${main.reason}; ${backup.reason}); starting with ` +
-        `an empty queue. ${keptSentence([keptMain, keptBackup])}`,
-    };
-  }
-
-  private async readCandidate(file: string): Promise<Candidate> {
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (err) {
-      return errorCode(err) === 'ENOENT' ? { kind: 'missing' } : { kind: 'damaged', reason: errorMessage(err) };
-    }
-    try {
-      return { kind: 'ok', ...parseStore(text, file) };
-    } catch (err) {
-      if (err instanceof StoreDamagedError) {
-        return { kind: 'damaged', reason: err.message };
-      }
-      throw err;
-    }
-  }
-
-  /**
-   * Copies a damaged file to `<name>.corrupt-<time>` and returns that name. It copies rather than
-   * renames because another window may read the store at the same time; the next save replaces
-   * the damaged file. An identical copy kept earlier is reused so repeated loads don't pile up copies.
-   */
-  private async keepAside(file: string): Promise<string | undefined> {
-    const base = path.basename(file);
-    try {
-      const damaged = await fs.readFile(file);
-      for (const name of await fs.readdir(this.dir)) {
-        if (name.startsWith(`${base}.corrupt-`)) {
-          const kept = await fs.readFile(path.join(this.dir, name)).catch(() => undefined);
-          if (kept && kept.equals(damaged)) {
-            return name;
-          }
-        }
-      }
-      const stamp = new Date(this.now()).toISOString().replace(/[:.]/g, '-');
-      for (let attempt = 0; ; attempt++) {
-        const name = `${base}.corrupt-${stamp}${attempt === 0 ? '' : `-${attempt}`}`;
-        try {
-          await fs.writeFile(path.join(this.dir, name), damaged, { flag: 'wx' });
-          return name;
-        } catch (err) {
-          if (errorCode(err) !== 'EEXIST' || attempt >= 20) {
-            throw err;
-          }
-        }
-      }
-    } catch (err) {
-      this.logger.error(`TrainQ could not keep a copy of the damaged ${base}: ${errorMessage(err)}`);
-      return undefined;
-    }
   }
 
   /** Temp files of writers that died mid-save; a live writer's own temp files are left alone. */
@@ -471,25 +315,4 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-function keptSentence(names: Array<string | undefined>): string {
-  const kept = names.filter((n): n is string => n !== undefined);
-  if (kept.length === 0) {
-    return 'A copy of the damaged file could not be kept; see the TrainQ log.';
-  }
-  return kept.length === 1
-    ? `The damaged file was kept as ${kept[0]}.`
-    : `The damaged files were kept as ${kept.join(' and ')}.`;
-}
-
-function formatTime(epochMs: number): string {
-  return new Date(epochMs).toLocaleString();
-}
-
-function errorCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 

@@ -52,7 +52,7 @@ async function twoGenerations(dir: string, older: WorkspaceState, newer: Workspa
 test('a saved state loads back unchanged, in the versioned envelope, with the previous version as backup', async (t) => {
   const dir = await tempDir(t);
   const first: WorkspaceState = {
-    jobs: [makeJob('a', 'succeeded'), makeJob('b', 'running')],
+    jobs: [makeJob('a', 'succeeded'), { ...makeJob('b', 'running'), host: 'local', gpuIndices: [0], startedAt: 1_700_000_001_000 }],
     priorityExamples: [{ features: { gpus: 1, importance: 'high', runtimeSec: 60 }, label: 'high', at: 5 }],
     lastInputs: { 'train.py': { args: ['--lr', '0.01'], gpus: 1, importance: 'normal', runtimeSec: 600 } },
     paused: true,

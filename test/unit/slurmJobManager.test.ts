@@ -96,7 +96,7 @@ test('a job that ended while the window was closed keeps the reason its host giv
 });
 
 test('the store accepts a digit Slurm id and rejects anything else', () => {
-  const state = (slurmJobId: unknown) => ({ ...emptyWorkspaceState(), jobs: [{ ...makeJob({ state: 'running' }), slurmJobId }] });
+  const state = (slurmJobId: unknown) => ({ ...emptyWorkspaceState(), jobs: [{ ...makeJob({ state: 'running', host: 'cluster', gpuIndices: [0], startedAt: 1 }), slurmJobId }] });
   assert.doesNotThrow(() => validateState(state('123')));
   assert.doesNotThrow(() => validateState(state(undefined)));
   assert.throws(() => validateState(state('1; rm -rf ~')), /slurmJobId/);
