@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Disposable } from './core/emitter';
 import type { Job } from './core/job';
 import { JobManager } from './core/jobManager';
 import { JobStore } from './core/jobStore';
@@ -14,6 +13,7 @@ import { AgentService } from './agent/agentService';
 import { AgentStats } from './agent/agentStats';
 import { MostFreeGpusPlacement } from './core/placement';
 import { PriorityClassifier } from './core/priorityClassifier';
+import { followLeadership } from './core/leadership';
 import { DispatchLock } from './core/storeLock';
 import type { Host, HostStatus } from './hosts/host';
 import { parseHostConfigs, type SlurmHostConfig, type SshHostConfig } from './hosts/hostConfig';
@@ -58,7 +58,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     void vscode.window.showWarningMessage(`TrainQ: ${opened.notice}`);
   }
 
-  const local = new LocalHost({ jobsRoot, maxJobs: config.value.localMaxJobs, nvidiaSmi: config.value.nvidiaSmiPath, logger });
+  const local = new LocalHost({
+    jobsRoot,
+    maxJobs: config.value.localMaxJobs,
+    nvidiaSmi: config.value.nvidiaSmiPath,
+    logger,
+    // One log cap for every job: local logs on disk, remote ones in their local copies.
+    maxLogBytes: config.value.sshMaxLogBytes,
+    sweepGraceSec: config.value.cancelGraceSeconds,
+  });
   // What SSH hosts and Slurm clusters (reached over SSH or locally) share, read when each host is made.
   const remoteOptions = () => ({
     jobsRoot,
@@ -68,6 +76,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     syncExcludes: config.value.sshSyncExcludes,
     maxLogBytes: config.value.sshMaxLogBytes,
     lostAfterMs: config.value.sshLostAfterMs,
+    sweepGraceSec: config.value.cancelGraceSeconds,
   });
   const sshHost = (hostConfig: SshHostConfig) => new SshHost({ config: hostConfig, ...remoteOptions() });
   const slurmHost = (hostConfig: SlurmHostConfig) => new SlurmHost({ config: hostConfig, ...remoteOptions() });
@@ -162,6 +171,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       agent.stats.setPointCapacity(c.agentStatsHistory);
       local.maxJobs = c.localMaxJobs;
       local.nvidiaSmi = c.nvidiaSmiPath;
+      local.maxLogBytes = c.sshMaxLogBytes;
+      local.sweepGraceSec = c.cancelGraceSeconds;
       applyHosts();
       void manager.refreshHosts();
     }),
@@ -173,7 +184,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       applyHosts();
     }),
   );
-  context.subscriptions.push(await takeDispatchLock(lock, storageDir, opened.store, manager, logger));
+  const storeFile = opened.store.file;
+  const watchStore = (changed: () => void) => {
+    fs.watchFile(storeFile, { interval: 2000, persistent: false }, changed);
+    return { dispose: () => fs.unwatchFile(storeFile, changed) };
+  };
+  context.subscriptions.push(await followLeadership({ lock, store: opened.store, queue: manager, watchStore, logger }));
   logger.info(`TrainQ activated in ${Date.now() - started} ms (storage ${storageDir}).`);
   // Started after activation: until it is ready (a fraction of a second) the fallback heuristic places jobs.
   void agent.start().then(() => manager.kick());
@@ -213,60 +229,6 @@ async function probeOnce(host: Host): Promise<HostStatus> {
 
 function applyTrust(manager: JobManager): void {
   manager.blockDispatch(vscode.workspace.isTrusted ? undefined : UNTRUSTED_REASON);
-}
-
-/**
- * One window per workspace dispatches. The others show the queue read-only, follow the store file
- * as the dispatching window saves it, and keep trying the lock so one takes over when that window goes.
- */
-async function takeDispatchLock(lock: DispatchLock, storageDir: string, store: JobStore, manager: JobManager, logger: Logger): Promise<Disposable> {
-  const storeFile = path.join(storageDir, 'store.json');
-  let following = false;
-  const follow = (on: boolean) => {
-    if (on && !following) {
-      fs.watchFile(storeFile, { interval: 2000, persistent: false }, () => {
-        void store.load().then((loaded) => manager.replaceState(loaded.state));
-      });
-    } else if (!on && following) {
-      fs.unwatchFile(storeFile);
-    }
-    following = on;
-  };
-  const becomeDispatcher = async () => {
-    follow(false);
-    // The previous dispatcher may have saved since we last read: start from its latest state.
-    manager.replaceState((await store.load()).state);
-    manager.setWritable(true);
-    await manager.reconcile();
-    logger.info('This window dispatches TrainQ jobs for the workspace.');
-  };
-
-  const disposables: Disposable[] = [lock];
-  if (await lock.tryAcquire()) {
-    // Loaded before the lock was ours: a window that was stopped may have saved until its fence went.
-    manager.replaceState((await store.load()).state);
-    manager.setWritable(true);
-    await manager.reconcile();
-  } else {
-    const owner = await lock.owner();
-    logger.info(`Another window (pid ${owner?.pid ?? '?'}) dispatches TrainQ jobs; this one shows the queue read-only.`);
-    follow(true);
-    disposables.push(lock.startRetrying(5000));
-  }
-  disposables.push(
-    lock.onDidChangeHeld((held) => {
-      if (held) {
-        void becomeDispatcher();
-      } else {
-        manager.setWritable(false);
-        // What this window holds in memory may include changes that were refused: show what was saved.
-        void store.load().then((loaded) => manager.replaceState(loaded.state));
-        follow(true);
-        disposables.push(lock.startRetrying(5000));
-      }
-    }),
-  );
-  return { dispose: () => { follow(false); disposables.forEach((d) => d.dispose()); } };
 }
 
 export async function deactivate(): Promise<void> {

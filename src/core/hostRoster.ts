@@ -96,11 +96,16 @@ export class HostRoster implements Disposable {
   offers(): HostOffer[] {
     return this.hosts.map((h) => {
       const status = this.statuses.get(h.name);
+      const gpus = status?.gpus ?? [];
+      // The GPUs an ended job's processes still use; the waiting reasons name the job.
+      const leftovers = gpus.flatMap((g) => (g.leftoverJobs ?? []).map((jobId) => ({ gpu: g.index, jobId })));
       return {
         name: h.name,
         online: status?.state === 'online',
-        // GPUs busy with processes TrainQ did not start are not offered: sharing them slows both jobs.
-        gpuIndices: status?.gpus.filter((g) => !(g.foreignProcesses ?? 0)).map((g) => g.index) ?? [],
+        // GPUs busy with processes TrainQ did not start, or that an ended job left behind, are not
+        // offered: sharing them slows both jobs, or runs out of GPU memory.
+        gpuIndices: gpus.filter((g) => !(g.foreignProcesses ?? 0) && !g.leftoverJobs?.length).map((g) => g.index),
+        ...(leftovers.length > 0 ? { leftovers } : {}),
         speed: h.speed,
         maxJobs: h.maxJobs,
         // A Slurm host's learned queue wait: the agent weighs it against starting elsewhere now.

@@ -5,6 +5,7 @@
  */
 import { formatDuration } from './duration';
 import { isFinished, priorityLabel, type Job, type Priority } from './job';
+import { leftoverGpuText } from './scheduler';
 import type { GpuInfo, HostStatus } from '../hosts/host';
 
 const SEP = ' · ';
@@ -99,11 +100,12 @@ function memoize<K, V>(fn: (key: K) => V, max = 500): (key: K) => V {
 
 const estimateText = memoize((sec: number) => `est. ${formatDuration(sec)}`);
 
-/** Turns the scheduler's full sentences into the few words that fit in a tree description. */
+/** The scheduler's sentences in the few words of a tree description; a GPU an ended job's leftover holds stays in. */
 export const shortWaitingReason = memoize(shortenReason);
 
 function shortenReason(reason: string): string {
   const text = reason.trim();
+  const held = / \(.*GPU \d+ still used by a process of job .+ after it ended\)/.exec(text)?.[0] ?? '';
   let m: RegExpMatchArray | null;
   if (/^Dispatching is paused/i.test(text)) {
     return 'paused';
@@ -118,13 +120,13 @@ function shortenReason(reason: string): string {
     return 'no host online';
   }
   if ((m = text.match(/^Needs (\d+) GPUs? on one host; the largest host has (\d+)/i))) {
-    return `needs ${plural(Number(m[1]), 'GPU')} (largest host: ${m[2]})`;
+    return `needs ${plural(Number(m[1]), 'GPU')} (largest host: ${m[2]})${held}`;
   }
   if (/^Waiting for a free job slot/i.test(text)) {
     return 'waiting for a job slot';
   }
   if ((m = text.match(/^Waiting for (\d+) free GPUs?/i))) {
-    return `waiting for ${plural(Number(m[1]), 'free GPU')}`;
+    return `waiting for ${plural(Number(m[1]), 'free GPU')}${held}`;
   }
   const clause = text.split(/[(;:]|\.(?:\s|$)/)[0].trim();
   const lowered = clause.charAt(0).toLowerCase() + clause.slice(1);
@@ -287,7 +289,7 @@ export function gpuLabel(gpu: GpuInfo): string {
   return `GPU ${gpu.index} · ${gpu.name}`;
 }
 
-/** `41% · 10.2/40 GiB`, then the TrainQ jobs holding the GPU. */
+/** `41% · 10.2/40 GiB`, then the TrainQ jobs holding the GPU, then what ended jobs left on it. */
 export function gpuDescription(gpu: GpuInfo, heldBy: readonly string[] = []): string {
   const parts = [gpu.utilizationPct === undefined ? 'n/a' : `${Math.round(gpu.utilizationPct)}%`];
   if (gpu.memoryUsedMiB !== undefined && gpu.memoryTotalMiB !== undefined) {
@@ -298,6 +300,7 @@ export function gpuDescription(gpu: GpuInfo, heldBy: readonly string[] = []): st
   } else if ((gpu.foreignProcesses ?? 0) > 0) {
     parts.push('busy outside TrainQ');
   }
+  parts.push(...(gpu.leftoverJobs ?? []).map((job) => leftoverGpuText(job)));
   return parts.join(SEP);
 }
 

@@ -20,6 +20,8 @@ export interface HostCandidate {
    * pending time, learned from what was observed); absent for hosts that start jobs at once.
    */
   expectedWaitSec?: number;
+  /** Why GPUs of this host are not offered although no TrainQ job runs there (a leftover of an ended job). */
+  gpuNotes?: string[];
 }
 
 export type PlacementDecision = { kind: 'place'; host: string } | { kind: 'wait'; reason: string };

@@ -40,6 +40,9 @@ export function planDispatch(order: readonly QueuedEntry[], hosts: readonly Host
   // without building a feasible list or asking the placement, which keeps long queues cheap.
   let widestFree = widestFreeGpus(candidates);
   let anySlot = candidates.some((c) => c.runningJobs < c.maxJobs);
+  // A GPU held by what an ended job left running is the one wait the user can end by hand: say so.
+  const notes = candidates.flatMap((c) => c.gpuNotes ?? []);
+  const held = notes.length > 0 ? ` (${notes.join('; ')})` : '';
 
   for (const { job } of order) {
     if (!explain && !anySlot) {
@@ -52,13 +55,13 @@ export function planDispatch(order: readonly QueuedEntry[], hosts: readonly Host
     }
     if (job.gpus > largest) {
       if (explain) {
-        plan.waiting.set(job.id, `Needs ${plural(job.gpus, 'GPU')} on one host; the largest host has ${largest}.`);
+        plan.waiting.set(job.id, `Needs ${plural(job.gpus, 'GPU')} on one host; the largest host has ${largest}${held}.`);
       }
       continue;
     }
     if (!anySlot || job.gpus > widestFree) {
       if (explain) {
-        plan.waiting.set(job.id, anySlot ? `Waiting for ${plural(job.gpus, 'free GPU')} on one host.` : SLOT_REASON);
+        plan.waiting.set(job.id, anySlot ? `Waiting for ${plural(job.gpus, 'free GPU')} on one host${held}.` : SLOT_REASON);
       }
       continue;
     }
@@ -87,6 +90,14 @@ export function planDispatch(order: readonly QueuedEntry[], hosts: readonly Host
 
 const SLOT_REASON = 'Waiting for a free job slot (every host is at its job limit).';
 
+/**
+ * What holds a GPU no TrainQ job runs on any more: a process an ended job started (hosts/jobScripts.ts).
+ * Said in the waiting reasons and in the Hosts view's GPU line.
+ */
+export function leftoverGpuText(job: string, gpuIndex?: number): string {
+  return `${gpuIndex === undefined ? '' : `GPU ${gpuIndex} `}still used by a process of job ${job} after it ended`;
+}
+
 /** Most free GPUs on any host that still has a job slot; -1 when no host has one. */
 function widestFreeGpus(candidates: readonly HostCandidate[]): number {
   let widest = -1;
@@ -112,6 +123,13 @@ export interface HostOffer {
   utilizationPct?: number;
   /** See HostCandidate.expectedWaitSec. */
   expectedWaitSec?: number;
+  /** GPUs left out of gpuIndices because a process of an ended job still uses them. */
+  leftovers?: readonly GpuLeftover[];
+}
+
+export interface GpuLeftover {
+  gpu: number;
+  jobId: string;
 }
 
 /** Free GPUs are derived from the running jobs every round, never tracked separately, so they cannot drift. */
@@ -149,6 +167,11 @@ export function buildCandidates(offers: readonly HostOffer[], jobs: readonly Job
     };
     if (o.expectedWaitSec !== undefined) {
       candidate.expectedWaitSec = o.expectedWaitSec;
+    }
+    if (o.leftovers !== undefined && o.leftovers.length > 0) {
+      // The job's name where it is still in the list (the history), its id otherwise.
+      const nameOf = (id: string) => jobs.find((j) => j.id === id)?.name ?? id;
+      candidate.gpuNotes = o.leftovers.map((l) => `${o.name}: ${leftoverGpuText(nameOf(l.jobId), l.gpu)}`);
     }
     candidates.push(candidate);
   }

@@ -17,8 +17,13 @@ export interface GpuInfo {
   utilizationPct?: number;
   memoryUsedMiB?: number;
   memoryTotalMiB?: number;
-  /** Compute processes on this GPU that TrainQ did not start (no TRAINQ_JOB_ID); undefined when unknown. */
+  /**
+   * Compute processes on this GPU that this TrainQ did not start: no TRAINQ_JOB_ID (or one we may not
+   * read), or the marker of a job this host's job folder does not hold; undefined when unknown.
+   */
   foreignProcesses?: number;
+  /** Ids of this host's jobs that ended while a process they started still uses this GPU (leftovers). */
+  leftoverJobs?: string[];
 }
 
 export type HostState = 'online' | 'connecting' | 'offline';

@@ -1,7 +1,8 @@
 /**
  * The local machine as a TrainQ host. Jobs run detached, in their own process group, under a
  * small shell wrapper that writes the exit code into the job's folder, so a job outlives a
- * window reload and its result is known even if it ended while VS Code was closed.
+ * window reload and its result is known even if it ended while VS Code was closed. The wrapper,
+ * the sweep of what a job leaves running and the GPU census are the SSH hosts' too (jobScripts.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -9,18 +10,19 @@ import { Emitter } from '../core/emitter';
 import type { Job } from '../core/job';
 import type { Logger } from '../core/logger';
 import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from './host';
+import { wrapperSettings } from './jobScripts';
 import {
-  delay,
   groupState,
   jobFiles,
   readExitCode,
   readPgidFile,
   resolveExecutable,
-  signalGroup,
   spawnWrapper,
+  sweepJob,
+  terminateJob,
   type JobFiles,
 } from './localProcess';
-import { queryGpus } from './nvidiaSmi';
+import { queryGpuApps, queryGpus, withGpuApps } from './nvidiaSmi';
 import { CpuLoadMeter, probeResources } from './resourceProbe';
 
 export interface LocalHostOptions {
@@ -34,11 +36,14 @@ export interface LocalHostOptions {
   logger: Logger;
   /** How often reattached jobs are checked, in ms. */
   pollMs?: number;
+  /** Cap of each job's log (trainq.ssh.maxLogMiB, the cap of remote log copies); 0: none. */
+  maxLogBytes?: number;
+  /** SIGTERM → SIGKILL delay for processes a job left running when it ended (trainq.cancelGraceSeconds). */
+  sweepGraceSec?: number;
 }
 
-/** How long to wait for a group to vanish after SIGKILL before giving up. */
-const KILL_WAIT_MS = 5000;
-const CANCEL_CHECK_MS = 100;
+const DEFAULT_MAX_LOG_BYTES = 50 * 1024 * 1024;
+const DEFAULT_SWEEP_GRACE_SEC = 10;
 
 export class LocalHost implements Host {
   readonly name: string;
@@ -52,6 +57,8 @@ export class LocalHost implements Host {
 
   private readonly jobsRoot: string;
   nvidiaSmi: string;
+  maxLogBytes: number;
+  sweepGraceSec: number;
   private readonly logger: Logger;
   private readonly pollMs: number;
   /** Jobs whose end this instance will report, each exactly once. */
@@ -68,6 +75,8 @@ export class LocalHost implements Host {
     this.nvidiaSmi = opts.nvidiaSmi ?? 'nvidia-smi';
     this.logger = opts.logger;
     this.pollMs = opts.pollMs ?? 1000;
+    this.maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    this.sweepGraceSec = opts.sweepGraceSec ?? DEFAULT_SWEEP_GRACE_SEC;
   }
 
   async probe(): Promise<HostStatus> {
@@ -78,11 +87,17 @@ export class LocalHost implements Host {
     if (gpuResult.note) {
       this.logger.debug(`${this.name}: ${gpuResult.note}`);
     }
+    let gpus = gpuResult.gpus;
+    if (gpus.length > 0) {
+      // Which job each GPU process belongs to: a GPU held by another program or by what an ended job left is not offered.
+      const apps = await queryGpuApps({ command: this.nvidiaSmi, jobsDir: this.jobsRoot });
+      gpus = apps ? withGpuApps(gpus, apps) : gpus;
+    }
     return {
       name: this.name,
       kind: this.kind,
       state: 'online',
-      gpus: gpuResult.gpus,
+      gpus,
       gpuNote: gpuResult.note,
       ...resources,
       probedAt: Date.now(),
@@ -106,15 +121,17 @@ export class LocalHost implements Host {
     }
     await fs.mkdir(files.dir, { recursive: true });
     // A leftover exit file (a retry reusing the folder) would end the new job at once.
-    await Promise.all([files.exit, files.exitTmp, files.pgid].map((f) => fs.rm(f, { force: true })));
+    await Promise.all([files.exit, files.exitTmp, files.pgid, files.ended].map((f) => fs.rm(f, { force: true })));
 
     const env: NodeJS.ProcessEnv = {
       ...jobEnvironment(process.env),
-      // Empty for CPU jobs, so frameworks see no GPU rather than all of them.
-      CUDA_VISIBLE_DEVICES: gpuIndices.join(','),
-      TRAINQ_JOB_ID: job.id,
+      // The wrapper gives the job CUDA_VISIBLE_DEVICES (empty for CPU jobs, so frameworks see no GPU rather
+      // than all of them) and TRAINQ_JOB_ID; the wrapper itself carries neither, so it is no process of the job.
+      ...wrapperSettings({ cudaVisibleDevices: gpuIndices.join(','), graceSec: this.sweepGraceSec, logCapBytes: this.maxLogBytes }),
       PYTHONUNBUFFERED: '1',
     };
+    delete env.CUDA_VISIBLE_DEVICES;
+    delete env.TRAINQ_JOB_ID;
     const child = await spawnWrapper({ files, command, cwd: job.cwd, env });
     const pgid = child.pid;
     if (pgid === undefined) {
@@ -125,27 +142,16 @@ export class LocalHost implements Host {
     return { pgid };
   }
 
+  /**
+   * SIGTERM to the job's process group and to every process it started (also those that left the
+   * group), SIGKILL after graceSec. A group whose leader is no longer the job's wrapper (a reused pid)
+   * is not signalled; the job's own processes are found by their TRAINQ_JOB_ID, whatever their group.
+   */
   async cancel(job: Job, graceSec: number): Promise<void> {
     const files = jobFiles(this.jobsRoot, job.id);
     const pgid = job.pgid ?? (await readPgidFile(files));
-    if (pgid === undefined || pgid <= 1) {
-      this.logger.warn(`${this.name}: cannot cancel job ${job.id}: no process group recorded`);
-      return;
-    }
-    const state = await groupState(pgid, files.dir);
-    if (state !== 'ours') {
-      // 'foreign': the pid now belongs to someone else; signalling it would hit an unrelated program.
-      this.logger.info(`${this.name}: job ${job.id} is not running (process group ${pgid}: ${state})`);
-      return;
-    }
-    signalGroup(pgid, 'SIGTERM');
-    if (await this.waitGone(pgid, files.dir, graceSec * 1000)) {
-      return;
-    }
-    this.logger.info(`${this.name}: job ${job.id} ignored SIGTERM for ${graceSec}s, sending SIGKILL`);
-    signalGroup(pgid, 'SIGKILL');
-    if (!(await this.waitGone(pgid, files.dir, KILL_WAIT_MS))) {
-      this.logger.warn(`${this.name}: process group ${pgid} of job ${job.id} survived SIGKILL`);
+    if (!(await terminateJob(files, job.id, pgid !== undefined && pgid > 1 ? pgid : undefined, graceSec))) {
+      this.logger.warn(`${this.name}: processes of job ${job.id} survived SIGKILL`);
     }
   }
 
@@ -172,6 +178,11 @@ export class LocalHost implements Host {
     if (late !== undefined) {
       return { kind: 'exited', exitCode: late };
     }
+    // The wrapper died before its sweep: what the job started may still hold its GPU.
+    await sweepJob(job.id, this.sweepGraceSec);
+    if (!(await fs.stat(files.dir).catch(() => undefined))) {
+      return { kind: 'lost', reason: `job folder removed (${files.dir}), so no exit code could be recorded` };
+    }
     return { kind: 'lost', reason: 'the process ended while VS Code was closed without recording an exit code' };
   }
 
@@ -197,8 +208,25 @@ export class LocalHost implements Host {
   private followChild(jobId: string, files: JobFiles, child: ChildProcess): void {
     this.followed.add(jobId);
     child.once('exit', () => {
-      void readExitCode(files).then((exitCode) => this.report(jobId, exitCode));
+      void readExitCode(files).then((exitCode) => this.ended(jobId, files, exitCode));
     });
+  }
+
+  /**
+   * The wrapper is gone. Without an exit code it died before its own sweep (SIGKILL, the OOM killer):
+   * what the job started may still run, so it is swept here before the end is reported, and its GPU is
+   * not handed to the next job meanwhile. A job folder that vanished explains a missing code.
+   */
+  private async ended(jobId: string, files: JobFiles, exitCode: number | undefined): Promise<void> {
+    if (exitCode !== undefined) {
+      this.report(jobId, exitCode);
+      return;
+    }
+    if (!(await sweepJob(jobId, this.sweepGraceSec))) {
+      this.logger.warn(`${this.name}: processes of job ${jobId} survived SIGKILL`);
+    }
+    const folderGone = !(await fs.stat(files.dir).catch(() => undefined));
+    this.report(jobId, undefined, folderGone ? `job folder removed (${files.dir}), so no exit code could be recorded` : undefined);
   }
 
   private followPolling(jobId: string, files: JobFiles, pgid: number): void {
@@ -215,7 +243,7 @@ export class LocalHost implements Host {
       }
       // Re-read: the wrapper writes the file just before it exits.
       exitCode ??= await readExitCode(files);
-      this.report(jobId, exitCode);
+      await this.ended(jobId, files, exitCode);
     };
     const schedule = (): void => {
       // setTimeout chained after each check, so a slow /proc scan never overlaps the next one.
@@ -226,25 +254,12 @@ export class LocalHost implements Host {
     schedule();
   }
 
-  private report(jobId: string, exitCode: number | undefined): void {
+  private report(jobId: string, exitCode: number | undefined, reason?: string): void {
     if (this.disposed || !this.followed.delete(jobId)) {
       return;
     }
-    this.logger.info(`${this.name}: job ${jobId} ended with ${exitCode ?? 'no recorded exit code'}`);
-    this.exitEmitter.fire({ jobId, exitCode });
-  }
-
-  private async waitGone(pgid: number, jobDir: string, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if ((await groupState(pgid, jobDir)) !== 'ours') {
-        return true;
-      }
-      if (Date.now() >= deadline) {
-        return false;
-      }
-      await delay(Math.min(CANCEL_CHECK_MS, Math.max(0, deadline - Date.now())));
-    }
+    this.logger.info(`${this.name}: job ${jobId} ended with ${exitCode ?? reason ?? 'no recorded exit code'}`);
+    this.exitEmitter.fire(reason === undefined ? { jobId, exitCode } : { jobId, exitCode, reason });
   }
 }
 

@@ -1,33 +1,15 @@
 /**
- * Process plumbing for local jobs: the wrapper that records exit codes, the job folder's
- * files, and process-group liveness that survives pid reuse and unreaped zombies.
+ * Process plumbing for local jobs: starting the wrapper that records exit codes, running the shared
+ * kill scripts (jobScripts.ts), the job folder's files, and process-group liveness that survives pid
+ * reuse and unreaped zombies.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { graceDeciseconds, KILL_SCRIPT, WRAPPER_SCRIPT } from './jobScripts';
 
-/**
- * Runs `sh -c WRAPPER trainq-job <jobDir> <argv...>`. Values only ever arrive as positional
- * parameters, so no job argument is parsed as shell code.
- * The TERM/INT/HUP trap has a handler rather than `trap ''`: ignored signals are inherited by
- * exec'd children (the job could not be stopped), handled ones are reset to default. The
- * handler lets the wrapper outlive a group-wide SIGTERM long enough to record the code.
- * exit.tmp + mv makes the exit file appear atomically, so a reader never sees half of it.
- */
-export const WRAPPER_SCRIPT = `dir=$1
-shift
-trap 'trainq_signalled=1' TERM INT HUP
-echo $$ > "$dir/pgid.tmp" && mv -f "$dir/pgid.tmp" "$dir/pgid"
-if command -v "$1" >/dev/null 2>&1; then
-  "$@"
-  code=$?
-else
-  printf 'trainq: interpreter %s was not found\\n' "$1" >&2
-  code=127
-fi
-echo "$code" > "$dir/exit.tmp" && mv -f "$dir/exit.tmp" "$dir/exit"
-exit "$code"
-`;
+// One wrapper for every host kind; re-exported here, where local jobs and Slurm's batch script find it.
+export { WRAPPER_SCRIPT } from './jobScripts';
 
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -43,6 +25,8 @@ export interface JobFiles {
   exit: string;
   exitTmp: string;
   pgid: string;
+  /** Written by the wrapper when the script ended, before it sweeps what the script left running. */
+  ended: string;
 }
 
 export function jobFiles(jobsRoot: string, jobId: string): JobFiles {
@@ -54,6 +38,7 @@ export function jobFiles(jobsRoot: string, jobId: string): JobFiles {
     exit: path.join(dir, 'exit'),
     exitTmp: path.join(dir, 'exit.tmp'),
     pgid: path.join(dir, 'pgid'),
+    ended: path.join(dir, 'ended'),
   };
 }
 
@@ -210,19 +195,27 @@ export async function groupState(pgid: number, jobDir: string): Promise<GroupSta
   return (await groupHasLiveMember(pgid)) ? 'ours' : 'gone';
 }
 
-/** Sends a signal to the whole group; false when it is already gone. */
-export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') {
-      return false;
-    }
-    throw err;
-  }
+/** Runs one of the shared job scripts with `sh -c`; true when it exited 0. Never rejects. */
+export function runJobScript(script: string, args: readonly string[], timeoutMs: number): Promise<{ ok: boolean; stdout: string }> {
+  return new Promise((resolve) => {
+    const options = { timeout: timeoutMs, killSignal: 'SIGKILL' as const, maxBuffer: 4 * 1024 * 1024 };
+    execFile('/bin/sh', ['-c', script, 'trainq-script', ...args], options, (error, stdout) => resolve({ ok: !error, stdout: String(stdout) }));
+  });
 }
 
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Seconds a kill script may take beyond its grace: the SIGKILL rounds and /proc scans. */
+const KILL_SLACK_MS = 15_000;
+
+/**
+ * Cancels a job: SIGTERM to its process group and to every process it started (found by TRAINQ_JOB_ID,
+ * also those that left the group), SIGKILL to all of them after the grace. Resolves when they are gone.
+ */
+export function terminateJob(files: JobFiles, jobId: string, pgid: number | undefined, graceSec: number): Promise<boolean> {
+  const args = ['terminate', pgid === undefined ? '-' : String(pgid), files.dir, jobId, String(graceDeciseconds(graceSec))];
+  return runJobScript(KILL_SCRIPT, args, graceSec * 1000 + KILL_SLACK_MS).then((r) => r.ok);
+}
+
+/** Ends what a job whose wrapper died left running (the wrapper's own sweep never ran): SIGTERM, grace, SIGKILL. */
+export function sweepJob(jobId: string, graceSec: number): Promise<boolean> {
+  return runJobScript(KILL_SCRIPT, ['sweep', jobId, String(graceDeciseconds(graceSec))], graceSec * 1000 + KILL_SLACK_MS).then((r) => r.ok);
 }

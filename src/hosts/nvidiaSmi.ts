@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import type { GpuInfo } from './host';
+import { GPU_APPS_SCRIPT } from './jobScripts';
 
 export const NVIDIA_SMI_ARGS: readonly string[] = [
   '--query-gpu=index,uuid,name,utilization.gpu,memory.used,memory.total',
@@ -126,4 +127,58 @@ function describeFailure(
     return `nvidia-smi exited with code ${error.code}: ${detail}`;
   }
   return `nvidia-smi failed: ${error.message}`;
+}
+
+/** What the GPU census (GPU_APPS_FN) says of one compute process. */
+export interface GpuApp {
+  uuid: string;
+  pid: number;
+  /** run: a running job of this host; ended: a leftover of an ended job; other: another TrainQ's job; none: no marker. */
+  state: 'run' | 'ended' | 'other' | 'none';
+  jobId?: string;
+}
+
+const APP_LINE = /^(\S+) (\d+) (run|ended|other|none) (\S+)$/;
+
+/** Parses the census lines `UUID PID STATE JOB`; anything else (a login shell's noise) is skipped. */
+export function parseGpuApps(lines: readonly string[]): GpuApp[] {
+  const apps: GpuApp[] = [];
+  for (const line of lines) {
+    const m = APP_LINE.exec(line.trim());
+    if (m) {
+      const state = m[3] as GpuApp['state'];
+      apps.push(m[4] === '-' ? { uuid: m[1], pid: Number(m[2]), state } : { uuid: m[1], pid: Number(m[2]), state, jobId: m[4] });
+    }
+  }
+  return apps;
+}
+
+/**
+ * The GPUs with what runs on them: processes of running jobs are the jobs' own; a leftover of an ended
+ * job is listed by the job's id; everything else is foreign. Either of the last two keeps the GPU from
+ * being offered (hostRoster.ts).
+ */
+export function withGpuApps(gpus: readonly GpuInfo[], apps: readonly GpuApp[]): GpuInfo[] {
+  return gpus.map((gpu) => {
+    const here = apps.filter((a) => a.uuid === gpu.uuid);
+    const leftovers = [...new Set(here.filter((a) => a.state === 'ended' && a.jobId !== undefined).map((a) => a.jobId!))].sort();
+    const foreign = here.filter((a) => a.state === 'none' || a.state === 'other').length;
+    return leftovers.length > 0 ? { ...gpu, foreignProcesses: foreign, leftoverJobs: leftovers } : { ...gpu, foreignProcesses: foreign };
+  });
+}
+
+/**
+ * Runs the census on this machine (the same shell code remote probes run): which job, if any, each GPU
+ * process belongs to, judged against the job folders under jobsDir. Undefined when it cannot tell.
+ */
+export function queryGpuApps(opts: { command: string; jobsDir: string; timeoutMs?: number }): Promise<GpuApp[] | undefined> {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  return new Promise((resolve) => {
+    execFile(
+      '/bin/sh',
+      ['-c', GPU_APPS_SCRIPT, 'trainq-gpu-apps', opts.jobsDir, opts.command],
+      { timeout: timeoutMs, killSignal: 'SIGKILL', windowsHide: true, maxBuffer: 1024 * 1024 },
+      (error, stdout) => resolve(error ? undefined : parseGpuApps(String(stdout).split('\n'))),
+    );
+  });
 }

@@ -7,9 +7,12 @@
  * login shell's rc file prints first is skipped.
  */
 import type { GpuInfo } from './host';
-import { WRAPPER_SCRIPT } from './localProcess';
-import { parseNvidiaSmiCsv } from './nvidiaSmi';
+import { ALIVE_FN, GPU_APPS_FNS, KILL_SCRIPT, WRAPPER_SCRIPT } from './jobScripts';
+import { parseGpuApps, parseNvidiaSmiCsv, withGpuApps } from './nvidiaSmi';
 import { shQuote } from './sshTransport';
+
+// Remote scripts and remoteCleanup.ts embed it from here.
+export { ALIVE_FN };
 
 /** Wraps a script body in a function fed no stdin, so a stray read cannot swallow the script itself. */
 export function main(body: string): string {
@@ -26,29 +29,12 @@ const PATH_FN = `trainq_path() {
 }`;
 
 /**
- * `trainq_alive PGID JOBDIR` succeeds while the job's process group runs. As on the local host, the
- * group leader is the wrapper, whose command line holds the job folder: a leader with another
- * command line means the pid was reused. Members left after the leader died count as the job's.
+ * One round trip for the host status: CPUs, load, memory, GPUs, and what runs on the GPUs (the census
+ * local probes run too), judged against the job folders under the workdir. Args: workdir.
  */
-export const ALIVE_FN = `trainq_alive() {
-  if { read -r trainq_st < "/proc/$1/stat"; } 2>/dev/null; then
-    set -- "$1" "$2" \${trainq_st##*") "}
-    if [ "$3" != Z ]; then
-      [ "$5" = "$1" ] && tr '\\0' '\\n' < "/proc/$1/cmdline" 2>/dev/null | grep -qxF -- "$2"
-      return
-    fi
-  fi
-  kill -0 -"$1" 2>/dev/null || return 1
-  for trainq_f in /proc/[0-9]*/stat; do
-    { read -r trainq_st < "$trainq_f"; } 2>/dev/null || continue
-    set -- "$1" "$2" \${trainq_st##*") "}
-    [ "$5" = "$1" ] && [ "$3" != Z ] && return 0
-  done
-  return 1
-}`;
-
-/** One round trip for the host status: CPUs, load, memory, GPUs and the GPUs' foreign processes. */
-export const PROBE_SCRIPT = main(`printf 'TRAINQ-PROBE\\n'
+export const PROBE_SCRIPT = main(`${PATH_FN}
+${GPU_APPS_FNS}
+printf 'TRAINQ-PROBE\\n'
 printf '@home %s\\n' "$HOME"
 printf '@cpus %s\\n' "$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)"
 if [ -r /proc/loadavg ]; then read -r l1 rest < /proc/loadavg; printf '@load %s\\n' "$l1"; fi
@@ -66,14 +52,11 @@ if command -v nvidia-smi >/dev/null 2>&1; then
   rc=$?
   printf '@gpus %s\\n%s\\n' "$rc" "$gpus"
   if [ "$rc" -eq 0 ]; then
-    apps=$($limit nvidia-smi --query-compute-apps=gpu_uuid,pid --format=csv,noheader 2>/dev/null)
+    # Absolute, as the wrappers' command lines hold it (a relative workdir is relative to $HOME).
+    wd=$(trainq_path "$1")
+    wd=$(cd "$wd" 2>/dev/null && pwd)
     printf '@apps\\n'
-    printf '%s\\n' "$apps" | while IFS=', ' read -r uuid pid rest; do
-      case $pid in ''|*[!0-9]*) continue ;; esac
-      mine=0
-      if tr '\\0' '\\n' < "/proc/$pid/environ" 2>/dev/null | grep -q '^TRAINQ_JOB_ID='; then mine=1; fi
-      printf '%s %s %s\\n' "$uuid" "$pid" "$mine"
-    done
+    trainq_gpu_apps "$wd/.trainq/jobs" nvidia-smi
   fi
 else
   printf '@gpus missing\\n'
@@ -91,12 +74,14 @@ if command -v tar >/dev/null 2>&1; then printf '@tar 1\\n'; else printf '@tar 0\
 
 /**
  * Starts a job detached (setsid nohup … &) under the same wrapper as local jobs, so the exit-file
- * protocol is identical. Args: jobsDir jobId cwd cudaVisibleDevices envCount NAME=value… argv…
+ * protocol, the sweep of leftovers and the job's environment marker are identical. The job's
+ * CUDA_VISIBLE_DEVICES and TRAINQ_JOB_ID are set by the wrapper for the job alone (see WRAPPER_SCRIPT).
+ * Args: jobsDir jobId cwd cudaVisibleDevices graceDeciseconds envCount NAME=value… argv…
  * A job folder that already has a pgid was launched before (a retried dispatch whose answer was
  * lost): it is reported, not started again, so nothing runs twice.
  */
-export const LAUNCH_SCRIPT = main(`jobs=$1 id=$2 cwd=$3 cvd=$4 n=$5
-shift 5
+export const LAUNCH_SCRIPT = main(`jobs=$1 id=$2 cwd=$3 cvd=$4 grace=$5 n=$6
+shift 6
 dir=$jobs/$id
 fail() { printf 'TRAINQ-ERROR %s\\n' "$1"; exit 3; }
 if [ -s "$dir/pgid" ]; then read -r pg < "$dir/pgid"; printf 'TRAINQ-PGID %s existing\\n' "$pg"; exit 0; fi
@@ -104,12 +89,13 @@ mkdir -p "$dir" || fail "cannot create the job folder $dir"
 [ -d "$cwd" ] || fail "the working folder $cwd does not exist on the host"
 i=0
 while [ "$i" -lt "$n" ]; do export "$1" || fail "invalid environment entry"; shift; i=$((i + 1)); done
-export CUDA_VISIBLE_DEVICES="$cvd" TRAINQ_JOB_ID="$id" PYTHONUNBUFFERED=1
+unset CUDA_VISIBLE_DEVICES TRAINQ_JOB_ID
+export TRAINQ_WRAP_CVD="$cvd" TRAINQ_WRAP_GRACE="$grace" PYTHONUNBUFFERED=1
 case $1 in "~/"*) first=$HOME/\${1#"~/"}; shift; set -- "$first" "$@" ;; esac
 cd "$cwd" || fail "cannot enter $cwd"
 command -v "$1" >/dev/null 2>&1 || fail "interpreter '$1' was not found on the host"
 command -v setsid >/dev/null 2>&1 || fail "setsid (util-linux) is missing on the host"
-rm -f "$dir/exit" "$dir/exit.tmp"
+rm -f "$dir/exit" "$dir/exit.tmp" "$dir/ended"
 setsid nohup sh -c ${shQuote(WRAPPER_SCRIPT)} trainq-job "$dir" "$@" </dev/null >>"$dir/output.log" 2>&1 &
 # The background child is no process-group leader (no job control here), so setsid does not fork:
 # $! is the new session's and group's id, the same number the wrapper writes into its pgid file.
@@ -162,30 +148,22 @@ while [ "$#" -ge 2 ]; do
   printf '\\nTRAINQ-END %s\\n' "$id"
 done`);
 
-/** The detached watcher of CANCEL_SCRIPT. Args: pgid jobDir graceDeciseconds */
-const KILLER_BODY = `pg=$1 dir=$2 left=$3
-while [ "$left" -gt 0 ]; do
-  trainq_alive "$pg" "$dir" || exit 0
-  sleep 0.1 2>/dev/null || sleep 1
-  left=$((left - 1))
-done
-if trainq_alive "$pg" "$dir"; then kill -KILL -"$pg" 2>/dev/null; fi
-exit 0`;
-
 /**
- * SIGTERM to the job's group now, and a detached watcher that sends SIGKILL once the grace period
- * is over: the kill happens even if the connection drops, and the call returns at once.
- * Args: jobsDir jobId pgid graceDeciseconds
+ * SIGTERM to the job's group now, and a detached watcher (KILL_SCRIPT's terminate) that also signals
+ * what the job started outside its group and sends SIGKILL once the grace period is over: the kill
+ * happens even if the connection drops, and the call returns at once. The watcher runs even when the
+ * group is gone, for what the job left behind. Args: jobsDir jobId pgid graceDeciseconds
  */
 export const CANCEL_SCRIPT = main(`${ALIVE_FN}
-dir=$1/$2 pg=$3 grace=$4
+dir=$1/$2 id=$2 pg=$3 grace=$4
 if [ -s "$dir/pgid" ]; then read -r pg < "$dir/pgid"; fi
-case $pg in ''|*[!0-9]*|0|1) printf 'TRAINQ-CANCEL no-pgid\\n'; exit 0 ;; esac
-if ! trainq_alive "$pg" "$dir"; then printf 'TRAINQ-CANCEL not-running\\n'; exit 0; fi
-kill -TERM -"$pg" 2>/dev/null
-setsid nohup sh -c ${shQuote(`${ALIVE_FN}
-${KILLER_BODY}`)} trainq-kill "$pg" "$dir" "$grace" </dev/null >/dev/null 2>&1 &
-printf 'TRAINQ-CANCEL signalled %s\\n' "$pg"`);
+case $pg in ''|*[!0-9]*|0|1) pg=- outcome=no-pgid ;; *) outcome=not-running ;; esac
+if [ "$pg" != - ] && trainq_alive "$pg" "$dir"; then kill -TERM -"$pg" 2>/dev/null; outcome="signalled $pg"; fi
+setsid nohup sh -c ${shQuote(KILL_SCRIPT)} trainq-kill terminate "$pg" "$dir" "$id" "$grace" </dev/null >/dev/null 2>&1 &
+printf 'TRAINQ-CANCEL %s\\n' "$outcome"`);
+
+/** Ends what a job whose wrapper died left running: SIGTERM, the grace, SIGKILL. Args: sweep jobId graceDeciseconds */
+export const SWEEP_SCRIPT = main(KILL_SCRIPT);
 
 /** Unpacks a tar stream from stdin into a folder (run with `sh -c`, since stdin carries the data). Args: dest. */
 export const TAR_RECEIVE_SCRIPT = `mkdir -p "$1" && cd "$1" && tar -xof - && printf 'TRAINQ-SYNCED\\n'`;
@@ -223,7 +201,7 @@ export function parseProbe(stdout: string): ProbeFacts {
   let section = '';
   let gpuStatus = '';
   const gpuLines: string[] = [];
-  const foreign = new Map<string, number>();
+  const appLines: string[] = [];
   let appsSeen = false;
   for (const line of lines) {
     const head = /^@(\w+)(?: (.*))?$/.exec(line);
@@ -245,10 +223,7 @@ export function parseProbe(stdout: string): ProbeFacts {
     if (section === 'gpus') {
       gpuLines.push(line);
     } else if (section === 'apps') {
-      const [uuid, pid, mine] = line.split(' ');
-      if (uuid && /^\d+$/.test(pid ?? '') && mine === '0') {
-        foreign.set(uuid, (foreign.get(uuid) ?? 0) + 1);
-      }
+      appLines.push(line);
     }
   }
   if (gpuStatus === 'missing') {
@@ -256,7 +231,7 @@ export function parseProbe(stdout: string): ProbeFacts {
   } else if (gpuStatus === '0') {
     facts.gpus = parseNvidiaSmiCsv(gpuLines.join('\n'));
     if (appsSeen) {
-      facts.gpus = facts.gpus.map((g) => ({ ...g, foreignProcesses: foreign.get(g.uuid) ?? 0 }));
+      facts.gpus = withGpuApps(facts.gpus, parseGpuApps(appLines));
     }
     if (facts.gpus.length === 0) facts.gpuNote = 'nvidia-smi reported no GPUs';
   } else {

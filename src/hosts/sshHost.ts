@@ -14,7 +14,8 @@ import { assertValidJobId, jobFiles } from './localProcess';
 import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from './remoteLayout';
 import { FORGET_SCRIPT, forgetJobFolders, forgettable, type ForgetOutcome } from './remoteCleanup';
 import { LogMirror } from './remoteLog';
-import { CANCEL_SCRIPT, ENSURE_SCRIPT, LAUNCH_SCRIPT, parseEnsure, parseLaunch, parseProbe, PROBE_SCRIPT, type EnsureFacts } from './remoteScripts';
+import { graceDeciseconds } from './jobScripts';
+import { CANCEL_SCRIPT, ENSURE_SCRIPT, LAUNCH_SCRIPT, parseEnsure, parseLaunch, parseProbe, PROBE_SCRIPT, SWEEP_SCRIPT, type EnsureFacts } from './remoteScripts';
 import { SshJobFollower } from './sshJobFollower';
 import { planProjectSync, type SyncMethod } from './sshSync';
 import { SshError, SshTransport } from './sshTransport';
@@ -38,6 +39,8 @@ export interface RemoteHostOptions {
   lostAfterMs?: number;
   /** Cap of each job's local log copy. */
   maxLogBytes?: number;
+  /** SIGTERM → SIGKILL delay for processes a job left running when it ended (trainq.cancelGraceSeconds). */
+  sweepGraceSec?: number;
   /** First and longest wait before reconnecting to a host that failed. */
   backoff?: Backoff;
   connectTimeoutSec?: number;
@@ -53,7 +56,10 @@ export interface SshHostOptions extends RemoteHostOptions {
 }
 
 const DEFAULT_MAX_LOG_BYTES = 50 * 1024 * 1024;
+const DEFAULT_SWEEP_GRACE_SEC = 10;
 const PROBE_TIMEOUT_MS = 20_000;
+/** What a remote sweep may take beyond its grace: the SIGKILL rounds and /proc scans. */
+const SWEEP_SLACK_MS = 20_000;
 
 export class SshHost implements Host {
   readonly name: string;
@@ -72,6 +78,7 @@ export class SshHost implements Host {
   private readonly logger: Logger;
   private readonly follower: SshJobFollower;
   private readonly maxLogBytes: number;
+  private readonly sweepGraceSec: number;
   private remote: Promise<EnsureFacts> | undefined;
   private readonly syncing = new Map<string, Promise<{ remoteDir: string; method: SyncMethod }>>();
   private readonly health: HostHealth;
@@ -86,6 +93,7 @@ export class SshHost implements Host {
     this.maxJobs = opts.config.maxJobs;
     this.logger = opts.logger;
     this.maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    this.sweepGraceSec = opts.sweepGraceSec ?? DEFAULT_SWEEP_GRACE_SEC;
     this.health = new HostHealth(this.name, this.kind, opts.backoff);
     this.transport = new SshTransport({
       destination: opts.config.destination,
@@ -108,6 +116,11 @@ export class SshHost implements Host {
       inBackoff: () => this.health.inBackoff(),
       problem: () => this.health.problem,
       report: (report) => this.exitEmitter.fire(report),
+      sweep: async (jobId) => {
+        const grace = graceDeciseconds(this.sweepGraceSec);
+        const timeoutMs = grace * 100 + SWEEP_SLACK_MS;
+        await this.call(() => this.transport.runScript(SWEEP_SCRIPT, ['sweep', jobId, String(grace)], { timeoutMs }));
+      },
     });
   }
 
@@ -117,7 +130,7 @@ export class SshHost implements Host {
     }
     let stdout: string;
     try {
-      stdout = (await this.call(() => this.transport.runScript(PROBE_SCRIPT, [], { timeoutMs: PROBE_TIMEOUT_MS }), true)).stdout.toString('utf8');
+      stdout = (await this.call(() => this.transport.runScript(PROBE_SCRIPT, [this.config.workdir], { timeoutMs: PROBE_TIMEOUT_MS }), true)).stdout.toString('utf8');
     } catch (e) {
       if (e instanceof SshError) {
         return this.health.offlineStatus();
@@ -186,7 +199,8 @@ export class SshHost implements Host {
     // Only our polls write the local copy, and none runs for this job yet; an earlier copy would be stale.
     await (await LogMirror.open(this.logPath(job.id), this.maxLogBytes)).reset();
     const env = Object.entries(this.config.env).map(([k, v]) => `${k}=${v}`);
-    const args = [remoteJobsDir(workdir), job.id, cwd, gpuIndices.join(','), String(env.length), ...env, ...argv];
+    const grace = String(graceDeciseconds(this.sweepGraceSec));
+    const args = [remoteJobsDir(workdir), job.id, cwd, gpuIndices.join(','), grace, String(env.length), ...env, ...argv];
     let stdout: string;
     try {
       stdout = (await this.call(() => this.transport.runScript(LAUNCH_SCRIPT, args))).stdout.toString('utf8');

@@ -25,6 +25,8 @@ export interface SshJobFollowerDeps {
   inBackoff: () => boolean;
   problem: () => string | undefined;
   report: (report: ExitReport) => void;
+  /** Ends what a job whose wrapper died left running (the wrapper's own sweep never ran). */
+  sweep: (jobId: string) => Promise<void>;
 }
 
 interface Followed {
@@ -119,6 +121,7 @@ export class SshJobFollower {
       return { kind: 'running' };
     }
     await this.drain(jobId, mirror, entry.size);
+    await this.sweep(jobId);
     return { kind: 'lost', reason: `the process on ${this.deps.hostName} ended without recording an exit code (killed, or the host rebooted)` };
   }
 
@@ -182,10 +185,23 @@ export class SshJobFollower {
       } else if (entry.missing) {
         await this.finish(f, undefined, undefined, f.doubtful
           ? `it never started on ${this.deps.hostName}: the connection broke while starting it`
-          : `its folder on ${this.deps.hostName} is gone`);
+          : `job folder removed on ${this.deps.hostName} (${this.jobsDirSeen}/${f.jobId}), so no exit code could be recorded`);
       } else {
-        await this.finish(f, entry.size, undefined, `the process on ${this.deps.hostName} ended without recording an exit code (killed, or the host rebooted)`);
+        // The wrapper died before its sweep: end what the job left running before its GPU counts as free.
+        // Not awaited, so the other jobs' polls go on during the grace period.
+        f.finishing = true;
+        const reason = `the process on ${this.deps.hostName} ended without recording an exit code (killed, or the host rebooted)`;
+        void this.sweep(f.jobId).then(() => this.finish(f, entry.size, undefined, reason));
       }
+    }
+  }
+
+  /** Never throws: a sweep that fails leaves the leftovers to the GPU census, which keeps their GPU from jobs. */
+  private async sweep(jobId: string): Promise<void> {
+    try {
+      await this.deps.sweep(jobId);
+    } catch (e) {
+      this.deps.logger.warn(`${this.deps.hostName}: could not end what job ${jobId} left running: ${e instanceof Error ? e.message : e}`);
     }
   }
 

@@ -6,9 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Job } from '../../src/core/job';
 import { silentLogger } from '../../src/core/logger';
-import { LocalHost } from '../../src/hosts/localHost';
+import { LocalHost, type LocalHostOptions } from '../../src/hosts/localHost';
 import { WRAPPER_SCRIPT } from '../../src/hosts/localProcess';
 import { makeJob as buildJob } from '../support/builders';
+import { ESCAPING_SCRIPT, escapedChild, isLive, markedProcesses, waitingReasonOn } from '../support/jobProcesses';
 import { nextExit, waitFor } from '../support/waiting';
 
 const FAKE_SMI = path.join(__dirname, '..', 'fixtures', 'bin', 'nvidia-smi');
@@ -31,10 +32,12 @@ after(async () => {
     host.dispose();
   }
   await fs.rm(root, { recursive: true, force: true });
+  // Every job of this file owned every process it started: none may outlive the run.
+  assert.deepEqual(await markedProcesses((id) => id.startsWith(`job-${process.pid}-`)), [], 'processes of this file\'s jobs still run');
 });
 
-function newHost(): LocalHost {
-  const host = new LocalHost({ jobsRoot, maxJobs: 4, nvidiaSmi: FAKE_SMI, logger: silentLogger, pollMs: 50 });
+function newHost(over: Partial<LocalHostOptions> = {}): LocalHost {
+  const host = new LocalHost({ jobsRoot, maxJobs: 4, nvidiaSmi: FAKE_SMI, logger: silentLogger, pollMs: 50, sweepGraceSec: 2, ...over });
   hosts.push(host);
   return host;
 }
@@ -294,6 +297,7 @@ test('the wrapper itself records 127 and says why when the interpreter vanished 
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   assert.equal(code, 127);
+  assert.equal((await fs.readFile(path.join(dir, 'ended'), 'utf8')).trim(), '127');
   assert.equal((await fs.readFile(path.join(dir, 'exit'), 'utf8')).trim(), '127');
   assert.equal(stderr, 'trainq: interpreter python9 was not found\n');
 });
@@ -305,4 +309,115 @@ test('job ids that could escape the jobs folder are refused', async () => {
   await assert.rejects(host.launch({ job, gpuIndices: [], command: ['sh', script] }), /Invalid job id/);
   assert.throws(() => host.logPath('a/b'), /Invalid job id/);
   assert.equal(existsSync(path.join(root, 'escape')), false);
+});
+
+/** Runs fn with the fake nvidia-smi listing the GPU processes of this file's jobs (see test/fixtures/bin/nvidia-smi). */
+async function withFakeGpuApps<T>(fn: () => Promise<T>): Promise<T> {
+  process.env.TRAINQ_FAKE_GPU_APPS = `localhost-test-${process.pid}`;
+  try {
+    return await fn();
+  } finally {
+    delete process.env.TRAINQ_FAKE_GPU_APPS;
+  }
+}
+
+test('a child that escaped with setsid and ignores SIGTERM dies when the job ends; while it lives its GPU is not offered and the reason names the job', async () => {
+  await withFakeGpuApps(async () => {
+    const host = newHost({ sweepGraceSec: 4 });
+    const script = await writeScript('escape.sh', `${ESCAPING_SCRIPT}exit 0\n`);
+    const pidFile = path.join(root, `escape-${seq + 1}.pid`);
+    const job = makeJob(script, [pidFile], { gpus: 1 });
+    const exited = nextExit(host, job.id);
+    await host.launch({ job, gpuIndices: [0], command: ['sh', script, pidFile] });
+    const child = await escapedChild(pidFile);
+    await waitFor('the script to end', () => existsSync(path.join(jobsRoot, job.id, 'ended')));
+
+    // The wrapper sweeps now: SIGTERM is ignored, so the child lives out the 4 s grace period.
+    const { reason, roster } = await waitingReasonOn(host, { ...job, host: 'local', gpuIndices: [0] }, 4);
+    assert.equal(await isLive(child), true, 'the child was alive during the probe');
+    assert.deepEqual(roster.statusList()[0].gpus.map((g) => g.leftoverJobs), [[job.id], undefined, undefined, undefined]);
+    assert.deepEqual(roster.offers()[0].gpuIndices, [1, 2, 3]);
+    assert.equal(reason, 'Needs 4 GPUs on one host; the largest host has 3 (local: GPU 0 still used by a process of job escape.sh after it ended).');
+
+    assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 }, 'the end comes after the sweep, with the script\'s code');
+    assert.equal(await isLive(child), false, 'SIGKILL took the child');
+    assert.deepEqual(await markedProcesses(job.id), []);
+    await roster.probeAll();
+    assert.deepEqual(roster.offers()[0].gpuIndices, [0, 1, 2, 3], 'the GPU is offered again once the child is gone');
+    assert.equal(await logOf(host, job.id), 'started\n');
+  });
+});
+
+test('cancel kills a child that escaped the job\'s process group and ignores SIGTERM', async () => {
+  const host = newHost();
+  const script = await writeScript('escape-long.sh', `${ESCAPING_SCRIPT}exec sleep 600\n`);
+  const pidFile = path.join(root, `escape-${seq + 1}.pid`);
+  const job = makeJob(script, [pidFile]);
+  const exited = nextExit(host, job.id);
+  const { pgid } = await host.launch({ job, gpuIndices: [1], command: ['sh', script, pidFile] });
+  const child = await escapedChild(pidFile);
+  const t0 = Date.now();
+  await host.cancel({ ...job, pgid }, 1);
+  const took = Date.now() - t0;
+  assert.equal(await isLive(child), false, 'the escaped child is gone when cancel returns');
+  assert.ok(took >= 900 && took < 8000, `SIGKILL after the 1 s grace (cancel took ${took} ms)`);
+  await exited;
+  await assertGroupGone(pgid);
+  assert.deepEqual(await markedProcesses(job.id), []);
+});
+
+test('a job whose wrapper was killed: what it left is swept before the end is reported, and its GPU is held meanwhile', async () => {
+  await withFakeGpuApps(async () => {
+    const host = newHost({ sweepGraceSec: 4 });
+    const script = await writeScript('escape-killed.sh', `${ESCAPING_SCRIPT}exec sleep 600\n`);
+    const pidFile = path.join(root, `escape-${seq + 1}.pid`);
+    const job = makeJob(script, [pidFile], { gpus: 1 });
+    const exited = nextExit(host, job.id);
+    const { pgid } = await host.launch({ job, gpuIndices: [2], command: ['sh', script, pidFile] });
+    const child = await escapedChild(pidFile);
+    process.kill(-pgid, 'SIGKILL');
+    await waitFor('the group to die', async () => (await liveMembers(pgid)).length === 0);
+    const { reason } = await waitingReasonOn(host, { ...job, state: 'lost' }, 4);
+    assert.equal(await isLive(child), true, 'the child was alive during the probe');
+    assert.match(reason ?? '', /\(local: GPU 2 still used by a process of job escape-killed\.sh after it ended\)/);
+    const report = await exited;
+    assert.equal(report.exitCode, undefined);
+    assert.equal(await isLive(child), false);
+    assert.deepEqual(await markedProcesses(job.id), []);
+  });
+});
+
+test('a job whose folder is removed while it runs is lost with that reason', async () => {
+  const host = newHost();
+  const go = path.join(root, `go-${seq + 1}`);
+  const script = await writeScript('wait-go.sh', 'echo started\nwhile [ ! -e "$1" ]; do sleep 0.05; done\n');
+  const job = makeJob(script, [go]);
+  const exited = nextExit(host, job.id);
+  await host.launch({ job, gpuIndices: [], command: ['sh', script, go] });
+  await waitFor('the job to start', async () => (await logOf(host, job.id)).includes('started'));
+  await fs.rm(path.join(jobsRoot, job.id), { recursive: true, force: true });
+  await fs.writeFile(go, '');
+  const report = await exited;
+  assert.equal(report.exitCode, undefined);
+  assert.match(report.reason ?? '', /^job folder removed \(.*\), so no exit code could be recorded$/);
+});
+
+test('a long local log is capped like a remote copy: its start streams in, then a note, then its end', async () => {
+  const host = newHost({ maxLogBytes: 4096 });
+  const script = await writeScript('chatty.sh', 'echo "line 1"\nwhile [ ! -e "$1" ]; do sleep 0.05; done\ni=2\nwhile [ $i -le 3000 ]; do echo "line $i"; i=$((i + 1)); done\n');
+  const go = path.join(root, `go-${seq + 1}`);
+  const job = makeJob(script, [go]);
+  const exited = nextExit(host, job.id);
+  await host.launch({ job, gpuIndices: [], command: ['sh', script, go] });
+  await waitFor('the first line while the job runs', async () => (await logOf(host, job.id)) === 'line 1\n');
+  await fs.writeFile(go, '');
+  assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
+  const log = await logOf(host, job.id);
+  assert.ok(log.startsWith('line 1\nline 2\n'), log.slice(0, 40));
+  assert.ok(log.endsWith('line 2999\nline 3000\n'), log.slice(-40));
+  assert.match(log, /\[TrainQ: the log passed 2\.0 KiB; its end is copied here when the job ends\.\]/);
+  assert.match(log, /\[TrainQ: what came between was left out; the last 2\.0 KiB follow\.\]/);
+  assert.ok(Buffer.byteLength(log) < 4096 + 300, `the log is ${Buffer.byteLength(log)} bytes`);
+  const left = await fs.readdir(path.join(jobsRoot, job.id));
+  assert.deepEqual(left.filter((f) => f.startsWith('output.') && f !== 'output.log'), [], 'no pipe or tail file is left');
 });

@@ -12,6 +12,7 @@ import { HostUnreachableError } from '../../src/hosts/hostErrors';
 import { SshHost, type SshHostOptions } from '../../src/hosts/sshHost';
 import { ensureOpenSsh, SshdFixture } from '../support/sshd';
 import { makeJob as buildJob } from '../support/builders';
+import { ESCAPING_SCRIPT, escapedChild, isLive, markedProcesses, waitingReasonOn } from '../support/jobProcesses';
 import { nextExit, waitFor } from '../support/waiting';
 
 const skip = ensureOpenSsh();
@@ -39,6 +40,9 @@ after(async () => {
   await Promise.all(hosts.map((h) => h.closeConnection()));
   for (const pid of strays) killGroup(pid);
   await fx.stop();
+  // Every job of this file owned every process it started: none may outlive the run.
+  const ours = (id: string) => id.startsWith(`ssh-${process.pid}-`);
+  await waitFor('the processes of this file\'s jobs to end', async () => (await markedProcesses(ours)).length === 0, 5000);
 });
 
 function newHost(name: string, config: Partial<SshHostConfig> = {}, over: Partial<SshHostOptions> = {}): SshHost {
@@ -122,20 +126,26 @@ test('a target written as user@host:port works like an alias', { skip }, async (
   assert.equal(status.gpus.length, 2);
 });
 
-test('GPUs busy with processes TrainQ did not start are reported', { skip }, async () => {
+test('GPU processes are told apart: foreign, another TrainQ\'s job, and what a job that ended here left', { skip }, async () => {
   const foreign = spawn('sleep', ['60'], { stdio: 'ignore' });
-  const ours = spawn('sleep', ['60'], { stdio: 'ignore', env: { ...process.env, TRAINQ_JOB_ID: 'someone' } });
+  // The marker alone no longer makes a process TrainQ's own: this host holds no job 'someone'.
+  const elsewhere = spawn('sleep', ['60'], { stdio: 'ignore', env: { ...process.env, TRAINQ_JOB_ID: 'someone' } });
+  const endedId = `ssh-${process.pid}-ended`;
+  const endedDir = remote('gpu-a', '.trainq', 'jobs', endedId);
+  await fs.mkdir(endedDir, { recursive: true });
+  await fs.writeFile(path.join(endedDir, 'exit'), '0\n');
+  const leftover = spawn('sleep', ['60'], { stdio: 'ignore', env: { ...process.env, TRAINQ_JOB_ID: endedId } });
   try {
     await fs.writeFile(
       fx.server('gpu-a').computeAppsFile,
-      `GPU-fa4e0000-0000-4000-8000-000000000000, ${ours.pid}\nGPU-fa4e0000-0001-4000-8000-000000000001, ${foreign.pid}\n`,
+      [[0, leftover], [1, foreign], [1, elsewhere]].map(([i, p]) => `GPU-fa4e0000-000${i}-4000-8000-00000000000${i}, ${(p as { pid: number }).pid}\n`).join(''),
     );
     const status = await newHost('gpu-a').probe();
-    assert.deepEqual(status.gpus.map((g) => g.foreignProcesses), [0, 1]);
+    assert.deepEqual(status.gpus.map((g) => [g.foreignProcesses, g.leftoverJobs]), [[0, [endedId]], [2, undefined]]);
   } finally {
-    foreign.kill('SIGKILL');
-    ours.kill('SIGKILL');
+    for (const p of [foreign, elsewhere, leftover]) p.kill('SIGKILL');
     await fs.writeFile(fx.server('gpu-a').computeAppsFile, '');
+    await fs.rm(endedDir, { recursive: true, force: true });
   }
 });
 
@@ -445,4 +455,64 @@ test('a missing interpreter on the host is a launch error, not a host problem', 
   assert.ok(err instanceof Error && !(err instanceof HostUnreachableError));
   assert.match(err.message, /interpreter 'python9' was not found on the host/);
   assert.equal((await host.probe()).state, 'online');
+});
+
+const FIXTURE_SMI = path.resolve(__dirname, '..', 'fixtures', 'bin', 'nvidia-smi');
+
+/**
+ * Runs fn with the host's nvidia-smi listing the GPU processes of jobs that carry `tag` (the fixture's
+ * TRAINQ_FAKE_GPU_APPS), instead of the test's compute-apps file; jobs get the tag through the host's env.
+ */
+async function withFakeGpuApps<T>(hostName: string, fn: (tag: string) => Promise<T>): Promise<T> {
+  const smi = path.join(fx.server(hostName).binDir, 'nvidia-smi');
+  const original = await fs.readFile(smi, 'utf8');
+  const tag = `sshhost-test-${process.pid}`;
+  await fs.writeFile(smi, `#!/bin/sh\nTRAINQ_FAKE_GPU_APPS='${tag}' exec '${FIXTURE_SMI}' "$@"\n`);
+  try {
+    return await fn(tag);
+  } finally {
+    await fs.writeFile(smi, original);
+  }
+}
+
+test('on an SSH host a child that escaped with setsid and ignores SIGTERM dies when the job ends; meanwhile its GPU is not offered and the reason names the job', { skip }, async () => {
+  await withFakeGpuApps('gpu-a', async (tag) => {
+    const host = newHost('gpu-a', { env: { TRAINQ_FAKE_GPU_APPS: tag } }, { sweepGraceSec: 4 });
+    const script = await writeFile('escape.sh', `${ESCAPING_SCRIPT}exit 0\n`);
+    const pidFile = path.join(work, `escape-${process.pid}-${seq + 1}.pid`);
+    const job = makeJob(script, [pidFile], { gpus: 1 });
+    const exited = nextExit(host, job.id);
+    await host.launch({ job, gpuIndices: [1], command: ['sh', script, pidFile] });
+    const child = await escapedChild(pidFile);
+    await waitFor('the script to end', () => existsSync(remote('gpu-a', '.trainq', 'jobs', job.id, 'ended')));
+
+    const { reason, roster } = await waitingReasonOn(host, { ...job, host: 'gpu-a', gpuIndices: [1] }, 2);
+    assert.equal(await isLive(child), true, 'the child was alive during the probe');
+    assert.deepEqual(roster.statusList()[0].gpus.map((g) => [g.foreignProcesses, g.leftoverJobs]), [[0, undefined], [0, [job.id]]]);
+    assert.deepEqual(roster.offers()[0].gpuIndices, [0]);
+    assert.equal(reason, 'Needs 2 GPUs on one host; the largest host has 1 (gpu-a: GPU 1 still used by a process of job escape.sh after it ended).');
+
+    assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
+    assert.equal(await isLive(child), false, 'SIGKILL took the child');
+    assert.deepEqual(await markedProcesses(job.id), []);
+    await roster.probeAll();
+    assert.deepEqual(roster.offers()[0].gpuIndices, [0, 1], 'the GPU is offered again once the child is gone');
+  });
+});
+
+test('cancel on an SSH host kills a child that escaped the job\'s process group and ignores SIGTERM', { skip }, async () => {
+  const host = newHost('gpu-b');
+  const script = await writeFile('escape-long.sh', `${ESCAPING_SCRIPT}exec sleep 600\n`);
+  const pidFile = path.join(work, `escape-${process.pid}-${seq + 1}.pid`);
+  const job = makeJob(script, [pidFile]);
+  const exited = nextExit(host, job.id);
+  const { pgid } = await host.launch({ job, gpuIndices: [0], command: ['sh', script, pidFile] });
+  strays.push(pgid);
+  const child = await escapedChild(pidFile);
+  await host.cancel({ ...job, pgid }, 1);
+  await exited;
+  assert.equal(await isLive(child), false, 'the escaped child is gone by the time the end is reported');
+  // Killed members may linger a moment as zombies until init reaps them.
+  await waitFor('the process group to vanish', () => !groupAlive(pgid), 5000);
+  assert.deepEqual(await markedProcesses(job.id), []);
 });

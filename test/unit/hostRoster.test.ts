@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HostRoster } from '../../src/core/hostRoster';
+import { gpuDescription, shortWaitingReason } from '../../src/core/jobFormat';
+import { dispatchOrder } from '../../src/core/jobQueues';
 import { silentLogger } from '../../src/core/logger';
+import { FirstFitPlacement } from '../../src/core/placementPolicies';
+import { buildCandidates, planDispatch } from '../../src/core/scheduler';
 import type { HostStatus } from '../../src/hosts/host';
 import { FakeHost, makeJob } from '../support/builders';
 
@@ -106,4 +110,36 @@ test('forget asks each host once for its own removed jobs and logs what a host c
   assert.deepEqual(asked, [['r1', 'r2']]);
   assert.ok(logged.some((m) => /remote: deleted 2 job folder/.test(m)));
   assert.ok(logged.some((m) => /down: could not delete the folders of 1 removed job\(s\) \(connection refused\)/.test(m)));
+});
+
+/** A FakeHost whose GPU 1 still holds a process of the ended job `done-7`. */
+class LeftoverHost extends FakeHost {
+  override async probe(): Promise<HostStatus> {
+    const status = await super.probe();
+    status.gpus[1].leftoverJobs = ['done-7'];
+    return status;
+  }
+}
+
+test('a GPU still used by an ended job\'s process is not offered, and the waiting reason names the job', async () => {
+  const { r } = roster();
+  r.set([new LeftoverHost('local', 2)]);
+  await r.probeAll();
+  const [offer] = r.offers();
+  assert.deepEqual([offer.gpuIndices, offer.leftovers], [[0], [{ gpu: 1, jobId: 'done-7' }]]);
+
+  const ended = makeJob({ id: 'done-7', name: 'train.py', state: 'succeeded' });
+  const wide = makeJob({ id: 'q-2', gpus: 2, state: 'queued' });
+  const narrow = makeJob({ id: 'q-1', gpus: 1, state: 'queued' });
+  const busy = makeJob({ id: 'run-1', gpus: 1, state: 'running', host: 'local', gpuIndices: [0] });
+  const jobs = [ended, wide, narrow, busy];
+  const plan = planDispatch(dispatchOrder(jobs, 0, 0), buildCandidates(r.offers(), jobs), new FirstFitPlacement());
+  assert.equal(plan.waiting.get('q-2'), 'Needs 2 GPUs on one host; the largest host has 1 (local: GPU 1 still used by a process of job train.py after it ended).');
+  assert.equal(plan.waiting.get('q-1'), 'Waiting for 1 free GPU on one host (local: GPU 1 still used by a process of job train.py after it ended).');
+  assert.equal(shortWaitingReason(plan.waiting.get('q-1')!), 'waiting for 1 free GPU (local: GPU 1 still used by a process of job train.py after it ended)');
+  // A job no longer in the history is named by its id.
+  const byId = planDispatch(dispatchOrder([narrow, busy], 0, 0), buildCandidates(r.offers(), [narrow, busy]), new FirstFitPlacement());
+  assert.match(byId.waiting.get('q-1') ?? '', /GPU 1 still used by a process of job done-7 after it ended/);
+  const [status] = r.statusList();
+  assert.equal(gpuDescription(status.gpus[1]), 'n/a · still used by a process of job done-7 after it ended');
 });

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseNvidiaSmiCsv, queryGpus } from '../../src/hosts/nvidiaSmi';
+import type { GpuInfo } from '../../src/hosts/host';
+import { parseGpuApps, parseNvidiaSmiCsv, queryGpuApps, queryGpus, withGpuApps } from '../../src/hosts/nvidiaSmi';
 
 const FAKE_SMI = path.join(__dirname, '..', 'fixtures', 'bin', 'nvidia-smi');
 
@@ -116,4 +120,76 @@ test('a non-zero exit reports the first line of stderr', async () => {
     result.note,
     "nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
   );
+});
+
+const gpu = (index: number, uuid: string): GpuInfo => ({ index, uuid, name: 'NVIDIA A100-SXM4-40GB' });
+
+test('census lines parse into apps; noise and malformed lines are skipped', () => {
+  const apps = parseGpuApps([
+    'Welcome!',
+    'GPU-a 100 run job-1',
+    'GPU-a 101 ended job-7',
+    'GPU-b 102 none -',
+    'GPU-b 103 other -',
+    'GPU-b x ended job-7',
+    'GPU-b 104 weird job-7',
+    '',
+  ]);
+  assert.deepEqual(apps, [
+    { uuid: 'GPU-a', pid: 100, state: 'run', jobId: 'job-1' },
+    { uuid: 'GPU-a', pid: 101, state: 'ended', jobId: 'job-7' },
+    { uuid: 'GPU-b', pid: 102, state: 'none' },
+    { uuid: 'GPU-b', pid: 103, state: 'other' },
+  ]);
+});
+
+test('a running job\'s processes are its own, an ended job\'s are leftovers by job, the rest are foreign', () => {
+  const gpus = withGpuApps(
+    [gpu(0, 'GPU-a'), gpu(1, 'GPU-b'), gpu(2, 'GPU-c')],
+    parseGpuApps(['GPU-a 1 run j1', 'GPU-b 2 ended j9', 'GPU-b 3 ended j9', 'GPU-b 4 ended j3', 'GPU-b 5 run j1', 'GPU-c 6 none -', 'GPU-c 7 other -']),
+  );
+  assert.deepEqual(
+    gpus.map((g) => [g.index, g.foreignProcesses, g.leftoverJobs]),
+    [
+      [0, 0, undefined],
+      [1, 0, ['j3', 'j9']],
+      [2, 2, undefined],
+    ],
+  );
+});
+
+test('the census run here tells a running job, a leftover, another TrainQ\'s job and a foreign process apart', { skip: process.platform !== 'linux' }, async () => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'trainq-census-'));
+  const jobs = path.join(root, 'jobs');
+  const children = [];
+  try {
+    for (const d of ['live', 'done', 'dead']) await fs.mkdir(path.join(jobs, d), { recursive: true });
+    await fs.writeFile(path.join(jobs, 'done', 'ended'), '0\n');
+    // A live group whose leader names the job folder, as the wrapper's command line does.
+    const wrapper = spawn('sh', ['-c', 'sleep 30', 'trainq-job', path.join(jobs, 'live')], { detached: true, stdio: 'ignore' });
+    await fs.writeFile(path.join(jobs, 'live', 'pgid'), `${wrapper.pid}\n`);
+    await fs.writeFile(path.join(jobs, 'dead', 'pgid'), '999999999\n');
+    const proc = (id?: string) => spawn('sleep', ['30'], { stdio: 'ignore', env: id === undefined ? { PATH: process.env.PATH } : { PATH: process.env.PATH, TRAINQ_JOB_ID: id } });
+    const [run, ended, dead, other, bad, none] = [proc('live'), proc('done'), proc('dead'), proc('elsewhere'), proc('../x'), proc()];
+    children.push(wrapper, run, ended, dead, other, bad, none);
+    const smi = path.join(root, 'smi');
+    const rows = [[run, 'GPU-a'], [ended, 'GPU-a'], [dead, 'GPU-a'], [other, 'GPU-b'], [bad, 'GPU-b'], [none, 'GPU-b']];
+    await fs.writeFile(smi, `#!/bin/sh\ncat <<'EOF'\n${rows.map(([p, u]) => `${u}, ${(p as { pid: number }).pid}`).join('\n')}\nEOF\n`, { mode: 0o755 });
+    await new Promise((r) => setTimeout(r, 100));
+    const apps = await queryGpuApps({ command: smi, jobsDir: jobs });
+    assert.deepEqual(
+      apps?.map((a) => [a.uuid, a.state, a.jobId]),
+      [
+        ['GPU-a', 'run', 'live'],
+        ['GPU-a', 'ended', 'done'],
+        ['GPU-a', 'ended', 'dead'],
+        ['GPU-b', 'other', 'elsewhere'],
+        ['GPU-b', 'other', undefined],
+        ['GPU-b', 'none', undefined],
+      ],
+    );
+  } finally {
+    for (const c of children) process.kill(c === children[0] ? -c.pid! : c.pid!, 'SIGKILL');
+    await fs.rm(root, { recursive: true, force: true });
+  }
 });

@@ -33,9 +33,10 @@ test('the probe parser skips login-shell noise and reads every section', () => {
     '0, GPU-aaa, NVIDIA H100 80GB HBM3, 97, 70000, 81559',
     '1, GPU-bbb, NVIDIA H100 80GB HBM3, [N/A], [N/A], 81559',
     '@apps',
-    'GPU-aaa 4242 1',
-    'GPU-bbb 999 0',
-    'GPU-bbb 1000 0',
+    'GPU-aaa 4242 run job-1',
+    'GPU-aaa 4243 ended job-7',
+    'GPU-bbb 999 none -',
+    'GPU-bbb 1000 other -',
     '@end',
     '',
   ].join('\n');
@@ -45,9 +46,9 @@ test('the probe parser skips login-shell noise and reads every section', () => {
   assert.equal(facts.load1, 12.5);
   assert.equal(facts.memTotalBytes, 263854320 * 1024);
   assert.equal(facts.memAvailableBytes, 200000000 * 1024);
-  assert.deepEqual(facts.gpus.map((g) => [g.uuid, g.utilizationPct, g.memoryUsedMiB, g.foreignProcesses]), [
-    ['GPU-aaa', 97, 70000, 0],
-    ['GPU-bbb', undefined, undefined, 2],
+  assert.deepEqual(facts.gpus.map((g) => [g.uuid, g.utilizationPct, g.memoryUsedMiB, g.foreignProcesses, g.leftoverJobs]), [
+    ['GPU-aaa', 97, 70000, 0, ['job-7']],
+    ['GPU-bbb', undefined, undefined, 2, undefined],
   ]);
   assert.equal(facts.gpuNote, undefined);
 });
@@ -112,6 +113,24 @@ test('a pid reused by an unrelated process does not count as the job', async () 
     process.kill(stranger.pid!, 0);
   } finally {
     stranger.kill('SIGKILL');
+  }
+});
+
+test('cancel of a job whose group is gone still ends what it left running, after the grace', { skip: process.platform !== 'linux' }, async () => {
+  const jobs = path.join(dir, 'left');
+  const id = `left-${process.pid}`;
+  await fs.mkdir(path.join(jobs, id), { recursive: true });
+  const leftover = spawn('sh', ['-c', 'trap "" TERM; exec sleep 30'], { detached: true, stdio: 'ignore', env: { ...process.env, TRAINQ_JOB_ID: id } });
+  const gone = new Promise((resolve) => leftover.once('exit', (_code, signal) => resolve(signal)));
+  await new Promise((r) => setTimeout(r, 100));
+  try {
+    const t0 = Date.now();
+    // The answer comes at once; a detached watcher does the rest, so the call cannot hold the connection.
+    assert.equal(runLocally(CANCEL_SCRIPT, [jobs, id, '-', '3']).toString().trim(), 'TRAINQ-CANCEL no-pgid');
+    assert.equal(await gone, 'SIGKILL');
+    assert.ok(Date.now() - t0 >= 300, 'SIGKILL only after the grace');
+  } finally {
+    leftover.kill('SIGKILL');
   }
 });
 
