@@ -38,7 +38,7 @@ export async function launchOne(
     assertNoNul(command, () => 'The interpreter or script path');
     assertNoNul([job.cwd], () => 'The working folder');
     assertCurrent();
-    return { kind: 'started', result: await host.launch({ job, gpuIndices, command }) };
+    return { kind: 'started', result: await host.launch({ job, gpuIndices, command, assertCurrent }) };
   } catch (e) {
     if (isFencedError(e)) {
       return { kind: 'fenced', message: e.message };

@@ -72,6 +72,12 @@ export interface LaunchRequest {
   gpuIndices: number[];
   /** argv[0..]: interpreter then script then arguments, resolved by the caller. */
   command: string[];
+  /**
+   * Throws when this window may no longer start jobs (another window took over the queue). A host calls
+   * it synchronously as the last step before the one that starts the job (spawn, the remote start, sbatch),
+   * so a window stopped during a slow launch (a project sync) finds out before it starts anything.
+   */
+  assertCurrent?: () => void;
 }
 
 export interface LaunchResult {

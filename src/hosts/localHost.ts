@@ -132,7 +132,7 @@ export class LocalHost implements Host {
     };
     delete env.CUDA_VISIBLE_DEVICES;
     delete env.TRAINQ_JOB_ID;
-    const child = await spawnWrapper({ files, command, cwd: job.cwd, env });
+    const child = await spawnWrapper({ files, command, cwd: job.cwd, env, beforeSpawn: request.assertCurrent });
     const pgid = child.pid;
     if (pgid === undefined) {
       throw new Error(`Job ${job.id} did not start`);

@@ -98,12 +98,15 @@ export interface SpawnWrapperOptions {
   command: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Last check before the spawn (the dispatch lock's fence); throwing aborts the start. */
+  beforeSpawn?: () => void;
 }
 
 /** Starts the wrapper in its own process group (pgid = its pid); resolves once the OS started it. */
 export async function spawnWrapper(opts: SpawnWrapperOptions): Promise<ChildProcess> {
   const log = await fs.open(opts.files.log, 'a');
   try {
+    opts.beforeSpawn?.();
     const child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, 'trainq-job', opts.files.dir, ...opts.command], {
       cwd: opts.cwd,
       env: opts.env,

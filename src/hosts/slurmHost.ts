@@ -207,6 +207,7 @@ export class SlurmHost implements Host {
     const script = batchScript({ jobId: job.id, jobDir, cwd, argv, env: this.config.env });
     let stdout: string;
     try {
+      request.assertCurrent?.();
       stdout = (
         await this.call(() => this.runner.runScript(SUBMIT_SCRIPT, [jobsDir, job.id, slurmJobName(job.id), script, ...options]))
       ).stdout.toString('utf8');

@@ -203,6 +203,7 @@ export class SshHost implements Host {
     const args = [remoteJobsDir(workdir), job.id, cwd, gpuIndices.join(','), grace, String(env.length), ...env, ...argv];
     let stdout: string;
     try {
+      request.assertCurrent?.();
       stdout = (await this.call(() => this.transport.runScript(LAUNCH_SCRIPT, args))).stdout.toString('utf8');
     } catch (e) {
       if (e instanceof SshError) {

@@ -42,7 +42,9 @@ class LoggingHost implements Host {
   async probe(): Promise<HostStatus> {
     return { name: this.name, kind: 'local', state: 'online', gpus: [], probedAt: Date.now() };
   }
-  async launch({ job }: LaunchRequest): Promise<LaunchResult> {
+  async launch({ job, assertCurrent }: LaunchRequest): Promise<LaunchResult> {
+    // As the real hosts do: the last check right before the step that starts the job.
+    assertCurrent?.();
     appendFileSync(path.join(dir, 'launches.log'), `launch ${lock.epoch} ${job.id} ${Date.now()} ${lastCheckAt}\n`);
     setTimeout(() => this.exits.fire({ jobId: job.id, exitCode: 0 }), 30);
     return { pgid: process.pid };

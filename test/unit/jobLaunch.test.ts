@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FencedError } from '../../src/core/dispatchFence';
+import { silentLogger } from '../../src/core/logger';
+import { LocalHost } from '../../src/hosts/localHost';
 import type { Job } from '../../src/core/job';
 import { launchOne } from '../../src/core/jobLaunch';
 import type { LaunchRequest, LaunchResult } from '../../src/hosts/host';
@@ -44,4 +50,23 @@ test('clean arguments reach the host unchanged', async () => {
   const outcome = await launchOne({ job, host: 'local', gpuIndices: [] }, host, async (j) => ['python3', j.script, ...j.args]);
   assert.equal(outcome.kind, 'started');
   assert.deepEqual(host.launches[0].command, ['python3', '/ws/train.py', '--name', 'my run', '$(x)', '']);
+});
+
+test('the local host checks the fence as its last step before the spawn: a fenced launch starts no process', async (t) => {
+  const jobsRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'trainq-fenced-'));
+  t.after(() => fs.rm(jobsRoot, { recursive: true, force: true }));
+  const host = new LocalHost({ jobsRoot, maxJobs: 1, nvidiaSmi: '/nonexistent', logger: silentLogger });
+  t.after(() => host.dispose());
+  const job = makeJob({ id: 'fenced-job', script: '/bin/true', cwd: jobsRoot });
+  let checks = 0;
+  // The first check (in launchOne, before the host) passes; the host's own, just before spawn, finds the fence gone.
+  const outcome = await launchOne({ job, host: 'local', gpuIndices: [] }, host, async () => ['/bin/sh', '-c', 'echo started > started'], () => {
+    if (++checks > 1) {
+      throw new FencedError();
+    }
+  });
+  assert.equal(outcome.kind, 'fenced');
+  assert.equal(checks, 2);
+  assert.deepEqual(await fs.readdir(path.join(jobsRoot, 'fenced-job')).then((names) => names.filter((n) => n !== 'output.log')), [], 'no pgid, no exit: nothing ran');
+  await assert.rejects(fs.stat(path.join(jobsRoot, 'started')));
 });
