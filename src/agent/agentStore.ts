@@ -4,12 +4,13 @@
  * The shipped default lives at media/agent/dqn-weights.json; the extension keeps the learning copy in
  * its global storage; the bench reads the shipped one.
  *
- * Saving follows the job store (core/jobStore.ts): write a temp file, fsync it, keep the current file
- * as `.bak`, rename the temp file into place, so a crash at any instant leaves a complete file.
+ * Saving goes through core/durableFile.ts like the job store: temp file, fsync, the current file kept
+ * as `.bak`, rename into place, so a crash at any instant leaves a complete file.
  * Loading falls back to the backup when the main file is damaged, and says so.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { replaceFile } from '../core/durableFile';
 import { silentLogger, type Logger } from '../core/logger';
 import type { LearnerCounters } from './dqnLearner';
 import { isWaitOffer, WAIT_OFFERS, type WaitOffer } from './dqnPlacement';
@@ -108,45 +109,10 @@ export function serializeAgentState(state: AgentState): string {
   return `${JSON.stringify(state, null, 1)}\n`;
 }
 
-let tempSeq = 0;
-
-/** Durable replace: temp file, fsync, previous copy kept as `.bak`, rename, then the folder fsynced. */
+/** Durable replace, the previous copy kept as `.bak`. */
 export async function saveAgentState(file: string, state: AgentState): Promise<void> {
-  const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${++tempSeq}`;
-  try {
-    const handle = await fs.open(tmp, 'w');
-    try {
-      await handle.writeFile(serializeAgentState(state), 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await keepBackup(file);
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-  // Makes the rename itself durable; some platforms cannot open a folder, which is not an error.
-  const dirHandle = await fs.open(dir, 'r').catch(() => undefined);
-  await dirHandle?.sync().catch(() => undefined);
-  await dirHandle?.close();
-}
-
-/** The current file becomes `.bak` by copy-then-rename, so a crash mid-copy cannot damage the old backup. */
-async function keepBackup(file: string): Promise<void> {
-  const tmp = `${file}.baktmp-${process.pid}-${++tempSeq}`;
-  try {
-    await fs.copyFile(file, tmp);
-    await fs.rename(tmp, `${file}.bak`);
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw err;
-    }
-  }
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await replaceFile(file, serializeAgentState(state), { backup: `${file}.bak` });
 }
 
 /**

@@ -5,8 +5,9 @@
  * Loading (storeReader.ts) falls back to the backup when store.json is damaged and sets aside jobs that
  * fail validation, saying so in words a user follows.
  */
-import { existsSync, constants as fsConstants, promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { replaceFile, tempFileWriter } from './durableFile';
 import { isFinished, type Job } from './job';
 import { FencedError } from './dispatchFence';
 import type { WriteFence } from './dispatchFence';
@@ -24,7 +25,6 @@ export type { LoadResult, StoreEnvelope } from './storeReader';
 const PRETTY_MAX_JOBS = 100;
 /** A temp file this old is left over from a crash even if its pid was reused by a live process. */
 const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
-const TEMP_NAME = /^store\.json\.(?:tmp|baktmp)-(\d+)-\d+$/;
 
 export interface WriteInfo {
   bytes: number;
@@ -47,8 +47,6 @@ interface Waiter {
   resolve: () => void;
   reject: (err: unknown) => void;
 }
-
-let tempSeq = 0;
 
 export class JobStore {
   /** Absolute path of store.json, for a read-only window to watch. */
@@ -164,25 +162,15 @@ export class JobStore {
     const envelope: StoreEnvelope = { format: STORE_FORMAT, version: STORE_VERSION, savedAt: this.now(), state };
     // Serialised here, not in save(), so a coalesced write captures the newest state in one go.
     const text = state.jobs.length <= PRETTY_MAX_JOBS ? JSON.stringify(envelope, null, 2) : this.compactJson(envelope, state);
-    const tmp = this.tempPath('tmp');
+    // Asked here as well as by replaceFile: a window without the lock refuses before writing anything.
+    const tempDir = this.tempDir();
     try {
-      const handle = await fs.open(tmp, 'w');
-      try {
-        await handle.writeFile(text, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      if (this.mainIsGood) {
-        await this.rotateBackup();
-      }
-      await renamePatiently(tmp, this.file);
+      // A damaged store.json must not be rotated over the good backup: the backup is then the only good copy.
+      await replaceFile(this.file, text, { tempDir: () => this.tempDir(), backup: this.mainIsGood ? this.backupFile : undefined });
     } catch (err) {
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
-      throw this.fencedOr(err, tmp);
+      throw this.fencedOr(err, tempDir);
     }
     this.mainIsGood = true;
-    await syncDirectory(this.dir);
     this.options.onWrite?.({ bytes: Buffer.byteLength(text), jobs: state.jobs.length });
   }
 
@@ -208,40 +196,14 @@ export class JobStore {
     return `${head},"state":{"jobs":[${jobs.join(',')}],${JSON.stringify(rest).slice(1)}}`;
   }
 
-  /**
-   * Makes the current store.json the backup without a moment where store.json is missing:
-   * a hard link (or a copy where links are unsupported) is renamed over the old backup.
-   */
-  private async rotateBackup(): Promise<void> {
-    const tmp = this.tempPath('baktmp');
-    try {
-      await fs.link(this.file, tmp);
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT') {
-        return;
-      }
-      try {
-        await copyDurably(this.file, tmp);
-      } catch (copyErr) {
-        await fs.rm(tmp, { force: true }).catch(() => undefined);
-        if (errorCode(copyErr) === 'ENOENT') {
-          return;
-        }
-        throw copyErr;
-      }
-    }
-    await renamePatiently(tmp, this.backupFile);
-  }
-
   /** Temp files of writers that died mid-save; a live writer's own temp files are left alone. */
   private async removeStaleTemps(): Promise<void> {
     const names = await fs.readdir(this.dir).catch(() => [] as string[]);
     for (const name of names) {
-      const match = TEMP_NAME.exec(name);
-      if (!match) {
+      const pid = tempFileWriter(name, this.file);
+      if (pid === undefined) {
         continue;
       }
-      const pid = Number(match[1]);
       const file = path.join(this.dir, name);
       const stat = await fs.stat(file).catch(() => undefined);
       const old = stat !== undefined && this.now() - stat.mtimeMs > TEMP_MAX_AGE_MS;
@@ -252,67 +214,23 @@ export class JobStore {
     }
   }
 
-  /** Beside the store, or inside the dispatch lock's fence folder when there is a fence. */
-  private tempPath(kind: 'tmp' | 'baktmp'): string {
+  /** Where temp files go: beside the store, or inside the dispatch lock's fence folder when there is a fence. */
+  private tempDir(): string {
     const fence = this.options.fence;
     const dir = fence ? fence.tempDir() : this.dir;
     if (dir === undefined) {
       throw new FencedError('this window does not hold the dispatch lock');
     }
-    return path.join(dir, `${STORE_FILE}.${kind}-${process.pid}-${++tempSeq}`);
+    return dir;
   }
 
-  /** ENOENT on a temp path whose fence folder is gone means another window took over: say so, and tell the lock. */
-  private fencedOr(err: unknown, tmp: string): unknown {
+  /** ENOENT while the temp folder is gone means another window retired our fence and took over: say so, and tell the lock. */
+  private fencedOr(err: unknown, tempDir: string): unknown {
     const fence = this.options.fence;
-    if (!fence || err instanceof FencedError || errorCode(err) !== 'ENOENT' || existsSync(path.dirname(tmp))) {
+    if (!fence || err instanceof FencedError || errorCode(err) !== 'ENOENT' || existsSync(tempDir)) {
       return err;
     }
     fence.lost('a save found its fence folder retired');
     return new FencedError();
   }
 }
-
-async function copyDurably(from: string, to: string): Promise<void> {
-  await fs.copyFile(from, to, fsConstants.COPYFILE_FICLONE);
-  const handle = await fs.open(to, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * On Windows a rename over a file fails with EPERM/EBUSY/EACCES for a moment while another process
- * (a read-only window reading the store, a virus scanner) has it open; waiting briefly is enough.
- */
-async function renamePatiently(from: string, to: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await fs.rename(from, to);
-      return;
-    } catch (err) {
-      const transient = ['EPERM', 'EBUSY', 'EACCES'].includes(errorCode(err) ?? '');
-      if (process.platform !== 'win32' || !transient || attempt >= 10) {
-        throw err;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10 * (attempt + 1)));
-    }
-  }
-}
-
-/** Makes the renames durable; Windows and some file systems cannot fsync a directory, which is fine there. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Best effort by design: EISDIR, EPERM, EINVAL and EBADF all mean "not supported here".
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
-

@@ -15,6 +15,7 @@ import { promises as fs, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { writeSynced } from './durableFile';
 import { FencedError, fenceDirFor, fenceExists, highestEpoch, recordEpoch, removeFence, retireFences } from './dispatchFence';
 import type { WriteFence } from './dispatchFence';
 import { Emitter } from './emitter';
@@ -305,22 +306,14 @@ export class DispatchLock implements Disposable, WriteFence {
     const now = this.now();
     this.acquiredAt = now;
     this.epochValue = epoch;
-    let handle: fs.FileHandle | undefined;
     try {
-      handle = await fs.open(this.file, 'wx');
+      // A write that fails removes the file it created: an empty lock file would block the other
+      // window until it turns stale.
+      await writeSynced(this.file, JSON.stringify(this.info(now)), 'wx');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         return false;
       }
-      throw err;
-    }
-    try {
-      await handle.writeFile(JSON.stringify(this.info(now)));
-      await handle.close();
-    } catch (err) {
-      // An empty lock file would block the other window until it turns stale.
-      await handle.close().catch(() => undefined);
-      await fs.rm(this.file, { force: true });
       throw err;
     }
     return true;

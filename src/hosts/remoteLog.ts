@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { replaceFile } from '../core/durableFile';
 
 interface MirrorState {
   /** Remote bytes copied into the head part. */
@@ -100,10 +101,9 @@ export class LogMirror {
     }
   }
 
+  /** The sidecar says where the head stopped; a torn one would make a reopened mirror copy past the cap. */
   private async save(): Promise<void> {
-    const sidecar = LogMirror.sidecarOf(this.file);
-    await fs.writeFile(`${sidecar}.tmp`, JSON.stringify(this.state));
-    await fs.rename(`${sidecar}.tmp`, sidecar);
+    await replaceFile(LogMirror.sidecarOf(this.file), JSON.stringify(this.state));
   }
 }
 

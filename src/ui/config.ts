@@ -1,9 +1,11 @@
 /**
- * The only reader of `workspace.getConfiguration`: typed settings, read once per change,
- * handed inward as plain values (core never sees the VS Code configuration API).
+ * The only reader (and writer) of `workspace.getConfiguration`: typed settings, read once per change,
+ * handed inward as plain values (core never sees the VS Code configuration API). Defaults and bounds
+ * are the manifest's (settingReaders.ts); nothing here repeats them.
  */
 import * as vscode from 'vscode';
-import { isBackendPreference, type BackendPreference } from '../agent/backendPreference';
+import type { BackendPreference } from '../agent/backendPreference';
+import { readSetting, readSettings, SECTION } from './settingReaders';
 
 export interface TrainQConfig {
   scriptGlobs: string[];
@@ -28,29 +30,67 @@ export interface TrainQConfig {
   agentStatsHistory: number;
 }
 
-const SECTION = 'trainq';
+const HOSTS = 'hosts';
+
+/** The configured value of a key without the `trainq.` prefix, as VS Code merges it (default, user, workspace). */
+function configured(key: string): unknown {
+  return vscode.workspace.getConfiguration(SECTION).get(key);
+}
 
 export function readConfig(): TrainQConfig {
-  const c = vscode.workspace.getConfiguration(SECTION);
+  const s = readSettings(configured);
   return {
-    scriptGlobs: stringArray(c.get('scriptGlobs'), ['**/train*.py', '**/*train*.sh']),
-    scriptExcludes: stringArray(c.get('scriptExcludes'), ['**/node_modules/**', '**/.venv/**', '**/venv/**']),
-    python: String(c.get('python') ?? '').trim(),
-    nvidiaSmiPath: String(c.get('nvidiaSmiPath') ?? 'nvidia-smi').trim() || 'nvidia-smi',
-    agingMinutes: clamp(c.get('agingMinutes'), 0, 100_000, 60),
-    cancelGraceSeconds: clamp(c.get('cancelGraceSeconds'), 0, 3600, 10),
-    finishedHistory: Math.round(clamp(c.get('finishedHistory'), 1, 5000, 50)),
-    statusBarPollSeconds: clamp(c.get('statusBar.pollSeconds'), 1, 300, 3),
-    localMaxJobs: Math.round(clamp(c.get('local.maxJobs'), 1, 256, 4)),
-    retries: Math.round(clamp(c.get('retries'), 0, 100, 0)),
-    hosts: c.get('hosts'),
-    sshSyncExcludes: stringArray(c.get('ssh.syncExcludes'), []),
-    sshMaxLogBytes: clamp(c.get('ssh.maxLogMiB'), 1, 4096, 50) * 1024 * 1024,
-    sshLostAfterMs: clamp(c.get('ssh.lostAfterMinutes'), 1, 1440, 10) * 60_000,
-    agentBackend: isBackendPreference(c.get('agent.backend')) ? (c.get('agent.backend') as BackendPreference) : 'auto',
-    agentLearning: c.get('agent.learning') !== false,
-    agentStatsHistory: Math.round(clamp(c.get('agent.statsHistory'), 100, 200_000, 10_000)),
+    scriptGlobs: s.scriptGlobs,
+    scriptExcludes: s.scriptExcludes,
+    python: s.python,
+    nvidiaSmiPath: s.nvidiaSmiPath,
+    agingMinutes: s.agingMinutes,
+    cancelGraceSeconds: s.cancelGraceSeconds,
+    finishedHistory: s.finishedHistory,
+    statusBarPollSeconds: s['statusBar.pollSeconds'],
+    localMaxJobs: s['local.maxJobs'],
+    retries: s.retries,
+    hosts: s.hosts,
+    sshSyncExcludes: s['ssh.syncExcludes'],
+    sshMaxLogBytes: s['ssh.maxLogMiB'] * 1024 * 1024,
+    sshLostAfterMs: s['ssh.lostAfterMinutes'] * 60_000,
+    agentBackend: s['agent.backend'],
+    agentLearning: s['agent.learning'],
+    agentStatsHistory: s['agent.statsHistory'],
   };
+}
+
+/** The `trainq.hosts` entries in effect, unvalidated (hosts/hostConfig.ts validates them); not a list: none. */
+export function hostEntries(): unknown[] {
+  const value = readSetting(HOSTS, configured);
+  return Array.isArray(value) ? value : [];
+}
+
+/**
+ * Appends a host entry where the list in effect is defined: a workspace that sets `trainq.hosts`
+ * shadows the user setting, so adding to the user setting there would change nothing visible.
+ * Otherwise user settings, so every workspace sees the same boxes.
+ */
+export async function addHostEntry(entry: object): Promise<void> {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const target = c.inspect<unknown[]>(HOSTS)?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await c.update(HOSTS, [...hostEntries(), entry], target);
+}
+
+/** Removes the host entry called `name` from user and workspace settings, wherever it is. */
+export async function removeHostEntry(name: string): Promise<void> {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const inspect = c.inspect<unknown[]>(HOSTS);
+  const named = (e: unknown) => (e as { name?: unknown } | null)?.name === name;
+  const scopes = [
+    [inspect?.globalValue, vscode.ConfigurationTarget.Global],
+    [inspect?.workspaceValue, vscode.ConfigurationTarget.Workspace],
+  ] as const;
+  for (const [list, target] of scopes) {
+    if (Array.isArray(list) && list.some(named)) {
+      await c.update(HOSTS, list.filter((e) => !named(e)), target);
+    }
+  }
 }
 
 /** Keeps an up-to-date config and tells listeners which TrainQ settings changed. */
@@ -73,13 +113,4 @@ export class ConfigWatcher implements vscode.Disposable {
     this.subscription.dispose();
     this.emitter.dispose();
   }
-}
-
-function stringArray(value: unknown, fallback: string[]): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : fallback;
-}
-
-/** Settings edited by hand can hold anything; out-of-range numbers fall back rather than break scheduling. */
-function clamp(value: unknown, min: number, max: number, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
 }

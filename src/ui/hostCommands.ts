@@ -1,8 +1,9 @@
 /**
- * Adding, removing and testing remote hosts. Entries live in the `trainq.hosts` setting (user
- * settings by default, so every workspace sees the same boxes); a connection is tested before saving.
+ * Adding, removing and testing remote hosts. Entries live in the `trainq.hosts` setting, read and
+ * written through config.ts (which decides user or workspace scope); a connection is tested before saving.
  */
 import * as vscode from 'vscode';
+import { addHostEntry, hostEntries, removeHostEntry } from './config';
 import { parseHostConfigs, parseSlurmHostConfig, parseSshHostConfig, type SlurmHostConfig, type SshHostConfig } from '../hosts/hostConfig';
 import type { HostStatus } from '../hosts/host';
 import { listSshConfigHosts } from '../hosts/sshConfigFile';
@@ -15,23 +16,6 @@ export interface HostCommandServices {
   probeSlurmConfig?(config: SlurmHostConfig): Promise<HostStatus>;
   /** Probes a configured host, skipping its backoff. */
   probeHost(name: string): Promise<HostStatus | undefined>;
-}
-
-const SETTING = 'hosts';
-
-function configuredEntries(): unknown[] {
-  const value = vscode.workspace.getConfiguration('trainq').get<unknown>(SETTING);
-  return Array.isArray(value) ? value : [];
-}
-
-/**
- * Appends a host entry where the list in effect is defined: a workspace that sets `trainq.hosts`
- * shadows the user setting, so adding to the user setting there would change nothing visible.
- */
-async function addEntry(entry: object): Promise<void> {
-  const c = vscode.workspace.getConfiguration('trainq');
-  const target = c.inspect<unknown[]>(SETTING)?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-  await c.update(SETTING, [...configuredEntries(), entry], target);
 }
 
 export async function addSshHost(s: HostCommandServices): Promise<void> {
@@ -56,7 +40,7 @@ export async function addSshHost(s: HostCommandServices): Promise<void> {
     return;
   }
   const defaultName = target.trim().replace(/^.*@/, '').replace(/:\d+$/, '').replace(/[^A-Za-z0-9_.-]/g, '-');
-  const taken = new Set(parseHostConfigs(configuredEntries()).hosts.map((h) => h.name.toLowerCase()));
+  const taken = new Set(parseHostConfigs(hostEntries()).hosts.map((h) => h.name.toLowerCase()));
   const name = await vscode.window.showInputBox({
     title: 'Add SSH Host',
     prompt: 'Name shown in TrainQ',
@@ -79,7 +63,7 @@ export async function addSshHost(s: HostCommandServices): Promise<void> {
       return;
     }
   }
-  await addEntry(entry);
+  await addHostEntry(entry);
   vscode.window.setStatusBarMessage(`TrainQ: added ${entry.name} (${status.gpus.length} GPUs).`, 5000);
 }
 
@@ -106,7 +90,7 @@ export async function addSlurmCluster(s: HostCommandServices): Promise<void> {
   if (!target) {
     return;
   }
-  const taken = new Set(parseHostConfigs(configuredEntries()).hosts.map((h) => h.name.toLowerCase()));
+  const taken = new Set(parseHostConfigs(hostEntries()).hosts.map((h) => h.name.toLowerCase()));
   const name = (
     await vscode.window.showInputBox({
       title,
@@ -135,30 +119,21 @@ export async function addSlurmCluster(s: HostCommandServices): Promise<void> {
       return;
     }
   }
-  await addEntry(entry);
+  await addHostEntry(entry);
   vscode.window.setStatusBarMessage(`TrainQ: added ${name}${status.gpuNote ? ` (${status.gpuNote})` : ''}.`, 5000);
 }
 
 export async function removeHost(arg?: unknown): Promise<void> {
-  const names = parseHostConfigs(configuredEntries()).hosts.map((h) => h.name);
+  const names = parseHostConfigs(hostEntries()).hosts.map((h) => h.name);
   const name = hostNameOf(arg) ?? (await vscode.window.showQuickPick(names, { title: 'Remove Host', placeHolder: 'TrainQ stops dispatching to this host' }));
   if (!name) {
     return;
   }
-  const inspect = vscode.workspace.getConfiguration('trainq').inspect<unknown[]>(SETTING);
-  const without = (list: unknown[] | undefined) => list?.filter((e) => (e as { name?: unknown })?.name !== name);
-  const c = vscode.workspace.getConfiguration('trainq');
-  // The entry may live in user or workspace settings; remove it wherever it is.
-  if (inspect?.globalValue?.some((e) => (e as { name?: unknown })?.name === name)) {
-    await c.update(SETTING, without(inspect.globalValue), vscode.ConfigurationTarget.Global);
-  }
-  if (inspect?.workspaceValue?.some((e) => (e as { name?: unknown })?.name === name)) {
-    await c.update(SETTING, without(inspect.workspaceValue), vscode.ConfigurationTarget.Workspace);
-  }
+  await removeHostEntry(name);
 }
 
 export async function testConnection(s: HostCommandServices, arg?: unknown): Promise<void> {
-  const names = parseHostConfigs(configuredEntries()).hosts.map((h) => h.name);
+  const names = parseHostConfigs(hostEntries()).hosts.map((h) => h.name);
   const name = hostNameOf(arg) ?? (await vscode.window.showQuickPick(['local', ...names], { title: 'Test Connection' }));
   if (!name) {
     return;

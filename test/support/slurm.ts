@@ -10,9 +10,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './net';
 
 const SLURM_TOOLS = ['sbatch', 'squeue', 'sacct', 'sinfo', 'scancel', 'scontrol'];
 const CLUSTER_NAME = 'trainqtest';
@@ -57,17 +57,6 @@ export function ensureSlurmAccounting(): string | undefined {
     aptInstall(['mariadb-server', 'slurmdbd']);
   }
   return have() ? undefined : 'Slurm accounting (mariadb-server, slurmdbd) is not installed';
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs a daemon in the foreground and ends it when the test process is gone. Args: parentPid command… */

@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseTarget, type SshHostConfig } from '../../src/hosts/hostConfig';
+import { freePort } from './net';
 
 const SSHD = '/usr/sbin/sshd';
 const FIXTURE_SMI = path.resolve(__dirname, '..', 'fixtures', 'bin', 'nvidia-smi');
@@ -50,17 +51,6 @@ export function ensureOpenSsh(): string | undefined {
     execFileSync('mkdir', ['-p', '/run/sshd']);
   }
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once the port answers with an SSH banner. */

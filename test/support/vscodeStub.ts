@@ -217,8 +217,11 @@ export interface VscodeStub {
   readonly commands: Map<string, (...args: unknown[]) => unknown>;
   readonly treeViews: Map<string, TreeViewStub>;
   readonly statusBarItems: StatusBarItemStub[];
-  /** Overrides settings (full keys such as `trainq.finishedHistory`) and fires onDidChangeConfiguration. */
-  setConfiguration(values: Record<string, unknown>): void;
+  /**
+   * Overrides settings (full keys such as `trainq.finishedHistory`) in user settings, or in workspace
+   * settings (which win, as in VS Code), and fires onDidChangeConfiguration.
+   */
+  setConfiguration(values: Record<string, unknown>, scope?: 'user' | 'workspace'): void;
   setFocused(focused: boolean): void;
   extensionContext(opts: { storageDir?: string; globalStorageDir: string; extensionDir: string }): Record<string, unknown>;
 }
@@ -247,6 +250,7 @@ export function createVscodeStub(opts: VscodeStubOptions): VscodeStub {
   const statusBarItems: StatusBarItemStub[] = [];
   const defaults = settingDefaults(opts.packageJsonPath);
   const overrides = new Map<string, unknown>();
+  const workspaceOverrides = new Map<string, unknown>();
   let focused = opts.focused ?? true;
   const trusted = opts.trusted ?? true;
 
@@ -267,12 +271,20 @@ export function createVscodeStub(opts: VscodeStubOptions): VscodeStub {
           if (k.startsWith('trainq.') && !defaults.has(k)) {
             undeclaredSettings.add(k);
           }
-          const value = overrides.has(k) ? overrides.get(k) : defaults.has(k) ? defaults.get(k) : fallback;
+          const set = workspaceOverrides.has(k) ? workspaceOverrides : overrides;
+          const value = set.has(k) ? set.get(k) : defaults.has(k) ? defaults.get(k) : fallback;
           return value === undefined ? fallback : structuredClone(value);
         },
-        has: (key: string) => overrides.has(full(key)) || defaults.has(full(key)),
-        inspect: (key: string) => ({ key: full(key), defaultValue: defaults.get(full(key)), globalValue: overrides.get(full(key)) }),
-        update: async (key: string, value: unknown) => api.__setConfiguration({ [full(key)]: value }),
+        has: (key: string) => workspaceOverrides.has(full(key)) || overrides.has(full(key)) || defaults.has(full(key)),
+        inspect: (key: string) => ({
+          key: full(key),
+          defaultValue: defaults.get(full(key)),
+          globalValue: structuredClone(overrides.get(full(key))),
+          workspaceValue: structuredClone(workspaceOverrides.get(full(key))),
+        }),
+        // ConfigurationTarget.Workspace is 2; Global (1), true and undefined all mean user settings here.
+        update: async (key: string, value: unknown, target?: unknown) =>
+          api.__setConfiguration({ [full(key)]: value }, target === 2 ? 'workspace' : 'user'),
       },
       misses,
     );
@@ -421,7 +433,7 @@ export function createVscodeStub(opts: VscodeStubOptions): VscodeStub {
     misses,
   );
 
-  const api: Record<string, unknown> & { __setConfiguration(values: Record<string, unknown>): void } = strict(
+  const api: Record<string, unknown> & { __setConfiguration(values: Record<string, unknown>, scope?: 'user' | 'workspace'): void } = strict(
     'vscode',
     {
       Disposable,
@@ -436,6 +448,7 @@ export function createVscodeStub(opts: VscodeStubOptions): VscodeStub {
       DataTransferItem,
       StatusBarAlignment: { Left: 1, Right: 2 },
       ExtensionMode: { Production: 1, Development: 2, Test: 3 },
+      ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
       LogLevel: { Off: 0, Trace: 1, Debug: 2, Info: 3, Warning: 4, Error: 5 },
       window,
       workspace,
@@ -446,9 +459,11 @@ export function createVscodeStub(opts: VscodeStubOptions): VscodeStub {
         { t: (message: string, ...args: unknown[]) => message.replace(/\{(\d+)\}/g, (m, i: string) => String(args[Number(i)] ?? m)) },
         misses,
       ),
-      __setConfiguration(values: Record<string, unknown>) {
+      __setConfiguration(values: Record<string, unknown>, scope: 'user' | 'workspace' = 'user') {
         const keys = Object.keys(values);
-        keys.forEach((k) => overrides.set(k, values[k]));
+        const set = scope === 'workspace' ? workspaceOverrides : overrides;
+        // VS Code removes a setting written as undefined, so the next scope down shows through.
+        keys.forEach((k) => (values[k] === undefined ? set.delete(k) : set.set(k, values[k])));
         configChanged.fire({ affectsConfiguration: (s: string) => keys.some((k) => k === s || k.startsWith(`${s}.`)) });
       },
     },
@@ -478,7 +493,7 @@ export function createVscodeStub(opts: VscodeStubOptions): VscodeStub {
     commands,
     treeViews,
     statusBarItems,
-    setConfiguration: (values) => api.__setConfiguration(values),
+    setConfiguration: (values, scope) => api.__setConfiguration(values, scope),
     setFocused(value) {
       if (value !== focused) {
         focused = value;

@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/core/logger';
 import { emptyWorkspaceState } from '../../src/core/workspaceState';
 import type { WorkspaceState } from '../../src/core/workspaceState';
 import { createRng } from '../../src/sim/rng';
+import { runWriterUntilKilled } from '../support/killedWriter';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 
@@ -252,29 +253,7 @@ test('a writer killed mid-save in a loop always leaves a store holding every ack
   let killedMidWrite = 0;
 
   for (let iteration = 0; iteration < 25; iteration++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', writer, dir, '3000'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    let pending = '';
-    const firstAck = new Promise<void>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`writer exited early with ${code}`)));
-      child.stdout.on('data', (chunk: Buffer) => {
-        pending += chunk.toString();
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
-          acked.add(Number(/^ack (\d+)$/.exec(line)?.[1] ?? assert.fail(`unexpected output: ${line}`)));
-        }
-        if (acked.size > 0 && lines.length > 0) {
-          resolve();
-        }
-      });
-    });
-    await firstAck;
-    await delay(random() * 100);
-    child.kill('SIGKILL');
-    await exited;
+    await runWriterUntilKilled(writer, [dir, '3000'], random() * 100, (n) => acked.add(n));
     if ((await fs.readdir(dir)).some((name) => name.includes('.tmp-') || name.includes('.baktmp-'))) {
       killedMidWrite++;
     }
@@ -292,10 +271,6 @@ test('a writer killed mid-save in a loop always leaves a store holding every ack
   t.diagnostic(`${acked.size} jobs acknowledged; ${killedMidWrite} of 25 kills left a save half done`);
 });
 
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function exitedPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
