@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Job } from '../src/core/job';
 import { silentLogger } from '../src/core/logger';
 import { parseSlurmHostConfig } from '../src/hosts/hostConfig';
-import { SlurmHost } from '../src/hosts/slurmHost';
+import { SlurmHost } from '../src/hosts/slurm/slurmHost';
 import { makeJob } from '../test/support/builders';
 import { ensureSlurm, SlurmCluster } from '../test/support/slurm';
 import { ensureOpenSsh, SshdFixture } from '../test/support/sshd';

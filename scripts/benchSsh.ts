@@ -12,9 +12,9 @@ import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Job } from '../src/core/job';
-import type { ExitReport } from '../src/hosts/host';
+import type { ExitReport } from '../src/core/host';
 import { silentLogger } from '../src/core/logger';
-import { SshHost } from '../src/hosts/sshHost';
+import { SshHost } from '../src/hosts/ssh/sshHost';
 import { ensureOpenSsh, SshdFixture } from '../test/support/sshd';
 import { atMost, describeMs, formatTable, summarize, type Row } from './bench/report';
 

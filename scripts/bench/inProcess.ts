@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/core/logger';
 import { MostFreeGpusPlacement } from '../../src/core/placement';
 import { PriorityClassifier } from '../../src/core/priorityClassifier';
 import type { WorkspaceState } from '../../src/core/workspaceState';
-import type { ExitReport, Host, HostStatus } from '../../src/hosts/host';
+import type { ExitReport, Host, HostStatus } from '../../src/core/host';
 import { createVscodeStub, installVscodeStub } from '../../test/support/vscodeStub';
 
 export interface StoreSaveResult {

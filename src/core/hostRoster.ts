@@ -7,7 +7,7 @@ import type { Disposable } from './emitter';
 import type { Job } from './job';
 import type { Logger } from './logger';
 import type { HostOffer } from './scheduler';
-import type { ExitReport, Host, HostStatus, JobNote } from '../hosts/host';
+import type { ExitReport, Host, HostStatus, JobNote } from './host';
 
 /** Items by the host they name (items without one are left out), each host's in their given order. */
 export function groupByHost<T extends { host?: string }>(items: readonly T[]): Map<string, T[]> {

@@ -8,8 +8,8 @@ import type { Job } from './job';
 import type { PlannedLaunch } from './scheduler';
 import { isFencedError } from './dispatchFence';
 import { groupByHost } from './hostRoster';
-import type { Host, LaunchResult } from '../hosts/host';
-import { isHostUnreachableError } from '../hosts/hostErrors';
+import type { Host, LaunchResult } from './host';
+import { isHostUnreachableError } from './hostErrors';
 
 export type LaunchOutcome =
   /** Running: the host's answer (a process group, or a Slurm job id). */

@@ -15,7 +15,7 @@ import { HostRoster } from './hostRoster';
 import { launchByHost, launchOne } from './jobLaunch';
 import { buildCandidates, planDispatch, type PlannedLaunch } from './scheduler';
 import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
-import type { ExitReport, Host, HostStatus } from '../hosts/host';
+import type { ExitReport, Host, HostStatus } from './host';
 
 export interface Classifier {
   classify(features: JobFeatures): { priority: Priority; path: string };

@@ -7,7 +7,7 @@
  * never the root folder.
  */
 import { interpreterProblem } from './interpreterName';
-import { checkExtraSbatchArgs, SbatchArgsError } from './sbatchOptions';
+import { checkExtraSbatchArgs, SbatchArgsError } from './slurm/sbatchOptions';
 
 export type SyncMode = 'rsync' | 'tar' | 'none';
 export const SYNC_MODES: readonly SyncMode[] = ['rsync', 'tar', 'none'];

@@ -4,7 +4,7 @@
  * shared connection and the jobs it follows survive an unrelated edit of another host).
  */
 import type { Disposable } from '../core/emitter';
-import type { Host } from './host';
+import type { Host } from '../core/host';
 import type { HostConfig, SlurmHostConfig, SshHostConfig } from './hostConfig';
 
 export class HostRegistry implements Disposable {

@@ -5,7 +5,7 @@
  * extension host; a wedged driver can make nvidia-smi hang for minutes.
  */
 import { execFile } from 'node:child_process';
-import type { GpuInfo } from './host';
+import type { GpuInfo } from '../core/host';
 import { GPU_APPS_SCRIPT } from './jobScripts';
 
 export const NVIDIA_SMI_ARGS: readonly string[] = [

@@ -18,7 +18,7 @@ import { createAgent, type Agent } from '../agent/agentSetup';
 import { loadAgentState } from '../agent/agentStore';
 import { resolveBackend, type ResolvedBackend } from '../agent/backend';
 import { isBackendPreference, type BackendPreference } from '../agent/backendPreference';
-import type { PolicyContext, PolicyInstance } from './policies';
+import type { PolicyContext, PolicyInstance } from './policyTypes';
 import { withPlacementHooks } from './placementHooks';
 import { priorityDiscipline } from './queueDisciplines';
 import { createRng } from './rng';

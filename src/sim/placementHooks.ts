@@ -6,7 +6,7 @@
  */
 import type { Job } from '../core/job';
 import type { Placement } from '../core/placement';
-import type { PolicyInstance } from './policies';
+import type { PolicyInstance } from './policyTypes';
 import type { QueueDiscipline } from './queueDisciplines';
 
 export function withPlacementHooks(discipline: QueueDiscipline, placement: Placement): PolicyInstance {

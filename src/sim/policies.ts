@@ -8,30 +8,11 @@ import { MostFreeGpusPlacement, type Placement } from '../core/placement';
 import { BestFitPlacement, FastestPlacement, FirstFitPlacement, RandomPlacement } from '../core/placementPolicies';
 import { PriorityClassifier } from '../core/priorityClassifier';
 import type { Cluster } from './clusterLoader';
-import type { SimEvent } from './simulator';
 import { fcfsDiscipline, priorityDiscipline, sjfDiscipline, type QueueDiscipline } from './queueDisciplines';
 import { createRng } from './rng';
+import type { PolicyContext, PolicyInstance } from './policyTypes';
 
-export interface PolicyContext {
-  seed: number;
-  /** Aging period of the priority queues, in ms of simulated time (0 turns aging off). */
-  agingMs: number;
-  cluster: Cluster;
-}
-
-/** One run's worth of a policy: created fresh per run, so state (an RNG, a learner) never leaks between runs. */
-export interface PolicyInstance {
-  discipline: QueueDiscipline;
-  placement: Placement;
-  /** Training steps taken so far, for a placement that learns while it runs; heuristics leave it out. */
-  trainSteps?(): number;
-  /** Milliseconds those steps took (training only, not deciding or simulating). */
-  trainMs?(): number;
-  /** Sees every submission, start and finish: the feedback (rewards) a learning placement trains on. */
-  onEvent?(event: SimEvent): void;
-  /** Frees what the run held (a model's tensors, say); called once the run is over. */
-  dispose?(): void;
-}
+export type { PolicyContext, PolicyInstance } from './policyTypes';
 
 export interface PolicyEntry {
   name: string;

@@ -21,13 +21,11 @@ import type { Cluster } from './clusterLoader';
 import { MAX_QUEUE_WAIT_SEC } from './inputLimits';
 import { createRng } from './rng';
 import { CompletionHeap } from './completionHeap';
-import type { PolicyInstance } from './policies';
+import type { PolicyInstance, SimEvent } from './policyTypes';
 import type { QueuedSimJob } from './queueDisciplines';
 import { newJob, type SimJobSpec } from './simJobs';
 
-export type SimEvent =
-  | { kind: 'submit'; atSec: number; job: number }
-  | { kind: 'start' | 'finish'; atSec: number; job: number; host: string; gpuIndices: number[] };
+export type { SimEvent } from './policyTypes';
 
 export interface JobOutcome {
   startSec: number;

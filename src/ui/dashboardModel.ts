@@ -10,7 +10,7 @@
 import type { AgentFigures, AgentStats, DecisionRecord, SeriesName, SeriesPoint } from '../agent/agentStats';
 import { SERIES_NAMES } from '../agent/agentStats';
 import type { Job } from '../core/job';
-import type { HostStatus } from '../hosts/host';
+import type { HostStatus } from '../core/host';
 import type { Charts, DecisionView, HeaderView, HostView, Series } from '../shared/dashboardProtocol';
 
 export const RECENT_DECISIONS = 50;

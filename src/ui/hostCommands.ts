@@ -5,9 +5,9 @@
 import * as vscode from 'vscode';
 import { addHostEntry, hostEntries, removeHostEntry } from './config';
 import { parseHostConfigs, parseSlurmHostConfig, parseSshHostConfig, type SlurmHostConfig, type SshHostConfig } from '../hosts/hostConfig';
-import type { HostStatus } from '../hosts/host';
-import { listSshConfigHosts } from '../hosts/sshConfigFile';
-import { hostDescription } from '../core/jobFormat';
+import type { HostStatus } from '../core/host';
+import { listSshConfigHosts } from '../hosts/ssh/sshConfigFile';
+import { hostDescription } from './jobFormat';
 
 export interface HostCommandServices {
   /** Probes a host built from `config` once, without adding it, and disposes it. */

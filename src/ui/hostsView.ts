@@ -5,9 +5,9 @@
  */
 import * as vscode from 'vscode';
 import type { Job } from '../core/job';
-import { gpuDescription, gpuLabel, hostDescription, hostTooltipMarkdown, noGpuLabel } from '../core/jobFormat';
+import { gpuDescription, gpuLabel, hostDescription, hostTooltipMarkdown, noGpuLabel } from './jobFormat';
 import type { JobManager } from '../core/jobManager';
-import type { GpuInfo, HostStatus } from '../hosts/host';
+import type { GpuInfo, HostStatus } from '../core/host';
 
 const VIEW_ID = 'trainq.hosts';
 const REFRESH_DEBOUNCE_MS = 100;

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import { isFinished, type Job } from '../core/job';
-import { cleanLogText, truncatedLogNotice } from '../core/jobFormat';
+import { cleanLogText, truncatedLogNotice } from './jobFormat';
 import type { JobManager } from '../core/jobManager';
 
 export const LOG_SCHEME = 'trainq-log';

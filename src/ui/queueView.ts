@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { Job, Priority } from '../core/job';
-import { groupCount, jobDescription, jobTooltipMarkdown, type JobContext } from '../core/jobFormat';
+import { groupCount, jobDescription, jobTooltipMarkdown, type JobContext } from './jobFormat';
 import type { JobManager } from '../core/jobManager';
 import { groupJobs, type QueueGroups } from '../core/jobQueues';
 import type { ConfigWatcher } from './config';

@@ -3,7 +3,7 @@
  * reads /proc, so it happens only while this window is focused, and never twice at once.
  */
 import * as vscode from 'vscode';
-import { statusBarAccessibilityLabel, statusBarText, statusBarTooltipMarkdown, type QueueCounts } from '../core/jobFormat';
+import { statusBarAccessibilityLabel, statusBarText, statusBarTooltipMarkdown, type QueueCounts } from './jobFormat';
 import type { JobManager } from '../core/jobManager';
 import type { ConfigWatcher } from './config';
 

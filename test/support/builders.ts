@@ -1,9 +1,9 @@
 /** Small builders and fakes shared by unit tests: jobs, hosts and an in-memory store. */
 import { Emitter } from '../../src/core/emitter';
 import type { Job } from '../../src/core/job';
-import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from '../../src/hosts/host';
+import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from '../../src/core/host';
 import type { WorkspaceState } from '../../src/core/workspaceState';
-import type { ForgetOutcome } from '../../src/hosts/remoteCleanup';
+import type { ForgetOutcome } from '../../src/core/host';
 
 let seq = 0;
 

@@ -19,7 +19,7 @@ import { JobStore } from '../../src/core/jobStore';
 import type { Logger } from '../../src/core/logger';
 import { MostFreeGpusPlacement } from '../../src/core/placement';
 import { DispatchLock } from '../../src/core/storeLock';
-import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from '../../src/hosts/host';
+import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from '../../src/core/host';
 
 const [dir, name, staleArg] = process.argv.slice(2);
 const staleMs = Number(staleArg);

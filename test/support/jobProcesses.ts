@@ -6,7 +6,7 @@ import { dispatchOrder } from '../../src/core/jobQueues';
 import { silentLogger } from '../../src/core/logger';
 import { FirstFitPlacement } from '../../src/core/placementPolicies';
 import { buildCandidates, planDispatch } from '../../src/core/scheduler';
-import type { Host } from '../../src/hosts/host';
+import type { Host } from '../../src/core/host';
 import { makeJob } from './builders';
 import { waitFor } from './waiting';
 

@@ -1,5 +1,5 @@
 /** Waiting helpers for tests that drive real processes and servers. */
-import type { ExitReport, Host } from '../../src/hosts/host';
+import type { ExitReport, Host } from '../../src/core/host';
 
 /** Resolves with the host's exit report for `jobId`, or rejects after `timeoutMs`. */
 export function nextExit(host: Pick<Host, 'onDidExit'>, jobId: string, timeoutMs = 20_000): Promise<ExitReport> {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { parseCli } from '../../src/sim/benchCli';
+import { parseCli } from '../../src/cli/benchCli';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TRACE = 'bench/traces/philly-ed69ec.csv';
@@ -12,7 +12,7 @@ const CLUSTER = 'bench/clusters/homo-8.json';
 
 /** The CLI as other tools run it, with a deadline: an input that never ends must fail the test, not hang CI (status null). */
 function bench(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/sim/benchCli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/benchCli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

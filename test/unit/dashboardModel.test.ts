@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AgentStats, type SeriesPoint } from '../../src/agent/agentStats';
 import { csvField, decisionsCsv, statsJson, trainingCsv } from '../../src/agent/statsExport';
-import type { HostStatus } from '../../src/hosts/host';
+import type { HostStatus } from '../../src/core/host';
 import { parseFromWebview, parseToWebview, type Charts } from '../../src/shared/dashboardProtocol';
 import { chartsOf, downsample, headerView, hostViews, recentDecisions, UpdateBatcher, type Scheduler } from '../../src/ui/dashboardModel';
 import { makeJob } from '../support/builders';

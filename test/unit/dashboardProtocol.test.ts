@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentStats } from '../../src/agent/agentStats';
-import type { HostStatus } from '../../src/hosts/host';
+import type { HostStatus } from '../../src/core/host';
 import { CHART_NAMES, checkFromWebview, checkToWebview, parseToWebview } from '../../src/shared/dashboardProtocol';
 import type { Charts, EvaluationView, Snapshot, ToWebview } from '../../src/shared/dashboardProtocol';
 import { alignColumns, appendToWindow, lastPoints } from '../../src/shared/seriesWindow';

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseHostConfigs, parseSshHostConfig, parseTarget } from '../../src/hosts/hostConfig';
 import { SHELL_WORDS } from '../../src/hosts/interpreterName';
-import { listSshConfigHosts, splitConfigLine } from '../../src/hosts/sshConfigFile';
+import { listSshConfigHosts, splitConfigLine } from '../../src/hosts/ssh/sshConfigFile';
 
 test('targets: aliases, user@host, ports and bracketed IPv6', () => {
   assert.deepEqual(parseTarget('gpu-box-1'), { host: 'gpu-box-1', user: undefined, port: undefined });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HostUnreachableError } from '../../src/hosts/hostErrors';
-import { HostHealth } from '../../src/hosts/hostHealth';
+import { HostUnreachableError } from '../../src/core/hostErrors';
+import { HostHealth } from '../../src/hosts/remote/hostHealth';
 
 test('failures back off exponentially up to the cap, and one success clears everything', () => {
   let now = 1_000_000;

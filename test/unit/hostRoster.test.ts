@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HostRoster } from '../../src/core/hostRoster';
-import { gpuDescription, shortWaitingReason } from '../../src/core/jobFormat';
+import { gpuDescription, shortWaitingReason } from '../../src/ui/jobFormat';
 import { dispatchOrder } from '../../src/core/jobQueues';
 import { silentLogger } from '../../src/core/logger';
 import { FirstFitPlacement } from '../../src/core/placementPolicies';
 import { buildCandidates, planDispatch } from '../../src/core/scheduler';
-import type { HostStatus } from '../../src/hosts/host';
+import type { HostStatus } from '../../src/core/host';
 import { FakeHost, makeJob } from '../support/builders';
 
 function roster(logged: string[] = []) {

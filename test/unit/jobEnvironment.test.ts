@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { jobEnvironment } from '../../src/hosts/localHost';
+import { jobEnvironment } from '../../src/hosts/local/localHost';
 
 test("jobs do not inherit the extension host's Electron and IPC variables", () => {
   const env = jobEnvironment({

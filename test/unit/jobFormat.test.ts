@@ -19,8 +19,8 @@ import {
   statusBarAccessibilityLabel,
   statusBarText,
   statusBarTooltipMarkdown,
-} from '../../src/core/jobFormat';
-import type { HostStatus } from '../../src/hosts/host';
+} from '../../src/ui/jobFormat';
+import type { HostStatus } from '../../src/core/host';
 
 const T0 = 1_700_000_000_000;
 const GiB = 1024 ** 3;

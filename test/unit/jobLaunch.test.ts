@@ -6,10 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FencedError } from '../../src/core/dispatchFence';
 import { silentLogger } from '../../src/core/logger';
-import { LocalHost } from '../../src/hosts/localHost';
+import { LocalHost } from '../../src/hosts/local/localHost';
 import type { Job } from '../../src/core/job';
 import { launchOne } from '../../src/core/jobLaunch';
-import type { LaunchRequest, LaunchResult } from '../../src/hosts/host';
+import type { LaunchRequest, LaunchResult } from '../../src/core/host';
 import { FakeHost, makeJob } from '../support/builders';
 
 /** Hands the command to Node's spawn as the local host does, so whatever spawn refuses is refused for real. */

@@ -6,7 +6,7 @@ import { JobManager, ReadOnlyError, type Classifier } from '../../src/core/jobMa
 import { silentLogger } from '../../src/core/logger';
 import { MostFreeGpusPlacement, type Placement, type RoundView } from '../../src/core/placement';
 import { emptyWorkspaceState, type PriorityExample } from '../../src/core/workspaceState';
-import { HostUnreachableError } from '../../src/hosts/hostErrors';
+import { HostUnreachableError } from '../../src/core/hostErrors';
 import { FakeHost, MemoryPersistence } from '../support/builders';
 
 /** High for high importance, else Medium, unless the user taught otherwise for that GPU count. */

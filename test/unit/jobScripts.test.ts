@@ -5,7 +5,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KILL_SCRIPT, WRAPPER_SCRIPT } from '../../src/hosts/jobScripts';
-import { runJobScript } from '../../src/hosts/localProcess';
+import { runJobScript } from '../../src/hosts/local/localProcess';
 import { markedProcesses } from '../support/jobProcesses';
 import { waitFor } from '../support/waiting';
 

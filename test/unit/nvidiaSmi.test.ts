@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { GpuInfo } from '../../src/hosts/host';
+import type { GpuInfo } from '../../src/core/host';
 import { parseGpuApps, parseNvidiaSmiCsv, queryGpuApps, queryGpus, withGpuApps } from '../../src/hosts/nvidiaSmi';
 
 const FAKE_SMI = path.join(__dirname, '..', 'fixtures', 'bin', 'nvidia-smi');

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { relativeInside } from '../../src/core/pathInside';
-import { mapIntoRemote } from '../../src/hosts/remoteLayout';
+import { mapIntoRemote } from '../../src/hosts/remote/remoteLayout';
 import { createRng } from '../../src/sim/rng';
 
 /** The rule the remote hosts used: any relative path starting with the two characters '..' was outside. */

@@ -4,7 +4,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { FORGET_CHUNK, FORGET_SCRIPT, forgetJobFolders, forgettable, parseForget } from '../../src/hosts/remoteCleanup';
+import { FORGET_CHUNK, FORGET_SCRIPT, forgetJobFolders, forgettable, parseForget } from '../../src/hosts/remote/remoteCleanup';
 import { makeJob } from '../support/builders';
 
 /** Runs the script as ssh would (`sh -s` with the script on stdin), here on this machine. */

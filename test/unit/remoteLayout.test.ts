@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapIntoRemote, remoteArgv, remoteJobDir, remoteProjectDir } from '../../src/hosts/remoteLayout';
+import { mapIntoRemote, remoteArgv, remoteJobDir, remoteProjectDir } from '../../src/hosts/remote/remoteLayout';
 
 const map = (p: string) => mapIntoRemote(p, '/ws/proj', '/home/me/trainq/proj');
 

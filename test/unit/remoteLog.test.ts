@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LogMirror } from '../../src/hosts/remoteLog';
+import { LogMirror } from '../../src/hosts/remote/remoteLog';
 
 let dir: string;
 let seq = 0;

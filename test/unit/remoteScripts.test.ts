@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CANCEL_SCRIPT, parseEnsure, parseLaunch, parsePoll, parseProbe, POLL_SCRIPT } from '../../src/hosts/remoteScripts';
+import { CANCEL_SCRIPT, parseEnsure, parseLaunch, parsePoll, parseProbe, POLL_SCRIPT } from '../../src/hosts/remote/remoteScripts';
 
 let dir: string;
 

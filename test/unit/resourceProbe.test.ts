@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type * as os from 'node:os';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/core/logger';
-import { CpuLoadMeter, probeResources } from '../../src/hosts/resourceProbe';
+import { CpuLoadMeter, probeResources } from '../../src/hosts/local/resourceProbe';
 
 const cpu = (busy: number, idle: number): os.CpuInfo => ({
   model: 'x',

@@ -7,8 +7,8 @@ import {
   SBATCH_OPTIONS,
   SbatchArgsError,
   type SbatchOption,
-} from '../../src/hosts/sbatchOptions';
-import { sbatchOptions } from '../../src/hosts/slurmCommands';
+} from '../../src/hosts/slurm/sbatchOptions';
+import { sbatchOptions } from '../../src/hosts/slurm/slurmCommands';
 import { ourOutcome, SBATCH_CORPUS } from '../fixtures/sbatchCorpus';
 
 const sorted = (o: ReturnType<typeof ourOutcome>) => ('options' in o ? { options: [...o.options].sort() } : o);

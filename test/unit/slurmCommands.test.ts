@@ -11,7 +11,7 @@ import {
   sbatchOptions,
   sinfoArgs,
   timeLimitFor,
-} from '../../src/hosts/slurmCommands';
+} from '../../src/hosts/slurm/slurmCommands';
 
 test('sbatch options: name, one log for both streams, --gres for GPUs, partition/account/qos, extra options last', () => {
   assert.deepEqual(

@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/core/logger';
 import { MostFreeGpusPlacement } from '../../src/core/placement';
 import { validateState } from '../../src/core/storeValidation';
 import { emptyWorkspaceState } from '../../src/core/workspaceState';
-import type { JobNote, LaunchRequest, LaunchResult } from '../../src/hosts/host';
+import type { JobNote, LaunchRequest, LaunchResult } from '../../src/core/host';
 import { FakeHost, makeJob, MemoryPersistence } from '../support/builders';
 
 /** A FakeHost that answers like a Slurm host: a Slurm id instead of a pgid, and notes about its jobs. */

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { batchScript, parseExec, parseSlurmPoll, parseSubmit, SUBMIT_SCRIPT } from '../../src/hosts/slurmScripts';
+import { batchScript, parseExec, parseSlurmPoll, parseSubmit, SUBMIT_SCRIPT } from '../../src/hosts/slurm/slurmScripts';
 
 async function tempDir(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'trainq-slurm-unit-'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SlurmJobRow } from '../../src/hosts/slurmCommands';
-import { verdictFor, verdictWithoutSlurm } from '../../src/hosts/slurmStates';
+import type { SlurmJobRow } from '../../src/hosts/slurm/slurmCommands';
+import { verdictFor, verdictWithoutSlurm } from '../../src/hosts/slurm/slurmStates';
 
 const row = (state: string, over: Partial<SlurmJobRow> = {}): SlurmJobRow => ({ slurmId: '42', name: 'trainq-a', state, ...over });
 

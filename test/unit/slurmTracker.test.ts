@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../src/core/logger';
-import type { ExitReport, JobNote } from '../../src/hosts/host';
-import type { SlurmJobRow } from '../../src/hosts/slurmCommands';
-import type { SlurmPoll } from '../../src/hosts/slurmScripts';
-import { SlurmTracker } from '../../src/hosts/slurmTracker';
+import type { ExitReport, JobNote } from '../../src/core/host';
+import type { SlurmJobRow } from '../../src/hosts/slurm/slurmCommands';
+import type { SlurmPoll } from '../../src/hosts/slurm/slurmScripts';
+import { SlurmTracker } from '../../src/hosts/slurm/slurmTracker';
 
 /** A tracker over scripted poll answers: each pollNow takes the next one. */
 function trackerWith(answers: SlurmPoll[], lostAfterMs = 60_000) {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job } from '../../src/core/job';
-import { jobDescription, jobTooltipMarkdown } from '../../src/core/jobFormat';
+import { jobDescription, jobTooltipMarkdown } from '../../src/ui/jobFormat';
 import { dispatchOrder, groupJobs } from '../../src/core/jobQueues';
 import { JobStore, StoreVersionError } from '../../src/core/jobStore';
 import { silentLogger } from '../../src/core/logger';

@@ -3,9 +3,8 @@
  * The local machine implements it first; SSH and Slurm hosts implement it later,
  * so nothing here may assume the job's processes are on this machine.
  */
-import type { Disposable, Event } from '../core/emitter';
-import type { Job } from '../core/job';
-import type { ForgetOutcome } from './remoteCleanup';
+import type { Disposable, Event } from './emitter';
+import type { Job } from './job';
 
 export type HostKind = 'local' | 'ssh' | 'slurm';
 
@@ -140,4 +139,11 @@ export interface Host extends Disposable {
    * job folder), except what may still run. Absent where a job leaves nothing beyond its local files.
    */
   forget?(jobs: readonly Job[]): Promise<ForgetOutcome>;
+}
+
+/** What a host did when told to forget jobs that left the history. */
+export interface ForgetOutcome {
+  removed: number;
+  /** Folders left in place: their process still runs, or they could not be deleted. */
+  kept: number;
 }

@@ -7,7 +7,7 @@
  */
 import * as os from 'node:os';
 import * as si from 'systeminformation';
-import type { Logger } from '../core/logger';
+import type { Logger } from '../../core/logger';
 
 export interface ResourceSnapshot {
   cpuCount?: number;

@@ -12,8 +12,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { HostProblem } from './host';
-import type { SshDestination } from './hostConfig';
+import type { HostProblem } from '../../core/host';
+import type { SshDestination } from '../hostConfig';
 
 /** An ssh-level failure: the remote command did not (or may not have) run to completion. */
 export class SshError extends Error {

@@ -4,18 +4,19 @@
  * log, notices ends by polling, and turns connection trouble into a host state with backoff
  * rather than into job failures.
  */
-import { Emitter } from '../core/emitter';
-import type { Job } from '../core/job';
-import type { Logger } from '../core/logger';
-import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ProbeOptions, ReattachResult } from './host';
-import type { SshHostConfig } from './hostConfig';
-import { HostHealth, type Backoff } from './hostHealth';
-import { assertValidJobId, jobFiles } from './localProcess';
-import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from './remoteLayout';
-import { FORGET_SCRIPT, forgetJobFolders, forgettable, type ForgetOutcome } from './remoteCleanup';
-import { LogMirror } from './remoteLog';
-import { graceDeciseconds } from './jobScripts';
-import { CANCEL_SCRIPT, ENSURE_SCRIPT, LAUNCH_SCRIPT, parseEnsure, parseLaunch, parseProbe, PROBE_SCRIPT, SWEEP_SCRIPT, type EnsureFacts } from './remoteScripts';
+import { Emitter } from '../../core/emitter';
+import type { Job } from '../../core/job';
+import type { Logger } from '../../core/logger';
+import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ProbeOptions, ReattachResult } from '../../core/host';
+import type { SshHostConfig } from '../hostConfig';
+import { HostHealth, type Backoff } from '../remote/hostHealth';
+import { assertValidJobId, jobFiles } from '../local/localProcess';
+import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from '../remote/remoteLayout';
+import { FORGET_SCRIPT, forgetJobFolders, forgettable } from '../remote/remoteCleanup';
+import type { ForgetOutcome } from '../../core/host';
+import { LogMirror } from '../remote/remoteLog';
+import { graceDeciseconds } from '../jobScripts';
+import { CANCEL_SCRIPT, ENSURE_SCRIPT, LAUNCH_SCRIPT, parseEnsure, parseLaunch, parseProbe, PROBE_SCRIPT, SWEEP_SCRIPT, type EnsureFacts } from '../remote/remoteScripts';
 import { SshJobFollower } from './sshJobFollower';
 import { planProjectSync, type SyncMethod } from './sshSync';
 import { SshError, SshTransport } from './sshTransport';

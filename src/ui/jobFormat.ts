@@ -3,10 +3,10 @@
  * Editor-free so every string the user sees is unit-tested in plain Node; the ui/ files only wrap
  * these strings in TreeItems, MarkdownStrings and status-bar items.
  */
-import { formatDuration } from './duration';
-import { isFinished, priorityLabel, type Job, type Priority } from './job';
-import { leftoverGpuText } from './scheduler';
-import type { GpuInfo, HostStatus } from '../hosts/host';
+import { formatDuration } from '../core/duration';
+import { isFinished, priorityLabel, type Job, type Priority } from '../core/job';
+import { leftoverGpuText } from '../core/scheduler';
+import type { GpuInfo, HostStatus } from '../core/host';
 
 const SEP = ' · ';
 

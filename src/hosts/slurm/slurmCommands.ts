@@ -5,7 +5,7 @@
  * `--Format`/`--format` and a `|` separator (Slurm never puts one in ids, states, reasons or node lists).
  */
 
-import type { GpuInfo } from './host';
+import type { GpuInfo } from '../../core/host';
 import { checkExtraSbatchArgs } from './sbatchOptions';
 
 /** What TrainQ needs of one Slurm job; squeue and sacct rows both become this. */

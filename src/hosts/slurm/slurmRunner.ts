@@ -4,7 +4,7 @@
  * separate words, so the Slurm code above does not care which one it talks to.
  */
 import { spawn } from 'node:child_process';
-import type { RunOptions, RunResult } from './sshTransport';
+import type { RunOptions, RunResult } from '../ssh/sshTransport';
 
 export interface ScriptRunner {
   runScript(script: string, args: readonly string[], opts?: RunOptions): Promise<RunResult>;

@@ -7,18 +7,19 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Emitter } from '../core/emitter';
-import type { Job } from '../core/job';
-import type { Logger } from '../core/logger';
-import type { ExitReport, Host, HostStatus, JobNote, LaunchRequest, LaunchResult, ProbeOptions, ReattachResult } from './host';
-import type { SlurmHostConfig } from './hostConfig';
-import { HostUnreachableError } from './hostErrors';
-import { HostHealth } from './hostHealth';
-import { assertValidJobId, jobFiles } from './localProcess';
-import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from './remoteLayout';
-import { FORGET_SCRIPT, forgetJobFolders, forgettable, type ForgetOutcome } from './remoteCleanup';
-import { LogMirror } from './remoteLog';
-import { ENSURE_SCRIPT, parseEnsure, type EnsureFacts } from './remoteScripts';
+import { Emitter } from '../../core/emitter';
+import type { Job } from '../../core/job';
+import type { Logger } from '../../core/logger';
+import type { ExitReport, Host, HostStatus, JobNote, LaunchRequest, LaunchResult, ProbeOptions, ReattachResult } from '../../core/host';
+import type { SlurmHostConfig } from '../hostConfig';
+import { HostUnreachableError } from '../../core/hostErrors';
+import { HostHealth } from '../remote/hostHealth';
+import { assertValidJobId, jobFiles } from '../local/localProcess';
+import { assertSafeRemotePath, mapIntoRemote, remoteArgv, remoteJobsDir, remoteProjectDir } from '../remote/remoteLayout';
+import { FORGET_SCRIPT, forgetJobFolders, forgettable } from '../remote/remoteCleanup';
+import type { ForgetOutcome } from '../../core/host';
+import { LogMirror } from '../remote/remoteLog';
+import { ENSURE_SCRIPT, parseEnsure, type EnsureFacts } from '../remote/remoteScripts';
 import { parseSinfo, sbatchOptions, schedulerGpus, sinfoArgs, slurmJobName, timeLimitFor } from './slurmCommands';
 import { LocalRunError, LocalScriptRunner, type ScriptRunner } from './slurmRunner';
 import {
@@ -32,9 +33,9 @@ import {
   SUBMIT_SCRIPT,
 } from './slurmScripts';
 import { SlurmTracker } from './slurmTracker';
-import { planProjectSync } from './sshSync';
-import type { RemoteHostOptions } from './sshHost';
-import { SshError, SshTransport } from './sshTransport';
+import { planProjectSync } from '../ssh/sshSync';
+import type { RemoteHostOptions } from '../ssh/sshHost';
+import { SshError, SshTransport } from '../ssh/sshTransport';
 
 /**
  * As for SSH hosts (RemoteHostOptions); for a `local` target jobsRoot holds the job folders themselves,

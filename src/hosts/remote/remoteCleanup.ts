@@ -4,8 +4,9 @@
  * collect every job ever run. SSH hosts and Slurm clusters share the script; each decides which of
  * its jobs may go (see `forgettable`).
  */
-import type { Job } from '../core/job';
-import { assertValidJobId } from './localProcess';
+import type { ForgetOutcome } from '../../core/host';
+import type { Job } from '../../core/job';
+import { assertValidJobId } from '../local/localProcess';
 import { ALIVE_FN, main } from './remoteScripts';
 
 /**
@@ -31,11 +32,6 @@ printf 'TRAINQ-FORGET %s %s\\n' "$removed" "$kept"`);
 /** Job ids per call: well under any remote shell's argument limit (ids are at most 64 characters). */
 export const FORGET_CHUNK = 200;
 
-export interface ForgetOutcome {
-  removed: number;
-  /** Folders left in place: their process still runs, or they could not be deleted. */
-  kept: number;
-}
 
 export function parseForget(stdout: string): ForgetOutcome {
   const m = /^TRAINQ-FORGET (\d+) (\d+)$/m.exec(stdout);

@@ -6,10 +6,10 @@
  * otherwise swallow the rest of the script. Output starts with a marker line, so whatever a
  * login shell's rc file prints first is skipped.
  */
-import type { GpuInfo } from './host';
-import { ALIVE_FN, GPU_APPS_FNS, KILL_SCRIPT, WRAPPER_SCRIPT } from './jobScripts';
-import { parseGpuApps, parseNvidiaSmiCsv, withGpuApps } from './nvidiaSmi';
-import { shQuote } from './sshTransport';
+import type { GpuInfo } from '../../core/host';
+import { ALIVE_FN, GPU_APPS_FNS, KILL_SCRIPT, WRAPPER_SCRIPT } from '../jobScripts';
+import { parseGpuApps, parseNvidiaSmiCsv, withGpuApps } from '../nvidiaSmi';
+import { shQuote } from '../ssh/sshTransport';
 
 // Remote scripts and remoteCleanup.ts embed it from here.
 export { ALIVE_FN };

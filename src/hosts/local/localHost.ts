@@ -6,11 +6,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { Emitter } from '../core/emitter';
-import type { Job } from '../core/job';
-import type { Logger } from '../core/logger';
-import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from './host';
-import { wrapperSettings } from './jobScripts';
+import { Emitter } from '../../core/emitter';
+import type { Job } from '../../core/job';
+import type { Logger } from '../../core/logger';
+import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from '../../core/host';
+import { wrapperSettings } from '../jobScripts';
 import {
   groupState,
   jobFiles,
@@ -22,7 +22,7 @@ import {
   terminateJob,
   type JobFiles,
 } from './localProcess';
-import { queryGpuApps, queryGpus, withGpuApps } from './nvidiaSmi';
+import { queryGpuApps, queryGpus, withGpuApps } from '../nvidiaSmi';
 import { CpuLoadMeter, probeResources } from './resourceProbe';
 
 export interface LocalHostOptions {

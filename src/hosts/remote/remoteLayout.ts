@@ -11,10 +11,10 @@
  * path means nothing there; other interpreters (`bash`) keep their name, a local absolute path
  * (`/usr/bin/bash`) being reduced to its name so the remote PATH resolves it.
  */
-import { relativeInside } from '../core/pathInside';
+import { relativeInside } from '../../core/pathInside';
 import * as path from 'node:path';
-import type { Job } from '../core/job';
-import { assertValidJobId } from './localProcess';
+import type { Job } from '../../core/job';
+import { assertValidJobId } from '../local/localProcess';
 
 // The remote scripts report paths one per line and match the job folder with `grep -x`: no line breaks.
 const CONTROL = /[\u0000-\u001f\u007f]/;

@@ -4,11 +4,11 @@
  * reported exactly once. A host that stays unreachable makes its jobs Lost only after a timeout:
  * losing the connection is a host state, not the end of a job.
  */
-import type { Logger } from '../core/logger';
-import type { ExitReport, ReattachResult } from './host';
-import { HostUnreachableError } from './hostErrors';
-import { LogMirror } from './remoteLog';
-import { parsePoll, POLL_SCRIPT, type PollEntry } from './remoteScripts';
+import type { Logger } from '../../core/logger';
+import type { ExitReport, ReattachResult } from '../../core/host';
+import { HostUnreachableError } from '../../core/hostErrors';
+import { LogMirror } from '../remote/remoteLog';
+import { parsePoll, POLL_SCRIPT, type PollEntry } from '../remote/remoteScripts';
 import { SshError, type SshTransport } from './sshTransport';
 
 export interface SshJobFollowerDeps {

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { replaceFile } from '../core/durableFile';
+import { replaceFile } from '../../core/durableFile';
 
 interface MirrorState {
   /** Remote bytes copied into the head part. */

@@ -3,9 +3,9 @@
  * off exponentially (no calls, no placements) until its next attempt; one success clears it all.
  * Plain state with an injectable clock, so the backoff arithmetic is testable without sockets.
  */
-import type { HostKind, HostProblem, HostStatus } from './host';
-import { HostUnreachableError } from './hostErrors';
-import { SshError } from './sshTransport';
+import type { HostKind, HostProblem, HostStatus } from '../../core/host';
+import { HostUnreachableError } from '../../core/hostErrors';
+import { SshError } from '../ssh/sshTransport';
 
 export interface Backoff {
   baseMs: number;

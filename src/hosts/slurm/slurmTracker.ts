@@ -4,10 +4,10 @@
  * each end reported exactly once. An unreachable login node or slurmctld is not the end of a job:
  * only a controller that stays away past `lostAfterMs` makes its jobs Lost.
  */
-import type { Logger } from '../core/logger';
-import type { ExitReport, JobNote, ReattachResult } from './host';
-import type { LogMirror } from './remoteLog';
-import type { PollEntry } from './remoteScripts';
+import type { Logger } from '../../core/logger';
+import type { ExitReport, JobNote, ReattachResult } from '../../core/host';
+import type { LogMirror } from '../remote/remoteLog';
+import type { PollEntry } from '../remote/remoteScripts';
 import type { SlurmJobRow } from './slurmCommands';
 import type { SlurmPoll } from './slurmScripts';
 import { verdictFor, verdictWithoutSlurm, type SlurmVerdict } from './slurmStates';

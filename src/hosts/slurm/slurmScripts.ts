@@ -4,10 +4,10 @@
  * login node through SshTransport. Values arrive only as positional parameters. The one generated text
  * is the batch script, and every value in it is a single-quoted literal (shQuote).
  */
-import { WRAPPER_SCRIPT } from './localProcess';
-import { JOB_FILES_FN, main, parsePoll, type PollEntry } from './remoteScripts';
+import { WRAPPER_SCRIPT } from '../local/localProcess';
+import { JOB_FILES_FN, main, parsePoll, type PollEntry } from '../remote/remoteScripts';
 import { parseSacct, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, type SlurmJobRow } from './slurmCommands';
-import { shQuote } from './sshTransport';
+import { shQuote } from '../ssh/sshTransport';
 
 export interface BatchScriptSpec {
   jobId: string;

@@ -9,11 +9,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchError, describeCluster, formatTable, heuristicThroughput, repeatedRunRates, runBench } from './bench';
-import { ClusterError, largestHostGpus, loadCluster } from './clusterLoader';
-import { PolicyError, defaultPolicyNames, resolvePolicies } from './policies';
-import { SimulationError } from './simulator';
-import { TraceError, describeSkipped, loadTrace } from './traceLoader';
+import { BenchError, describeCluster, formatTable, heuristicThroughput, repeatedRunRates, runBench } from '../sim/bench';
+import { ClusterError, largestHostGpus, loadCluster } from '../sim/clusterLoader';
+import { PolicyError, defaultPolicyNames, resolvePolicies } from '../sim/policies';
+import { SimulationError } from '../sim/simulator';
+import { TraceError, describeSkipped, loadTrace } from '../sim/traceLoader';
 
 const USAGE =
   'usage: npm run bench -- --trace <csv> --cluster <json> [--policies p1,p2,...] [--seed N] [--max-jobs N] [--aging-minutes M] --out <file.json>';

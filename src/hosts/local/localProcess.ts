@@ -6,10 +6,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { graceDeciseconds, KILL_SCRIPT, WRAPPER_SCRIPT } from './jobScripts';
+import { graceDeciseconds, KILL_SCRIPT, WRAPPER_SCRIPT } from '../jobScripts';
 
 // One wrapper for every host kind; re-exported here, where local jobs and Slurm's batch script find it.
-export { WRAPPER_SCRIPT } from './jobScripts';
+export { WRAPPER_SCRIPT } from '../jobScripts';
 
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

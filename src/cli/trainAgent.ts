@@ -32,10 +32,10 @@ import { createRng, type Rng } from '../sim/rng';
 import { buildWorkload, type SimJobSpec } from '../sim/simJobs';
 import { simulate } from '../sim/simulator';
 import { loadTrace, type TraceJob } from '../sim/traceLoader';
-import { agentStateOf, createAgent, type Agent } from './agentSetup';
-import { saveAgentState, type AgentState } from './agentStore';
-import { isBackendPreference } from './backendPreference';
-import { DEFAULT_PLACEMENT_OPTIONS, isWaitOffer, WAIT_OFFERS } from './dqnPlacement';
+import { agentStateOf, createAgent, type Agent } from '../agent/agentSetup';
+import { saveAgentState, type AgentState } from '../agent/agentStore';
+import { isBackendPreference } from '../agent/backendPreference';
+import { DEFAULT_PLACEMENT_OPTIONS, isWaitOffer, WAIT_OFFERS } from '../agent/dqnPlacement';
 
 /** The development pairs (bench/README.md): traces are only ever sampled from, clusters varied. */
 export const DEV_PAIRS: ReadonlyArray<[trace: string, cluster: string]> = [
