@@ -28,7 +28,7 @@ import { ConfigWatcher } from './ui/config';
 import { HostsView } from './ui/hostsView';
 import { createLog } from './ui/log';
 import { JobLogProvider } from './ui/logDocuments';
-import { commandForJob } from './ui/pythonInterpreter';
+import { pythonResolver } from './ui/pythonInterpreter';
 import { JobQueueView, jobsFromArgs } from './ui/queueView';
 import { ResourceStatusBar } from './ui/statusBar';
 import { UNTRUSTED_REASON } from './ui/trust';
@@ -66,6 +66,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // One log cap for every job: local logs on disk, remote ones in their local copies.
     maxLogBytes: config.value.sshMaxLogBytes,
     sweepGraceSec: config.value.cancelGraceSeconds,
+    // The local host builds each job's argv; `.py` scripts run with the Python extension's interpreter.
+    resolvePython: pythonResolver(() => config.value.python, logger),
   });
   // What SSH hosts and Slurm clusters (reached over SSH or locally) share, read when each host is made.
   const remoteOptions = () => ({
@@ -90,7 +92,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     classifier: new PriorityClassifier(opened.state.priorityExamples),
     logger,
     settings: () => config.value,
-    commandFor: (job) => commandForJob(job, config.value.python, logger),
     removeJobFiles: (id) => fs.promises.rm(path.join(jobsRoot, id), { recursive: true, force: true }),
     confirmDispatch: () => lock.refresh(),
     fence: lock,
@@ -103,6 +104,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     manager.setHosts(registry.all);
   };
   applyHosts();
+  // The dispatcher probes and dispatches on its own clock; the window's focus only tells it how often
+  // (in the background not at all, as the status bar always did: probing runs nvidia-smi and reads /proc).
+  const pollMs = () => config.value.statusBarPollSeconds * 1000;
+  manager.dispatcher.start(pollMs());
+  manager.dispatcher.setFocused(vscode.window.state.focused);
+  context.subscriptions.push(vscode.window.onDidChangeWindowState((state) => manager.dispatcher.setFocused(state.focused)));
 
   const evaluation = new AgentEvaluation({
     extensionUri: context.extensionUri,
@@ -129,7 +136,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     logs,
     queueView,
     new HostsView(manager),
-    new ResourceStatusBar(manager, config),
+    new ResourceStatusBar(manager),
     ...registerCommands({
       manager,
       config,
@@ -174,6 +181,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       local.maxLogBytes = c.sshMaxLogBytes;
       local.sweepGraceSec = c.cancelGraceSeconds;
       applyHosts();
+      manager.dispatcher.start(pollMs());
       void manager.refreshHosts();
     }),
   );

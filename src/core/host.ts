@@ -4,7 +4,9 @@
  * so nothing here may assume the job's processes are on this machine.
  */
 import type { Disposable, Event } from './emitter';
-import type { Job } from './job';
+import type { Job, JobHandle } from './job';
+
+export type { JobHandle } from './job';
 
 export type HostKind = 'local' | 'ssh' | 'slurm';
 
@@ -65,12 +67,24 @@ export interface SlurmCapacity {
   expectedWaitSec?: number;
 }
 
+/**
+ * What a host needs to start a job. The host makes its own command line from it: the local host asks
+ * its interpreter resolver (the Python extension's interpreter) for `.py` scripts, a remote host uses
+ * its own `python` setting, so nobody resolves an interpreter that is then thrown away.
+ */
 export interface LaunchRequest {
+  /** The job as queued (id, name, gpus, runtimeSec for a Slurm time limit); hosts do not change it. */
   job: Job;
+  /** Absolute path of the script on this machine; remote hosts map it into their copy of the project. */
+  script: string;
+  /** Passed to the script verbatim, never through a shell. */
+  args: readonly string[];
+  /** Folder the job runs in, on this machine (remote hosts map it too). */
+  cwd: string;
   /** GPU indices chosen by the scheduler; the job sees exactly these via CUDA_VISIBLE_DEVICES. */
   gpuIndices: number[];
-  /** argv[0..]: interpreter then script then arguments, resolved by the caller. */
-  command: string[];
+  /** The job's own variables; CUDA_VISIBLE_DEVICES and TRAINQ_JOB_ID are the host's to set. */
+  env: Readonly<Record<string, string>>;
   /**
    * Throws when this window may no longer start jobs (another window took over the queue). A host calls
    * it synchronously as the last step before the one that starts the job (spawn, the remote start, sbatch),
@@ -79,11 +93,7 @@ export interface LaunchRequest {
   assertCurrent?: () => void;
 }
 
-export interface LaunchResult {
-  pgid: number;
-  /** Set by Slurm hosts (pgid is then 0): the id sbatch gave the job, stored with it for reattach. */
-  slurmJobId?: string;
-}
+export type LaunchResult = JobHandle;
 
 /** A change in how a tracked job is doing that is no state change, e.g. Slurm's pending reason. */
 export interface JobNote {

@@ -49,10 +49,8 @@ export interface Job extends JobSpec {
   host?: string;
   /** GPU indices the job holds on its host (what CUDA_VISIBLE_DEVICES was set to). */
   gpuIndices?: number[];
-  /** Process-group id of the job's wrapper on its host. */
-  pgid?: number;
-  /** Slurm's id of the job, on Slurm hosts (digits, as sbatch --parsable printed it). */
-  slurmJobId?: string;
+  /** How the job's host finds it again (a process group, a Slurm job id); set once it started. */
+  handle?: JobHandle;
   exitCode?: number;
   /** Human-readable reason: why a queued job waits, why a job was lost or failed to start. */
   reason?: string;
@@ -61,6 +59,13 @@ export interface Job extends JobSpec {
   /** 1 for a first run, 2 for its first retry, …; absent means 1. */
   attempt?: number;
 }
+
+/** How a host finds a started job again (reattach, cancel); stored with the job as `job.handle`. */
+export type JobHandle =
+  /** A process group of the job's wrapper on the host (local and SSH hosts). */
+  | { kind: 'process'; pgid: number }
+  /** The id sbatch gave the job (digits). */
+  | { kind: 'slurm'; jobId: string };
 
 export function isFinished(state: JobState): boolean {
   return FINISHED_STATES.includes(state);

@@ -4,11 +4,10 @@
  * means for the job is decided in one place.
  */
 import { assertNoNul } from './argv';
-import type { Job } from './job';
 import type { PlannedLaunch } from './scheduler';
 import { isFencedError } from './dispatchFence';
 import { groupByHost } from './hostRoster';
-import type { Host, LaunchResult } from './host';
+import type { Host, LaunchRequest, LaunchResult } from './host';
 import { isHostUnreachableError } from './hostErrors';
 
 export type LaunchOutcome =
@@ -26,19 +25,19 @@ export type LaunchOutcome =
 export async function launchOne(
   { job, gpuIndices }: PlannedLaunch,
   host: Host,
-  commandFor: (job: Job) => Promise<string[]>,
   /** Throws FencedError if this window lost the dispatch lock; checked as the last step before the host starts anything. */
   assertCurrent: () => void = () => undefined,
 ): Promise<LaunchOutcome> {
   try {
-    const command = await commandFor(job);
-    // Input refuses NUL, but a job saved before it did (or a NUL in the interpreter setting) would get
-    // spawn's "must be a string without null bytes"; the arguments are checked first for their numbering.
+    // Input refuses NUL, but a job saved before it did would get spawn's "must be a string without
+    // null bytes" (or a remote shell's cut-off word); the arguments are checked first for their numbering.
     assertNoNul(job.args);
-    assertNoNul(command, () => 'The interpreter or script path');
+    assertNoNul([job.script], () => 'The script path');
     assertNoNul([job.cwd], () => 'The working folder');
     assertCurrent();
-    return { kind: 'started', result: await host.launch({ job, gpuIndices, command, assertCurrent }) };
+    // The job's own variables come with a later format; hosts set CUDA_VISIBLE_DEVICES and TRAINQ_JOB_ID.
+    const request: LaunchRequest = { job, script: job.script, args: job.args, cwd: job.cwd, gpuIndices, env: {}, assertCurrent };
+    return { kind: 'started', result: await host.launch(request) };
   } catch (e) {
     if (isFencedError(e)) {
       return { kind: 'fenced', message: e.message };

@@ -6,6 +6,7 @@
 import type { QueuedEntry } from './jobQueues';
 import type { Job } from './job';
 import { canTake, type HostCandidate, type Placement } from './placement';
+import { plural } from './text';
 
 export interface PlannedLaunch {
   job: Job;
@@ -109,9 +110,6 @@ function widestFreeGpus(candidates: readonly HostCandidate[]): number {
   return widest;
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 /** What a host offers the scheduler, derived from its last probe and the jobs TrainQ runs there. */
 export interface HostOffer {

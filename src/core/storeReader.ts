@@ -13,7 +13,7 @@ import { emptyWorkspaceState } from './workspaceState';
 import type { WorkspaceState } from './workspaceState';
 
 export const STORE_FORMAT = 'trainq-store';
-export const STORE_VERSION = 1;
+export const STORE_VERSION = 2;
 export const STORE_FILE = 'store.json';
 export const BACKUP_FILE = 'store.json.bak';
 
@@ -73,10 +73,28 @@ export class StorePathError extends Error {
 }
 
 /**
- * MIGRATIONS[v] turns a version-v state into a version-(v + 1) state. Version 1 is current, so
- * there are none yet; a v2 format adds MIGRATIONS[1] and keeps a v1 fixture in its tests.
+ * MIGRATIONS[v] turns a version-v state into a version-(v + 1) state; each old format stays a test
+ * fixture (test/fixtures/store-v1.json). A step only reshapes what it knows and leaves the rest for
+ * validation to judge, so a damaged job is still set aside with its reason, not lost in the step.
  */
-const MIGRATIONS: Record<number, (state: unknown) => unknown> = {};
+const MIGRATIONS: Record<number, (state: unknown) => unknown> = {
+  // v2: the host's handle on a started job is one field, `handle`, instead of `pgid` or `slurmJobId`.
+  1: (state) => mapJobs(state, ({ pgid, slurmJobId, ...job }) => {
+    if (slurmJobId !== undefined) {
+      return { ...job, handle: { kind: 'slurm', jobId: slurmJobId } };
+    }
+    return pgid === undefined ? job : { ...job, handle: { kind: 'process', pgid } };
+  }),
+};
+
+function mapJobs(state: unknown, step: (job: Record<string, unknown>) => Record<string, unknown>): unknown {
+  const s = state as { jobs?: unknown } | null;
+  if (typeof s !== 'object' || s === null || !Array.isArray(s.jobs)) {
+    return state;
+  }
+  const isJob = (j: unknown): j is Record<string, unknown> => typeof j === 'object' && j !== null && !Array.isArray(j);
+  return { ...s, jobs: s.jobs.map((j: unknown) => (isJob(j) ? step(j) : j)) };
+}
 
 export function migrate(envelope: StoreEnvelope): CheckedState {
   let state = envelope.state;

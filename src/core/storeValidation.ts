@@ -10,7 +10,7 @@
  */
 import { FeatureError, checkExpectedGain, checkGpus, checkImportance, checkRuntimeSec } from './features';
 import { FINISHED_STATES, PRIORITIES } from './job';
-import type { Job, JobState } from './job';
+import type { Job, JobHandle, JobState } from './job';
 import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
 
 /** A store file that cannot be used: unparseable, empty, truncated or failing validation. */
@@ -31,6 +31,7 @@ const MAX_TIME_MS = 8.64e15;
  */
 const MIN_PGID = 2;
 const MAX_PGID = 2 ** 31 - 1;
+const JOB_HANDLE_KINDS: ReadonlyArray<JobHandle['kind']> = ['process', 'slurm'];
 
 /** An item left out of a loaded state, with why. */
 export interface SetAside {
@@ -155,9 +156,7 @@ function checkJob(value: unknown, at: string): Job {
   optional(job, at, 'endedAt', time);
   optional(job, at, 'host', filled);
   optional(job, at, 'gpuIndices', gpuIndices);
-  optional(job, at, 'pgid', (v, where) => integer(v, where, MIN_PGID, MAX_PGID, 'a process group id'));
-  // It is handed to squeue and scancel: anything but digits is damage, not an id.
-  optional(job, at, 'slurmJobId', slurmJobId);
+  optional(job, at, 'handle', jobHandle);
   optional(job, at, 'exitCode', (v, where) => integer(v, where, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'an exit code'));
   optional(job, at, 'reason', text);
   optional(job, at, 'retryOf', text);
@@ -255,9 +254,15 @@ function gpuIndices(value: unknown, at: string): void {
   }
 }
 
-function slurmJobId(value: unknown, at: string): void {
-  if (!(typeof value === 'string' && /^\d{1,20}$/.test(value))) {
-    fail(`${at} is not a Slurm job id`);
+/** How a host finds a started job: a process group it may signal, or a Slurm id it hands to squeue and scancel. */
+function jobHandle(value: unknown, at: string): void {
+  const handle = record(value, at);
+  const kind = oneOf(handle.kind, JOB_HANDLE_KINDS, `${at}.kind`);
+  if (kind === 'process') {
+    integer(handle.pgid, `${at}.pgid`, MIN_PGID, MAX_PGID, 'a process group id');
+  } else if (!(typeof handle.jobId === 'string' && /^\d{1,20}$/.test(handle.jobId))) {
+    // Anything but digits is damage, not an id.
+    fail(`${at}.jobId is not a Slurm job id`);
   }
 }
 

@@ -7,6 +7,7 @@ import { formatDuration } from '../core/duration';
 import { isFinished, priorityLabel, type Job, type Priority } from '../core/job';
 import { leftoverGpuText } from '../core/scheduler';
 import type { GpuInfo, HostStatus } from '../core/host';
+import { plural } from '../core/text';
 
 const SEP = ' · ';
 
@@ -46,9 +47,6 @@ function trimZero(value: number): string {
   return value.toFixed(1).replace(/\.0$/, '');
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 /**
  * Escapes a user string (file name, argument, error text) for Markdown shown with theme icons on:

@@ -1,11 +1,10 @@
 /**
- * Which interpreter runs `.py` jobs: the `trainq.python` setting, else the environment selected in
+ * Which interpreter runs `.py` jobs on this machine: the `trainq.python` setting, else the environment selected in
  * the Python extension (so jobs use the same venv as the user's terminal and debugger), else python3.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Job } from '../core/job';
 import type { Logger } from '../core/logger';
 
 /** The slice of the Python extension's public API we use (ms-python.python `environments`). */
@@ -44,14 +43,10 @@ function expandSetting(setting: string, script: vscode.Uri): string {
   return setting.replace(/^~(?=$|\/)/, os.homedir()).replace(/\$\{workspaceFolder\}/g, folder);
 }
 
-/** argv for a job; `.sh` runs with bash, `.py` with the resolved interpreter. */
-export async function commandForJob(job: Job, pythonSetting: string, logger: Logger): Promise<string[]> {
-  const ext = path.extname(job.script).toLowerCase();
-  if (ext === '.sh') {
-    return ['bash', job.script, ...job.args];
-  }
-  if (ext === '.py') {
-    return [await resolvePython(pythonSetting, vscode.Uri.file(job.script), logger), job.script, ...job.args];
-  }
-  throw new Error(`TrainQ runs .py and .sh scripts; ${path.basename(job.script)} is neither.`);
+/**
+ * The local host's interpreter resolver for `.py` scripts (the host builds the argv): the setting is
+ * read on each launch, so a changed `trainq.python` applies to the next job without a reload.
+ */
+export function pythonResolver(setting: () => string, logger: Logger): (script: string) => Promise<string> {
+  return (script) => resolvePython(setting(), vscode.Uri.file(script), logger);
 }

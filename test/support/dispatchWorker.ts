@@ -13,7 +13,6 @@
 import { appendFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Emitter } from '../../src/core/emitter';
-import type { Job } from '../../src/core/job';
 import { JobManager } from '../../src/core/jobManager';
 import { JobStore } from '../../src/core/jobStore';
 import type { Logger } from '../../src/core/logger';
@@ -47,7 +46,7 @@ class LoggingHost implements Host {
     assertCurrent?.();
     appendFileSync(path.join(dir, 'launches.log'), `launch ${lock.epoch} ${job.id} ${Date.now()} ${lastCheckAt}\n`);
     setTimeout(() => this.exits.fire({ jobId: job.id, exitCode: 0 }), 30);
-    return { pgid: process.pid };
+    return { kind: 'process', pgid: process.pid };
   }
   async cancel(): Promise<void> {}
   async reattach(): Promise<ReattachResult> {
@@ -72,7 +71,6 @@ async function main(): Promise<void> {
     classifier: { classify: () => ({ priority: 'medium', path: 'test' }), retrain: () => undefined },
     logger,
     settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries: 0 }),
-    commandFor: async (job: Job) => ['true', job.script],
     removeJobFiles: async () => undefined,
     confirmDispatch: () => lock.refresh(),
     fence: {

@@ -38,8 +38,9 @@ export const OPTIONAL: Record<string, Rule> = {
   endedAt: when,
   host: filled,
   gpuIndices: (v) => Array.isArray(v) && v.every(num(0, Number.MAX_SAFE_INTEGER, true)) && new Set(v).size === v.length,
-  pgid: num(2, 2 ** 31 - 1, true),
-  slurmJobId: (v) => str(v) && /^\d{1,20}$/.test(v as string),
+  handle: (v) =>
+    isRecord(v) &&
+    ((v.kind === 'process' && num(2, 2 ** 31 - 1, true)(v.pgid)) || (v.kind === 'slurm' && str(v.jobId) && /^\d{1,20}$/.test(v.jobId as string))),
   exitCode: num(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true),
   reason: str,
   retryOf: str,
@@ -89,6 +90,21 @@ export function jobsToKeep(jobs: unknown[]): number[] {
   return keep;
 }
 
+/** v1 kept a process group as `pgid` and a Slurm id as `slurmJobId`; v2 keeps either as `handle`. */
+function fromV1(state: unknown): unknown {
+  if (!isRecord(state) || !Array.isArray(state.jobs)) {
+    return state;
+  }
+  const jobs = state.jobs.map((j: unknown) => {
+    if (!isRecord(j) || (j.pgid === undefined && j.slurmJobId === undefined)) {
+      return j;
+    }
+    const { pgid, slurmJobId, ...rest } = j;
+    return { ...rest, handle: slurmJobId !== undefined ? { kind: 'slurm', jobId: slurmJobId } : { kind: 'process', pgid } };
+  });
+  return { ...state, jobs };
+}
+
 export type Expected =
   | { kind: 'version' }
   | { kind: 'fallback' }
@@ -106,10 +122,10 @@ export function expectedLoad(bytes: Buffer): Expected {
   if (!isRecord(raw) || raw.format !== 'trainq-store' || !num(1, Infinity, true)(raw.version)) {
     return { kind: 'fallback' };
   }
-  if ((raw.version as number) > 1) {
+  if ((raw.version as number) > 2) {
     return { kind: 'version' };
   }
-  const s = raw.state;
+  const s = raw.version === 1 ? fromV1(raw.state) : raw.state;
   if (!Number.isFinite(raw.savedAt) || !isRecord(s)) {
     return { kind: 'fallback' };
   }

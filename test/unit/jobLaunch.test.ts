@@ -12,22 +12,21 @@ import { launchOne } from '../../src/core/jobLaunch';
 import type { LaunchRequest, LaunchResult } from '../../src/core/host';
 import { FakeHost, makeJob } from '../support/builders';
 
-/** Hands the command to Node's spawn as the local host does, so whatever spawn refuses is refused for real. */
+/** Hands the request to Node's spawn as a host does, so whatever spawn refuses is refused for real. */
 class SpawningHost extends FakeHost {
   override async launch(request: LaunchRequest): Promise<LaunchResult> {
-    const child = spawn(request.command[0], request.command.slice(1), { cwd: request.job.cwd, stdio: 'ignore' });
+    const child = spawn('true', [request.script, ...request.args], { cwd: request.cwd, stdio: 'ignore' });
     child.on('error', () => undefined);
     child.kill('SIGKILL');
-    return { pgid: child.pid ?? 0 };
+    return { kind: 'process', pgid: child.pid ?? 0 };
   }
 }
 
-const launch = (job: Job, command: (job: Job) => string[]) =>
-  launchOne({ job, host: 'local', gpuIndices: [] }, new SpawningHost('local', 0), async (j) => command(j));
+const launch = (job: Job) => launchOne({ job, host: 'local', gpuIndices: [] }, new SpawningHost('local', 0));
 
 test('a job whose arguments hold a NUL (saved by an older TrainQ) fails with TrainQ\'s message, not spawn\'s', async () => {
   const job = makeJob({ script: '/ws/train.sh', args: ['--name', 'a\u0000b'], cwd: '/' });
-  const outcome = await launch(job, (j) => ['bash', j.script, ...j.args]);
+  const outcome = await launch(job);
   assert.equal(outcome.kind, 'failed');
   assert.equal(
     outcome.kind === 'failed' && outcome.message,
@@ -36,20 +35,21 @@ test('a job whose arguments hold a NUL (saved by an older TrainQ) fails with Tra
   assert.doesNotMatch(JSON.stringify(outcome), /null bytes|ERR_INVALID_ARG_VALUE/);
 });
 
-test('a NUL in the interpreter or the working folder is named as such', async () => {
-  const job = makeJob({ script: '/ws/train.py', args: ['--lr', '1'], cwd: '/' });
-  const interpreter = await launch(job, (j) => ['python\u00003', j.script, ...j.args]);
-  assert.match(interpreter.kind === 'failed' ? interpreter.message : '', /^The interpreter or script path "python\\u00003" contains a NUL character/);
-  const cwd = await launch({ ...job, cwd: '/tmp\u0000x' }, (j) => ['true', j.script]);
+test('a NUL in the script path or the working folder is named as such', async () => {
+  const job = makeJob({ script: '/ws/train\u0000.py', args: ['--lr', '1'], cwd: '/' });
+  const script = await launch(job);
+  assert.match(script.kind === 'failed' ? script.message : '', /^The script path "\/ws\/train\\u0000\.py" contains a NUL character/);
+  const cwd = await launch({ ...job, script: '/ws/train.py', cwd: '/tmp\u0000x' });
   assert.match(cwd.kind === 'failed' ? cwd.message : '', /^The working folder "\/tmp\\u0000x" contains a NUL character/);
 });
 
-test('clean arguments reach the host unchanged', async () => {
+test('clean arguments reach the host unchanged, with the script, folder and GPUs, and no variables of the job yet', async () => {
   const host = new FakeHost('local', 0);
   const job = makeJob({ args: ['--name', 'my run', '$(x)', ''] });
-  const outcome = await launchOne({ job, host: 'local', gpuIndices: [] }, host, async (j) => ['python3', j.script, ...j.args]);
+  const outcome = await launchOne({ job, host: 'local', gpuIndices: [2] }, host);
   assert.equal(outcome.kind, 'started');
-  assert.deepEqual(host.launches[0].command, ['python3', '/ws/train.py', '--name', 'my run', '$(x)', '']);
+  const { script, args, cwd, gpuIndices, env } = host.launches[0];
+  assert.deepEqual({ script, args, cwd, gpuIndices, env }, { script: '/ws/train.py', args: ['--name', 'my run', '$(x)', ''], cwd: '/ws', gpuIndices: [2], env: {} });
 });
 
 test('the local host checks the fence as its last step before the spawn: a fenced launch starts no process', async (t) => {
@@ -57,10 +57,10 @@ test('the local host checks the fence as its last step before the spawn: a fence
   t.after(() => fs.rm(jobsRoot, { recursive: true, force: true }));
   const host = new LocalHost({ jobsRoot, maxJobs: 1, nvidiaSmi: '/nonexistent', logger: silentLogger });
   t.after(() => host.dispose());
-  const job = makeJob({ id: 'fenced-job', script: '/bin/true', cwd: jobsRoot });
+  const job = makeJob({ id: 'fenced-job', script: path.join(jobsRoot, 'start.sh'), cwd: jobsRoot });
   let checks = 0;
   // The first check (in launchOne, before the host) passes; the host's own, just before spawn, finds the fence gone.
-  const outcome = await launchOne({ job, host: 'local', gpuIndices: [] }, host, async () => ['/bin/sh', '-c', 'echo started > started'], () => {
+  const outcome = await launchOne({ job, host: 'local', gpuIndices: [] }, host, () => {
     if (++checks > 1) {
       throw new FencedError();
     }

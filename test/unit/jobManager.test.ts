@@ -47,7 +47,6 @@ function setup(gpus = 2, retries = 0, placement: Placement = new MostFreeGpusPla
     classifier: new RuleClassifier(),
     logger: silentLogger,
     settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries }),
-    commandFor: async (job) => ['python3', job.script, ...job.args],
     removeJobFiles: async () => undefined,
     now: () => t++,
     newId: () => `j${++id}`,
@@ -58,13 +57,17 @@ function setup(gpus = 2, retries = 0, placement: Placement = new MostFreeGpusPla
 
 test('queueing saves the job before acknowledging and dispatches it with a GPU', async () => {
   const { host, persistence, manager } = setup();
+  const launch = host.launch.bind(host);
+  host.launch = async (request) => (await launch(request), { kind: 'process', pgid: 4242 });
   const job = await manager.queue(spec({ importance: 'high' }), 'train.py');
   assert.equal(persistence.last().jobs[0].id, job.id, 'durable when queue() resolves');
   assert.equal(job.priority, 'high');
   await manager.kick();
   assert.equal(job.state, 'running');
   assert.deepEqual(job.gpuIndices, [0]);
-  assert.deepEqual(host.launches[0].command, ['python3', '/ws/train.py', '--lr', '3e-4']);
+  const { script, args, cwd, gpuIndices, env } = host.launches[0];
+  assert.deepEqual({ script, args, cwd, gpuIndices, env }, { script: '/ws/train.py', args: ['--lr', '3e-4'], cwd: '/ws', gpuIndices: [0], env: {} });
+  assert.deepEqual(job.handle, { kind: 'process', pgid: 4242 }, "the host's handle is kept with the job");
   assert.deepEqual(manager.lastInputs('train.py')?.args, ['--lr', '3e-4']);
 });
 
@@ -213,7 +216,6 @@ test('reconcile after a restart: alive stays running, recorded exits are applied
     classifier: new RuleClassifier(),
     logger: silentLogger,
     settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries: 0 }),
-    commandFor: async () => ['true'],
     removeJobFiles: async () => undefined,
   });
   manager.setWritable(true);
@@ -338,7 +340,9 @@ test('a window whose fence is gone starts nothing: the launch is skipped and the
         if (fenced) {
           throw new FencedError();
         }
-        return persistence.save(state);
+        await persistence.save(state);
+        // The window is stopped right after the round claimed the job, and another window takes over meanwhile.
+        fenced = state.jobs.some((j) => j.state === 'running');
       },
     },
     state: emptyWorkspaceState(),
@@ -347,11 +351,6 @@ test('a window whose fence is gone starts nothing: the launch is skipped and the
     classifier: new RuleClassifier(),
     logger: { ...silentLogger, warn: (m: string) => warnings.push(m) },
     settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries: 0 }),
-    // The window is stopped while it resolves the interpreter, and another window takes over meanwhile.
-    commandFor: async (job) => {
-      fenced = true;
-      return ['python3', job.script];
-    },
     removeJobFiles: async () => undefined,
     fence: {
       assertCurrent: () => {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job, JobState } from '../../src/core/job';
-import { JobStore, StoreVersionError } from '../../src/core/jobStore';
+import { JobStore, STORE_VERSION, StoreVersionError } from '../../src/core/jobStore';
 import { StoreDamagedError, validateState } from '../../src/core/storeValidation';
 import { silentLogger } from '../../src/core/logger';
 import { emptyWorkspaceState } from '../../src/core/workspaceState';
@@ -71,7 +71,7 @@ test('a saved state loads back unchanged, in the versioned envelope, with the pr
   assert.equal(reopened.notice, undefined);
   const envelope = JSON.parse(await fs.readFile(path.join(dir, 'store.json'), 'utf8'));
   assert.equal(envelope.format, 'trainq-store');
-  assert.equal(envelope.version, 1);
+  assert.equal(envelope.version, STORE_VERSION);
   assert.equal(envelope.savedAt, 1234);
   const backup = JSON.parse(await fs.readFile(path.join(dir, 'store.json.bak'), 'utf8'));
   assert.deepEqual(backup.state, first);
@@ -159,12 +159,12 @@ test('a missing store.json with a good backup restores the backup and says so', 
 test('a store written by a newer TrainQ is refused with StoreVersionError and left untouched', async (t) => {
   const dir = await tempDir(t);
   const file = path.join(dir, 'store.json');
-  const newer = JSON.stringify({ format: 'trainq-store', version: 2, savedAt: 1, state: { queue: 'new shape' } });
+  const newer = JSON.stringify({ format: 'trainq-store', version: STORE_VERSION + 1, savedAt: 1, state: { queue: 'new shape' } });
   await fs.writeFile(file, newer);
 
   await assert.rejects(JobStore.open(dir, silentLogger), (err: unknown) => {
     assert.ok(err instanceof StoreVersionError);
-    assert.equal(err.foundVersion, 2);
+    assert.equal(err.foundVersion, STORE_VERSION + 1);
     assert.match(err.message, /newer version of TrainQ.*Update TrainQ/);
     return true;
   });
@@ -193,6 +193,47 @@ test('the v1 fixture loads with every job and setting', async (t) => {
   assert.equal(state.priorityExamples[0].label, 'medium');
   assert.deepEqual(Object.keys(state.lastInputs), ['vision/train_resnet.py', 'nlp/eval.py']);
   assert.equal(state.paused, false);
+});
+
+test('the v1 fixture migrates to v2: pgid and slurmJobId become handles, and the saved store loads and keeps working', async (t) => {
+  const dir = await tempDir(t);
+  await fs.copyFile(path.join(FIXTURES, 'store-v1.json'), path.join(dir, 'store.json'));
+  const raw = JSON.parse(await fs.readFile(path.join(dir, 'store.json'), 'utf8')) as { state: { jobs: Array<Record<string, unknown>> } };
+
+  const { store, state } = await JobStore.open(dir, silentLogger);
+
+  // Every job that had an id of its host's has it as a handle now, and nothing else of it changed.
+  state.jobs.forEach((job, i) => {
+    const { pgid, slurmJobId, ...rest } = raw.state.jobs[i];
+    const handle = slurmJobId !== undefined ? { kind: 'slurm', jobId: slurmJobId } : pgid !== undefined ? { kind: 'process', pgid } : undefined;
+    assert.deepEqual(job, handle === undefined ? rest : { ...rest, handle }, job.id);
+    assert.ok(!('pgid' in job) && !('slurmJobId' in job), job.id);
+  });
+  assert.deepEqual(state.jobs[0].handle, { kind: 'process', pgid: 41233 });
+  assert.ok(state.jobs.some((j) => j.handle === undefined), 'a queued job has no handle');
+
+  // Saved by this version it is v2, and loads again unchanged; a change made then survives a reload.
+  await store.save(state);
+  const saved = JSON.parse(await fs.readFile(path.join(dir, 'store.json'), 'utf8'));
+  assert.equal(saved.version, 2);
+  const again = await JobStore.open(dir, silentLogger);
+  assert.deepEqual(again.state, state);
+  again.state.jobs[0].reason = 'checked';
+  await again.store.save(again.state);
+  assert.equal((await JobStore.open(dir, silentLogger)).state.jobs[0].reason, 'checked');
+});
+
+test('a v1 Slurm job migrates to a Slurm handle; a v1 id that was damage stays damage, set aside with its reason', async (t) => {
+  const dir = await tempDir(t);
+  const base = { ...makeJob('slurm', 'running'), host: 'cluster', gpus: 1, gpuIndices: [0], startedAt: 5 };
+  const bad = { ...makeJob('bad', 'succeeded'), host: 'cluster', gpuIndices: [1], startedAt: 5, endedAt: 6 };
+  const state = { ...emptyWorkspaceState(), jobs: [{ ...base, slurmJobId: '12345' }, { ...bad, pgid: 1 }] };
+  await fs.writeFile(path.join(dir, 'store.json'), JSON.stringify({ format: 'trainq-store', version: 1, savedAt: 1, state }));
+
+  const loaded = await JobStore.open(dir, silentLogger);
+
+  assert.deepEqual(loaded.state.jobs.map((j) => [j.id, j.handle]), [['slurm', { kind: 'slurm', jobId: '12345' }]]);
+  assert.deepEqual(loaded.setAside?.map((s) => s.reason), ['jobs[1].handle.pgid is not a process group id']);
 });
 
 test('state of the wrong shape is rejected as damaged', () => {
@@ -289,6 +330,6 @@ test('a large store is written as exactly JSON.stringify of its envelope, also a
   state.jobs[0].state = 'running';
   state.jobs.splice(1, 1);
   await store.save(state);
-  const expected = JSON.stringify({ format: 'trainq-store', version: 1, savedAt: 1234, state: { ...state } });
+  const expected = JSON.stringify({ format: 'trainq-store', version: STORE_VERSION, savedAt: 1234, state: { ...state } });
   assert.equal(await fs.readFile(path.join(dir, 'store.json'), 'utf8'), expected);
 });

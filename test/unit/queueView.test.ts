@@ -40,7 +40,6 @@ async function setup() {
     classifier: new PriorityClassifier(),
     logger: silentLogger,
     settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries: 0 }),
-    commandFor: async () => ['true'],
     removeJobFiles: async () => undefined,
   });
   manager.setWritable(true);

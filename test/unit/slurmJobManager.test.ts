@@ -9,13 +9,13 @@ import { emptyWorkspaceState } from '../../src/core/workspaceState';
 import type { JobNote, LaunchRequest, LaunchResult } from '../../src/core/host';
 import { FakeHost, makeJob, MemoryPersistence } from '../support/builders';
 
-/** A FakeHost that answers like a Slurm host: a Slurm id instead of a pgid, and notes about its jobs. */
+/** A FakeHost that answers like a Slurm host: a Slurm handle instead of a process group, and notes about its jobs. */
 class FakeSlurmHost extends FakeHost {
   private readonly notes = new Emitter<JobNote>();
   readonly onDidUpdateJob = this.notes.event;
   override async launch(request: LaunchRequest): Promise<LaunchResult> {
     await super.launch(request);
-    return { pgid: 0, slurmJobId: String(100 + this.launches.length) };
+    return { kind: 'slurm', jobId: String(100 + this.launches.length) };
   }
   note(jobId: string, note: string | undefined): void {
     this.notes.fire({ jobId, note });
@@ -34,7 +34,6 @@ function setup(retries = 0) {
     classifier: { classify: () => ({ priority: 'medium', path: 'test' }), retrain: () => undefined },
     logger: silentLogger,
     settings: () => ({ agingMinutes: 60, cancelGraceSeconds: 1, retries }),
-    commandFor: async (job) => ['python3', job.script],
     removeJobFiles: async () => undefined,
     newId: () => `j${++id}`,
   });
@@ -44,13 +43,12 @@ function setup(retries = 0) {
 
 const spec = { script: '/ws/train.py', args: [], cwd: '/ws', gpus: 1, importance: 'normal' as const, runtimeSec: 600 };
 
-test('the Slurm id is stored with the job (no pgid) and saved', async () => {
+test('the Slurm handle is stored with the job and saved', async () => {
   const { persistence, manager } = setup();
   const job = await manager.queue(spec, 'k');
   await manager.kick();
-  assert.equal(job.slurmJobId, '101');
-  assert.equal(job.pgid, undefined);
-  assert.equal(JSON.parse(persistence.saves.at(-1)!).jobs[0].slurmJobId, '101');
+  assert.deepEqual(job.handle, { kind: 'slurm', jobId: '101' });
+  assert.deepEqual(JSON.parse(persistence.saves.at(-1)!).jobs[0].handle, { kind: 'slurm', jobId: '101' });
 });
 
 test("a host's note becomes the running job's reason and redraws the queue; other hosts' jobs are untouched", async () => {
@@ -96,9 +94,13 @@ test('a job that ended while the window was closed keeps the reason its host giv
 });
 
 test('the store accepts a digit Slurm id and rejects anything else', () => {
-  const state = (slurmJobId: unknown) => ({ ...emptyWorkspaceState(), jobs: [{ ...makeJob({ state: 'running', host: 'cluster', gpuIndices: [0], startedAt: 1 }), slurmJobId }] });
+  const state = (jobId: unknown) => ({
+    ...emptyWorkspaceState(),
+    jobs: [{ ...makeJob({ state: 'running', host: 'cluster', gpuIndices: [0], startedAt: 1 }), handle: { kind: 'slurm', jobId } }],
+  });
   assert.doesNotThrow(() => validateState(state('123')));
-  assert.doesNotThrow(() => validateState(state(undefined)));
-  assert.throws(() => validateState(state('1; rm -rf ~')), /slurmJobId/);
-  assert.throws(() => validateState(state(12)), /slurmJobId/);
+  assert.throws(() => validateState(state(undefined)), /handle\.jobId is not a Slurm job id/);
+  assert.throws(() => validateState(state('1; rm -rf ~')), /handle\.jobId is not a Slurm job id/);
+  assert.throws(() => validateState(state(12)), /handle\.jobId is not a Slurm job id/);
+  assert.throws(() => validateState(state('1'.repeat(21))), /handle\.jobId/);
 });

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job } from '../../src/core/job';
 import { dispatchOrder } from '../../src/core/jobQueues';
-import { JobStore, StorePathError } from '../../src/core/jobStore';
+import { JobStore, STORE_VERSION, StorePathError } from '../../src/core/jobStore';
 import { silentLogger, type Logger } from '../../src/core/logger';
 import { MostFreeGpusPlacement } from '../../src/core/placement';
 import { buildCandidates, planDispatch } from '../../src/core/scheduler';
@@ -33,12 +33,12 @@ async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<str
 
 /** A running job as a dispatch round leaves it: host, start time and one GPU index per GPU. */
 function runningJob(id: string, host: string, gpuIndices: number[]): Job {
-  return job(id, { state: 'running', gpus: gpuIndices.length, host, gpuIndices, startedAt: 1_700_000_001_000, pgid: 4242 });
+  return job(id, { state: 'running', gpus: gpuIndices.length, host, gpuIndices, startedAt: 1_700_000_001_000, handle: { kind: 'process', pgid: 4242 } });
 }
 
 /** store.json holding `state`; the string "@inf@" stands for the token 1e400, which JSON.parse reads as Infinity. */
 async function writeStore(dir: string, state: unknown, name = 'store.json'): Promise<void> {
-  const text = JSON.stringify({ format: 'trainq-store', version: 1, savedAt: 1_700_000_000_000, state }).replaceAll('"@inf@"', '1e400');
+  const text = JSON.stringify({ format: 'trainq-store', version: STORE_VERSION, savedAt: 1_700_000_000_000, state }).replaceAll('"@inf@"', '1e400');
   await fs.writeFile(path.join(dir, name), text);
 }
 
@@ -56,7 +56,7 @@ function recordingLogger(): { logger: Logger; lines: string[] } {
 
 const NOT_GPU_LIST = /^jobs\[1\]\.gpuIndices is not a list of distinct GPU indices$/;
 const asQueued = (j: Record<string, unknown>) =>
-  Object.assign(j, { state: 'queued', host: undefined, gpuIndices: undefined, startedAt: undefined, pgid: undefined });
+  Object.assign(j, { state: 'queued', host: undefined, gpuIndices: undefined, startedAt: undefined, handle: undefined });
 
 /** jobs[1] starts as a good running job on GPU 1 of "local"; each case breaks one thing. */
 const BAD_JOBS: Array<[string, (job: Record<string, unknown>) => unknown, RegExp]> = [
@@ -91,13 +91,15 @@ const BAD_JOBS: Array<[string, (job: Record<string, unknown>) => unknown, RegExp
   ['startedAt -1', (j) => (j.startedAt = -1), /^jobs\[1\]\.startedAt is not a time$/],
   ['endedAt 1e300', (j) => (j.endedAt = 1e300), /^jobs\[1\]\.endedAt is not a time$/],
   ['prioritySetAt Infinity', (j) => (j.prioritySetAt = '@inf@'), /^jobs\[1\]\.prioritySetAt is not a time$/],
-  ['pgid 1', (j) => (j.pgid = 1), /^jobs\[1\]\.pgid is not a process group id$/],
-  ['pgid -5', (j) => (j.pgid = -5), /^jobs\[1\]\.pgid is not a process group id$/],
-  ['pgid "4242"', (j) => (j.pgid = '4242'), /^jobs\[1\]\.pgid is not a process group id$/],
-  ['pgid 2^31', (j) => (j.pgid = 2 ** 31), /^jobs\[1\]\.pgid is not a process group id$/],
+  ['handle.pgid 1', (j) => (j.handle = { kind: 'process', pgid: 1 }), /^jobs\[1\]\.handle\.pgid is not a process group id$/],
+  ['handle.pgid -5', (j) => (j.handle = { kind: 'process', pgid: -5 }), /^jobs\[1\]\.handle\.pgid is not a process group id$/],
+  ['handle.pgid "4242"', (j) => (j.handle = { kind: 'process', pgid: '4242' }), /^jobs\[1\]\.handle\.pgid is not a process group id$/],
+  ['handle.pgid 2^31', (j) => (j.handle = { kind: 'process', pgid: 2 ** 31 }), /^jobs\[1\]\.handle\.pgid is not a process group id$/],
+  ['handle without a kind', (j) => (j.handle = { pgid: 4242 }), /^jobs\[1\]\.handle\.kind is not one of process, slurm$/],
+  ['handle 4242', (j) => (j.handle = 4242), /^jobs\[1\]\.handle is not an object$/],
   ['exitCode 1.5', (j) => (j.exitCode = 1.5), /^jobs\[1\]\.exitCode is not an exit code$/],
   ['attempt 0', (j) => (j.attempt = 0), /^jobs\[1\]\.attempt is not an attempt number$/],
-  ['slurmJobId "1; rm -rf ~"', (j) => (j.slurmJobId = '1; rm -rf ~'), /^jobs\[1\]\.slurmJobId is not a Slurm job id$/],
+  ['handle.jobId "1; rm -rf ~"', (j) => (j.handle = { kind: 'slurm', jobId: '1; rm -rf ~' }), /^jobs\[1\]\.handle\.jobId is not a Slurm job id$/],
   // Strings that reach an argv or a path.
   ['a NUL in script', (j) => (j.script = '/w/train.py\0.sh'), /^jobs\[1\]\.script contains a NUL character$/],
   ['a NUL in an argument', (j) => (j.args = ['--lr', '0.1\0']), /^jobs\[1\]\.args\[1\] contains a NUL character$/],
