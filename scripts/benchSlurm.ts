@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       hosts.push(host);
       return host;
     };
-    const submit = (host: SlurmHost) => () => host.launch({ job: job(), gpuIndices: [], command: ['python3', script] });
+    const submit = (host: SlurmHost) => () => host.launch({ job: job(), script, args: [], cwd: project, gpuIndices: [], env: {} });
     const rows: Row[] = [];
     for (const [target, entry, label] of [
       ['login', { sync: 'none' }, 'submit (sbatch only)'],

@@ -140,9 +140,9 @@ async function main(): Promise<void> {
     const probe1 = await sample(SAMPLES, () => probers[0].probe());
 
     const none = make('bench-a', 'none');
-    const dispatchNone = await sample(SAMPLES, () => none.launch({ job: job(script, project), gpuIndices: [0], command: ['bash', script, '--epochs', '1'] }));
+    const dispatchNone = await sample(SAMPLES, () => none.launch({ job: job(script, project), script, args: ['--epochs', '1'], cwd: project, gpuIndices: [0], env: {} }));
     const rsync = make('bench-b', 'rsync');
-    const dispatchRsync = await sample(SAMPLES, () => rsync.launch({ job: job(script, project), gpuIndices: [1], command: ['bash', script, '--epochs', '1'] }));
+    const dispatchRsync = await sample(SAMPLES, () => rsync.launch({ job: job(script, project), script, args: ['--epochs', '1'], cwd: project, gpuIndices: [1], env: {} }));
 
     const rows = [
       row('dispatch-none', 'dispatch to a warm host, sync "none" (1 ssh round trip)', dispatchNone, DISPATCH_TARGET_MS),
@@ -275,7 +275,7 @@ async function followRows(fx: SshdFixture, followers: SshHost[], project: string
 
   const launchedAt = Date.now();
   await Promise.all(
-    followers.map((h, i) => h.launch({ job: jobs[i], gpuIndices: [0], command: ['sh', script, String(FOLLOW_LINES), String(FOLLOW_GAP_S)] })),
+    followers.map((h, i) => h.launch({ job: jobs[i], script, args: [String(FOLLOW_LINES), String(FOLLOW_GAP_S)], cwd: project, gpuIndices: [0], env: {} })),
   );
   const localLogs = followers.map((h, i) => h.logPath(jobs[i].id));
   // The hosts share this machine's file system, so each job's own log can be read directly.

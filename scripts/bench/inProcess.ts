@@ -101,7 +101,6 @@ export async function measureTreeRefresh(
       classifier: new PriorityClassifier(),
       logger: silentLogger,
       settings: () => config.value,
-      commandFor: async () => [],
       removeJobFiles: async () => undefined,
     });
     manager.setWritable(true);

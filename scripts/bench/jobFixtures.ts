@@ -99,7 +99,7 @@ export function benchState(opts: BenchStateOptions): WorkspaceState {
       job.startedAt = createdAt + Math.floor(rnd() * 600_000);
       job.host = 'local';
       job.gpuIndices = Array.from({ length: Math.min(job.gpus, 4) }, (_, g) => g);
-      job.pgid = 10_000 + Math.floor(rnd() * 3_000_000);
+      job.handle = { kind: 'process', pgid: 10_000 + Math.floor(rnd() * 3_000_000) };
     }
     if (state === 'succeeded') {
       job.exitCode = 0;
@@ -123,7 +123,7 @@ export function benchState(opts: BenchStateOptions): WorkspaceState {
     job.host = 'local';
     job.gpuIndices = [i % 4];
     // Above any real pid_max: after a reload these are found gone and marked Lost, never signalled.
-    job.pgid = 5_000_000 + i;
+    job.handle = { kind: 'process', pgid: 5_000_000 + i };
     jobs.push(job);
   }
   for (let i = 0; i < queuedCount; i++) {

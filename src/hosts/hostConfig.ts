@@ -7,6 +7,7 @@
  * never the root folder.
  */
 import { interpreterProblem } from './interpreterName';
+import { envEntryProblem } from './jobEnv';
 import { checkExtraSbatchArgs, SbatchArgsError } from './slurm/sbatchOptions';
 
 export type SyncMode = 'rsync' | 'tar' | 'none';
@@ -78,8 +79,6 @@ export const DEFAULT_MAX_JOBS = 4;
 const MAX_MAX_JOBS = 256;
 /** `local` names the machine VS Code runs on. */
 const RESERVED_NAMES = new Set(['local']);
-/** Set by TrainQ for each job; a host-wide value would hand every job the same GPUs. */
-const RESERVED_ENV = new Set(['CUDA_VISIBLE_DEVICES', 'TRAINQ_JOB_ID']);
 const KNOWN_KEYS = new Set(['name', 'type', 'target', 'workdir', 'python', 'sync', 'maxJobs', 'speed', 'env']);
 const SLURM_KEYS = new Set([...KNOWN_KEYS, 'partition', 'account', 'qos', 'timeLimit', 'extraSbatchArgs']);
 export const DEFAULT_SLURM_MAX_JOBS = 16;
@@ -89,7 +88,6 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const USER = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}$/;
 const HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
 const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 /** Partition, account and QOS names (partition may be a comma list); never starting with '-'. */
 const SLURM_WORD = /^[A-Za-z0-9_][A-Za-z0-9_.+,-]{0,127}$/;
@@ -214,16 +212,11 @@ function parseEnv(entry: Record<string, unknown>, where: string): Record<string,
   }
   const env: Record<string, string> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (!ENV_KEY.test(key)) {
-      throw new HostConfigError(`${where}: env name '${key}' is not a valid variable name (letters, digits, _; not starting with a digit).`);
+    const problem = envEntryProblem(key, v);
+    if (problem) {
+      throw new HostConfigError(`${where}: ${problem}`);
     }
-    if (RESERVED_ENV.has(key)) {
-      throw new HostConfigError(`${where}: env '${key}' is set by TrainQ for each job and cannot be configured.`);
-    }
-    if (typeof v !== 'string' || v.includes('\0')) {
-      throw new HostConfigError(`${where}: env '${key}' must be a string without NUL characters.`);
-    }
-    env[key] = v;
+    env[key] = v as string;
   }
   return env;
 }

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/core/logger';
 import { LocalHost, type LocalHostOptions } from '../../src/hosts/local/localHost';
 import { WRAPPER_SCRIPT } from '../../src/hosts/local/localProcess';
 import { makeJob as buildJob } from '../support/builders';
+import { pgidOf, request } from '../support/launchRequests';
 import { ESCAPING_SCRIPT, escapedChild, isLive, markedProcesses, waitingReasonOn } from '../support/jobProcesses';
 import { nextExit, waitFor } from '../support/waiting';
 
@@ -115,7 +116,7 @@ test('a job sees its GPUs, its id and its arguments, and exits 0', async () => {
   );
   const job = makeJob(script, ['--lr', '0.1']);
   const exited = nextExit(host, job.id);
-  const { pgid } = await host.launch({ job, gpuIndices: [1, 3], command: ['sh', script, '--lr', '0.1'] });
+  const pgid = pgidOf(await host.launch(request(job, [1, 3])));
   assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
   assert.equal(
     await logOf(host, job.id),
@@ -132,7 +133,7 @@ test('a non-zero exit code is captured', async () => {
   const script = await writeScript('fail.sh', 'echo failing\nexit 3\n');
   const job = makeJob(script);
   const exited = nextExit(host, job.id);
-  await host.launch({ job, gpuIndices: [], command: ['sh', script] });
+  await host.launch(request(job, []));
   assert.deepEqual(await exited, { jobId: job.id, exitCode: 3 });
   assert.equal(await logOf(host, job.id), 'failing\n');
 });
@@ -159,7 +160,7 @@ test('shell metacharacters in arguments reach the script literally', async () =>
   ];
   const job = makeJob(script, args);
   const exited = nextExit(host, job.id);
-  await host.launch({ job, gpuIndices: [], command: ['python3', script, ...args] });
+  await host.launch(request(job, []));
   assert.equal((await exited).exitCode, 0);
   const printed = JSON.parse(await logOf(host, job.id)) as { argv: string[]; cvd: string | null };
   assert.deepEqual(printed.argv, args);
@@ -172,7 +173,7 @@ test('a script path with spaces runs', async () => {
   const script = await writeScript('my scripts/train run.sh', 'echo "ran from $(pwd)"\n');
   const job = makeJob(script);
   const exited = nextExit(host, job.id);
-  await host.launch({ job, gpuIndices: [0], command: ['sh', script] });
+  await host.launch(request(job, [0]));
   assert.equal((await exited).exitCode, 0);
   assert.equal(await logOf(host, job.id), `ran from ${work}\n`);
 });
@@ -182,10 +183,10 @@ test('cancel stops a sleeping job with SIGTERM well within the grace period', as
   const script = await writeScript('sleep.sh', 'echo started\nsleep 30\necho not reached\n');
   const job = makeJob(script);
   const exited = nextExit(host, job.id);
-  const { pgid } = await host.launch({ job, gpuIndices: [], command: ['sh', script] });
+  const pgid = pgidOf(await host.launch(request(job, [])));
   await waitFor('the job to start', async () => (await logOf(host, job.id)).includes('started'));
   const started = Date.now();
-  await host.cancel({ ...job, pgid }, 5);
+  await host.cancel({ ...job, handle: { kind: 'process', pgid } }, 5);
   const report = await exited;
   assert.ok(Date.now() - started < 3000, 'SIGTERM alone should stop it, long before the 5 s grace');
   // The wrapper survives the group-wide SIGTERM and records 128 + 15.
@@ -202,10 +203,10 @@ test('cancel SIGKILLs a job that ignores SIGTERM once the grace period is over',
   );
   const job = makeJob(script);
   const exited = nextExit(host, job.id);
-  const { pgid } = await host.launch({ job, gpuIndices: [], command: ['sh', script] });
+  const pgid = pgidOf(await host.launch(request(job, [])));
   await waitFor('the job to start', async () => (await logOf(host, job.id)).includes('started'));
   const started = Date.now();
-  await host.cancel({ ...job, pgid }, 1);
+  await host.cancel({ ...job, handle: { kind: 'process', pgid } }, 1);
   const elapsed = Date.now() - started;
   const report = await exited;
   assert.ok(elapsed >= 900 && elapsed < 4000, `cancel took ${elapsed} ms for a 1 s grace`);
@@ -221,12 +222,12 @@ test('after a restart a running job is followed again and its exit code observed
   const job = makeJob(script);
   let firstFired = false;
   first.onDidExit(() => (firstFired = true));
-  const { pgid } = await first.launch({ job, gpuIndices: [2], command: ['sh', script] });
+  const pgid = pgidOf(await first.launch(request(job, [2])));
   first.dispose();
 
   const second = newHost();
   const exited = nextExit(second, job.id);
-  assert.deepEqual(await second.reattach({ ...job, pgid }), { kind: 'running' });
+  assert.deepEqual(await second.reattach({ ...job, handle: { kind: 'process', pgid } }), { kind: 'running' });
   assert.deepEqual(await exited, { jobId: job.id, exitCode: 7 });
   assert.equal(firstFired, false, 'a disposed host reports nothing');
   assert.ok((await logOf(second, job.id)).includes('started'));
@@ -236,21 +237,21 @@ test('a job that ended while VS Code was closed is reported with its code', asyn
   const first = newHost();
   const script = await writeScript('quick.sh', 'sleep 0.2\nexit 5\n');
   const job = makeJob(script);
-  const { pgid } = await first.launch({ job, gpuIndices: [], command: ['sh', script] });
+  const pgid = pgidOf(await first.launch(request(job, [])));
   first.dispose();
   const exitFile = path.join(jobsRoot, job.id, 'exit');
   await waitFor('the job to finish', () => existsSync(exitFile));
   await waitFor('the group to end', () => !groupExists(pgid));
 
   const second = newHost();
-  assert.deepEqual(await second.reattach({ ...job, pgid }), { kind: 'exited', exitCode: 5 });
+  assert.deepEqual(await second.reattach({ ...job, handle: { kind: 'process', pgid } }), { kind: 'exited', exitCode: 5 });
 });
 
 test('a job with neither a live process nor an exit code is lost', async () => {
   const dead = spawn('true');
   const deadPid = dead.pid!;
   await new Promise((r) => dead.once('exit', r));
-  const job = makeJob(path.join(work, 'gone.py'), [], { pgid: deadPid });
+  const job = makeJob(path.join(work, 'gone.py'), [], { handle: { kind: 'process', pgid: deadPid } });
   await fs.mkdir(path.join(jobsRoot, job.id), { recursive: true });
   await fs.writeFile(path.join(jobsRoot, job.id, 'pgid'), `${deadPid}\n`);
 
@@ -265,7 +266,7 @@ test('a reused pid is neither followed nor signalled', { skip: process.platform 
   const pid = stranger.pid!;
   try {
     const host = newHost();
-    const job = makeJob(path.join(work, 'old.py'), [], { pgid: pid });
+    const job = makeJob(path.join(work, 'old.py'), [], { handle: { kind: 'process', pgid: pid } });
     const result = await host.reattach(job);
     assert.equal(result.kind, 'lost');
     await host.cancel(job, 0);
@@ -276,11 +277,11 @@ test('a reused pid is neither followed nor signalled', { skip: process.platform 
 });
 
 test('a missing interpreter is a clear launch error', async () => {
-  const host = newHost();
+  const host = newHost({ resolvePython: async () => 'python9' });
   const script = await writeScript('never.py', 'print("never")\n');
   const job = makeJob(script);
   await assert.rejects(
-    host.launch({ job, gpuIndices: [], command: ['python9', script] }),
+    host.launch(request(job, [])),
     /Interpreter 'python9' was not found/,
   );
   assert.equal(existsSync(path.join(jobsRoot, job.id)), false, 'nothing was started');
@@ -306,7 +307,7 @@ test('job ids that could escape the jobs folder are refused', async () => {
   const host = newHost();
   const script = await writeScript('ok.sh', 'exit 0\n');
   const job = { ...makeJob(script), id: '../escape' };
-  await assert.rejects(host.launch({ job, gpuIndices: [], command: ['sh', script] }), /Invalid job id/);
+  await assert.rejects(host.launch(request(job, [])), /Invalid job id/);
   assert.throws(() => host.logPath('a/b'), /Invalid job id/);
   assert.equal(existsSync(path.join(root, 'escape')), false);
 });
@@ -328,7 +329,7 @@ test('a child that escaped with setsid and ignores SIGTERM dies when the job end
     const pidFile = path.join(root, `escape-${seq + 1}.pid`);
     const job = makeJob(script, [pidFile], { gpus: 1 });
     const exited = nextExit(host, job.id);
-    await host.launch({ job, gpuIndices: [0], command: ['sh', script, pidFile] });
+    await host.launch(request(job, [0]));
     const child = await escapedChild(pidFile);
     await waitFor('the script to end', () => existsSync(path.join(jobsRoot, job.id, 'ended')));
 
@@ -354,10 +355,10 @@ test('cancel kills a child that escaped the job\'s process group and ignores SIG
   const pidFile = path.join(root, `escape-${seq + 1}.pid`);
   const job = makeJob(script, [pidFile]);
   const exited = nextExit(host, job.id);
-  const { pgid } = await host.launch({ job, gpuIndices: [1], command: ['sh', script, pidFile] });
+  const pgid = pgidOf(await host.launch(request(job, [1])));
   const child = await escapedChild(pidFile);
   const t0 = Date.now();
-  await host.cancel({ ...job, pgid }, 1);
+  await host.cancel({ ...job, handle: { kind: 'process', pgid } }, 1);
   const took = Date.now() - t0;
   assert.equal(await isLive(child), false, 'the escaped child is gone when cancel returns');
   assert.ok(took >= 900 && took < 8000, `SIGKILL after the 1 s grace (cancel took ${took} ms)`);
@@ -373,7 +374,7 @@ test('a job whose wrapper was killed: what it left is swept before the end is re
     const pidFile = path.join(root, `escape-${seq + 1}.pid`);
     const job = makeJob(script, [pidFile], { gpus: 1 });
     const exited = nextExit(host, job.id);
-    const { pgid } = await host.launch({ job, gpuIndices: [2], command: ['sh', script, pidFile] });
+    const pgid = pgidOf(await host.launch(request(job, [2])));
     const child = await escapedChild(pidFile);
     process.kill(-pgid, 'SIGKILL');
     await waitFor('the group to die', async () => (await liveMembers(pgid)).length === 0);
@@ -393,7 +394,7 @@ test('a job whose folder is removed while it runs is lost with that reason', asy
   const script = await writeScript('wait-go.sh', 'echo started\nwhile [ ! -e "$1" ]; do sleep 0.05; done\n');
   const job = makeJob(script, [go]);
   const exited = nextExit(host, job.id);
-  await host.launch({ job, gpuIndices: [], command: ['sh', script, go] });
+  await host.launch(request(job, []));
   await waitFor('the job to start', async () => (await logOf(host, job.id)).includes('started'));
   await fs.rm(path.join(jobsRoot, job.id), { recursive: true, force: true });
   await fs.writeFile(go, '');
@@ -408,7 +409,7 @@ test('a long local log is capped like a remote copy: its start streams in, then 
   const go = path.join(root, `go-${seq + 1}`);
   const job = makeJob(script, [go]);
   const exited = nextExit(host, job.id);
-  await host.launch({ job, gpuIndices: [], command: ['sh', script, go] });
+  await host.launch(request(job, []));
   await waitFor('the first line while the job runs', async () => (await logOf(host, job.id)) === 'line 1\n');
   await fs.writeFile(go, '');
   assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
@@ -420,4 +421,36 @@ test('a long local log is capped like a remote copy: its start streams in, then 
   assert.ok(Buffer.byteLength(log) < 4096 + 300, `the log is ${Buffer.byteLength(log)} bytes`);
   const left = await fs.readdir(path.join(jobsRoot, job.id));
   assert.deepEqual(left.filter((f) => f.startsWith('output.') && f !== 'output.log'), [], 'no pipe or tail file is left');
+});
+
+test('a .py job runs with the interpreter the resolver gives for its script; its env reaches it literally', async () => {
+  const asked: string[] = [];
+  const host = newHost({ resolvePython: async (script) => (asked.push(script), 'python3') });
+  const script = await writeScript('envjob.py', 'import os\nprint(os.environ["TRAINQ_ARG"], os.environ["EMPTY"] == "", os.environ["CUDA_VISIBLE_DEVICES"])\n');
+  const job = makeJob(script);
+  const exited = nextExit(host, job.id);
+  await host.launch(request(job, [2], { env: { TRAINQ_ARG: '$HOME `id` $(id) ;x', EMPTY: '' } }));
+  assert.equal((await exited).exitCode, 0);
+  assert.deepEqual(asked, [script]);
+  assert.equal(await logOf(host, job.id), '$HOME `id` $(id) ;x True 2\n');
+});
+
+test('a job env that would override what TrainQ sets, or an unknown script type, starts nothing', async () => {
+  const host = newHost();
+  const script = await writeScript('noenv.sh', 'echo never\n');
+  const job = makeJob(script);
+  await assert.rejects(host.launch(request(job, [], { env: { CUDA_VISIBLE_DEVICES: '0,1,2,3' } })), /CUDA_VISIBLE_DEVICES' is set by TrainQ/);
+  await assert.rejects(host.launch(request(job, [], { env: { 'A B': 'x' } })), /not a valid variable name/);
+  const rb = makeJob(await writeScript('train.rb', 'puts 1\n'));
+  await assert.rejects(host.launch(request(rb, [])), /TrainQ runs \.py and \.sh scripts; train\.rb is neither/);
+  await assert.rejects(host.launch(request(job, [], { args: ['a\0b'] })), /Argument 1 .* contains a NUL/);
+  assert.equal(existsSync(path.join(jobsRoot, job.id)), false, 'nothing was started');
+  assert.equal(existsSync(path.join(jobsRoot, rb.id)), false, 'nothing was started');
+});
+
+test('a Slurm handle is refused by reattach and cancel with a clear message', async () => {
+  const host = newHost();
+  const job = makeJob(path.join(work, 'elsewhere.py'), [], { handle: { kind: 'slurm', jobId: '41' } });
+  await assert.rejects(host.reattach(job), /was submitted to Slurm \(job 41\); local runs jobs as processes/);
+  await assert.rejects(host.cancel(job, 1), /was submitted to Slurm \(job 41\)/);
 });

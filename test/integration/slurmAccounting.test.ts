@@ -15,6 +15,7 @@ import type { ExitReport } from '../../src/core/host';
 import { parseSlurmHostConfig } from '../../src/hosts/hostConfig';
 import { SlurmHost } from '../../src/hosts/slurm/slurmHost';
 import { makeJob as buildJob } from '../support/builders';
+import { request, slurmIdOf } from '../support/launchRequests';
 import { ensureSlurmAccounting, SlurmCluster } from '../support/slurm';
 import { nextExit, waitFor } from '../support/waiting';
 
@@ -62,10 +63,12 @@ async function makeJob(name: string, body: string, args: string[] = []): Promise
 }
 
 async function launch(host: SlurmHost, job: Job): Promise<string> {
-  const { slurmJobId } = await host.launch({ job, gpuIndices: [], command: ['python3', job.script, ...job.args] });
-  job.slurmJobId = slurmJobId;
-  return slurmJobId!;
+  const result = await host.launch(request(job, []));
+  job.handle = result;
+  return slurmIdOf(result);
 }
+
+const slurmJobIdOf = (job: Job): string => (job.handle?.kind === 'slurm' ? job.handle.jobId : assert.fail(`no Slurm id for ${job.id}`));
 
 /** True once slurmctld has dropped the job: squeue answers "Invalid job id" for it. */
 function purged(slurmId: string): boolean {
@@ -81,7 +84,7 @@ function purged(slurmId: string): boolean {
  * the end (sacct may lag a moment behind slurmctld; while it says RUNNING the job stays followed).
  */
 async function endViaSacct(host: SlurmHost, job: Job, timeoutMs = 60_000): Promise<ExitReport> {
-  await waitFor(`Slurm job ${job.slurmJobId} to leave squeue`, () => purged(job.slurmJobId!), timeoutMs);
+  await waitFor(`Slurm job ${slurmJobIdOf(job)} to leave squeue`, () => purged(slurmJobIdOf(job)), timeoutMs);
   await fs.rm(path.join(root, 'jobs', job.id, 'exit'), { force: true });
   let report: ExitReport | undefined;
   const exited = nextExit(host, job.id, timeoutMs).then((r) => (report = r));

@@ -12,6 +12,7 @@ import { SBATCH_OPTIONS } from '../../src/hosts/slurm/sbatchOptions';
 import { SlurmHost, type SlurmHostOptions } from '../../src/hosts/slurm/slurmHost';
 import { ourOutcome, SBATCH_CORPUS, type SbatchOutcome } from '../fixtures/sbatchCorpus';
 import { makeJob as buildJob } from '../support/builders';
+import { request, slurmIdOf } from '../support/launchRequests';
 import { ensureSlurm, SlurmCluster } from '../support/slurm';
 import { ensureOpenSsh, SshdFixture } from '../support/sshd';
 import { nextExit, waitFor } from '../support/waiting';
@@ -83,11 +84,11 @@ function makeJob(script: string, args: string[] = [], extra: Partial<Job> = {}):
 }
 
 async function launch(host: SlurmHost, job: Job, gpuIndices: number[] = []): Promise<string> {
-  const result = await host.launch({ job, gpuIndices, command: ['python3', job.script, ...job.args] });
-  assert.equal(result.pgid, 0);
-  assert.match(result.slurmJobId ?? '', /^\d+$/);
-  job.slurmJobId = result.slurmJobId;
-  return result.slurmJobId!;
+  const result = await host.launch(request(job, gpuIndices));
+  const slurmId = slurmIdOf(result);
+  assert.match(slurmId, /^\d+$/);
+  job.handle = result;
+  return slurmId;
 }
 
 const stateOf = (slurmId: string) => cluster.tryRun('squeue', ['--noheader', '--states=all', `--jobs=${slurmId}`, '--format=%T']).trim();
@@ -199,12 +200,12 @@ test('slurmctld restarted mid-job: a new host reattaches by Slurm id and nothing
   await cluster.startController();
   const exited = nextExit(second, job.id, 60_000);
   // A retried dispatch of the same job adopts the submission instead of running sbatch again.
-  assert.equal((await second.launch({ job, gpuIndices: [], command: ['python3', script] })).slurmJobId, slurmId);
+  assert.equal(slurmIdOf(await second.launch(request(job, []))), slurmId);
   assert.deepEqual(await exited, { jobId: job.id, exitCode: 0, reason: undefined });
   assert.match(await fs.readFile(second.logPath(job.id), 'utf8'), /done/);
   assert.equal(cluster.run('squeue', ['--noheader', '--states=all', `--name=trainq-${job.id}`, '--format=%i']).trim(), slurmId);
   // Reattaching a job whose id was never stored finds it by name.
-  assert.deepEqual(await newHost('login').reattach({ ...job, slurmJobId: undefined }), { kind: 'exited', exitCode: 0 });
+  assert.deepEqual(await newHost('login').reattach({ ...job, handle: undefined }), { kind: 'exited', exitCode: 0 });
 });
 
 test('the TIMEOUT job started first has failed with "Slurm time limit"', { skip }, async () => {
@@ -342,7 +343,7 @@ test('a config that escaped validation is stopped where the sbatch command is bu
     const config = { ...valid, extraSbatchArgs: extra };
     const host = newHost('local', {}, { config });
     const job = makeJob(await sleeper(), ['1']);
-    const launching = host.launch({ job, gpuIndices: [], command: ['python3', job.script, '1'] });
+    const launching = host.launch(request(job, []));
     await assert.rejects(launching, /sbatch's --job-name|without a value/);
     assert.equal(cluster.run('squeue', ['--noheader', '--states=all', '--name=evil', '--format=%i']).trim(), '', JSON.stringify(extra));
     assert.equal(cluster.run('squeue', ['--noheader', '--states=all', `--name=trainq-${job.id}`, '--format=%i']).trim(), '');

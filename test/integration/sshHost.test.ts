@@ -12,6 +12,7 @@ import { HostUnreachableError } from '../../src/core/hostErrors';
 import { SshHost, type SshHostOptions } from '../../src/hosts/ssh/sshHost';
 import { ensureOpenSsh, SshdFixture } from '../support/sshd';
 import { makeJob as buildJob } from '../support/builders';
+import { pgidOf, request } from '../support/launchRequests';
 import { ESCAPING_SCRIPT, escapedChild, isLive, markedProcesses, waitingReasonOn } from '../support/jobProcesses';
 import { nextExit, waitFor } from '../support/waiting';
 
@@ -207,8 +208,8 @@ test('a job sees its GPUs, id, host env and literal arguments; its exit code and
   const args = [`'; touch ${pwned}; '`, `"; touch ${pwned}; "`, `$(touch ${pwned})`, `\`touch ${pwned}\``, '; touch x', 'line one\nline two', "it's \"quoted\"", '  spaced  ', '', '*', '$HOME'];
   const job = makeJob(script, args);
   const exited = nextExit(host, job.id);
-  // A local venv interpreter: the host runs its own python setting instead.
-  const { pgid } = await host.launch({ job, gpuIndices: [1], command: ['/home/me/.venv/bin/python', script, ...args] });
+  // No local interpreter travels: the host runs .py jobs with its own python setting.
+  const pgid = pgidOf(await host.launch(request(job, [1])));
   assert.deepEqual(await exited, { jobId: job.id, exitCode: 3 });
   const printed = JSON.parse(await logOf(host, job.id));
   assert.deepEqual(printed.argv, args);
@@ -229,7 +230,7 @@ test('a script path with spaces runs, and its log streams in while it runs', { s
   const script = await writeFile('my scripts/train run.sh', 'echo "started in $(pwd)"\nwhile [ ! -e go ]; do sleep 0.05; done\necho finished\n');
   const job = makeJob(script);
   const exited = nextExit(host, job.id);
-  const { pgid } = await host.launch({ job, gpuIndices: [0, 2], command: ['/usr/bin/bash', script] });
+  const pgid = pgidOf(await host.launch(request(job, [0, 2])));
   strays.push(pgid);
   await waitFor('the first line in the local copy', async () => (await logOf(host, job.id)).includes('started'));
   await fs.writeFile(remote('gpu-b', 'proj', 'go'), '');
@@ -242,41 +243,41 @@ test('cancel stops a job with SIGTERM, and SIGKILLs one that ignores it after th
   const host = newHost('gpu-a');
   const polite = makeJob(await writeFile('sleep.sh', 'echo started\nsleep 30\necho not reached\n'));
   const exited = nextExit(host, polite.id);
-  const { pgid } = await host.launch({ job: polite, gpuIndices: [], command: ['sh', polite.script] });
+  const pgid = pgidOf(await host.launch(request(polite, [])));
   strays.push(pgid);
   await waitFor('the job to start', async () => (await logOf(host, polite.id)).includes('started'));
-  await host.cancel({ ...polite, pgid }, 5);
+  await host.cancel({ ...polite, handle: { kind: 'process', pgid } }, 5);
   // The wrapper survives the group's SIGTERM and records 128 + 15.
   assert.deepEqual(await exited, { jobId: polite.id, exitCode: 143 });
   assert.equal((await logOf(host, polite.id)).includes('not reached'), false);
 
   const stubborn = makeJob(await writeFile('stubborn.sh', "trap 'echo got TERM' TERM\necho started\nwhile :; do sleep 0.1; done\n"));
   const killed = nextExit(host, stubborn.id);
-  const second = await host.launch({ job: stubborn, gpuIndices: [], command: ['sh', stubborn.script] });
-  strays.push(second.pgid);
+  const second = pgidOf(await host.launch(request(stubborn, [])));
+  strays.push(second);
   await waitFor('the job to start', async () => (await logOf(host, stubborn.id)).includes('started'));
-  await host.cancel({ ...stubborn, pgid: second.pgid }, 1);
+  await host.cancel({ ...stubborn, handle: { kind: 'process', pgid: second } }, 1);
   const report = await killed;
   assert.equal(report.exitCode, undefined, 'SIGKILL takes the wrapper too, so no code is recorded');
   assert.ok((await logOf(host, stubborn.id)).includes('got TERM'), 'SIGTERM came first');
-  await waitFor('the process group to vanish', () => !groupAlive(second.pgid), 5000);
+  await waitFor('the process group to vanish', () => !groupAlive(second), 5000);
 });
 
 test('forgetting removed jobs deletes their folders on the host, but not one whose process still runs', { skip }, async () => {
   const host = newHost('gpu-b');
   const done = makeJob(await writeFile('quick.sh', 'echo done\n'));
   const exited = nextExit(host, done.id);
-  await host.launch({ job: done, gpuIndices: [], command: ['sh', done.script] });
+  await host.launch(request(done, []));
   await exited;
   const busy = makeJob(await writeFile('busy.sh', 'echo started\nsleep 30\n'));
-  const { pgid } = await host.launch({ job: busy, gpuIndices: [], command: ['sh', busy.script] });
+  const pgid = pgidOf(await host.launch(request(busy, [])));
   strays.push(pgid);
   await waitFor('the busy job to start', async () => (await logOf(host, busy.id)).includes('started'));
   const elsewhere = { ...done, id: `${done.id}-other`, host: 'gpu-a' };
   assert.ok(existsSync(remote('gpu-b', '.trainq', 'jobs', done.id)));
 
   // The busy job passes as "lost" (what TrainQ thinks after losing track of a job that still runs).
-  const outcome = await host.forget([{ ...done, state: 'succeeded', host: 'gpu-b' }, { ...busy, state: 'lost', host: 'gpu-b', pgid }, elsewhere]);
+  const outcome = await host.forget([{ ...done, state: 'succeeded', host: 'gpu-b' }, { ...busy, state: 'lost', host: 'gpu-b', handle: { kind: 'process', pgid } }, elsewhere]);
   assert.deepEqual(outcome, { removed: 1, kept: 1 });
   assert.equal(existsSync(remote('gpu-b', '.trainq', 'jobs', done.id)), false);
   assert.ok(existsSync(remote('gpu-b', '.trainq', 'jobs', busy.id, 'output.log')), 'a running job keeps its folder');
@@ -292,17 +293,17 @@ test('after the host object is recreated, jobs are reconciled: running, exited, 
   const quick = makeJob(await writeFile('quick.sh', 'echo quick\nexit 5\n'));
   let firstFired = false;
   first.onDidExit(() => (firstFired = true));
-  const slowStart = await first.launch({ job: slow, gpuIndices: [0], command: ['sh', slow.script] });
-  strays.push(slowStart.pgid);
+  const slowStart = pgidOf(await first.launch(request(slow, [0])));
+  strays.push(slowStart);
   first.dispose();
-  const quickStart = await newHost('gpu-a').launch({ job: quick, gpuIndices: [], command: ['sh', quick.script] });
+  const quickStart = pgidOf(await newHost('gpu-a').launch(request(quick, [])));
   hosts[hosts.length - 1].dispose();
   await waitFor('the quick job to end', () => existsSync(remote('gpu-a', '.trainq', 'jobs', quick.id, 'exit')));
 
   const second = newHost('gpu-a');
   const exited = nextExit(second, slow.id);
-  assert.deepEqual(await second.reattach({ ...slow, pgid: slowStart.pgid }), { kind: 'running' });
-  assert.deepEqual(await second.reattach({ ...quick, pgid: quickStart.pgid }), { kind: 'exited', exitCode: 5 });
+  assert.deepEqual(await second.reattach({ ...slow, handle: { kind: 'process', pgid: slowStart } }), { kind: 'running' });
+  assert.deepEqual(await second.reattach({ ...quick, handle: { kind: 'process', pgid: quickStart } }), { kind: 'exited', exitCode: 5 });
   assert.equal(await logOf(second, quick.id), 'quick\n');
   await fs.writeFile(remote('gpu-a', 'proj', 'go-slow'), '');
   assert.deepEqual(await exited, { jobId: slow.id, exitCode: 7 });
@@ -312,7 +313,7 @@ test('after the host object is recreated, jobs are reconciled: running, exited, 
   const dead = makeJob(slow.script);
   const deadDir = remote('gpu-a', '.trainq', 'jobs', dead.id);
   await fs.mkdir(deadDir, { recursive: true });
-  await fs.writeFile(path.join(deadDir, 'pgid'), `${quickStart.pgid}\n`);
+  await fs.writeFile(path.join(deadDir, 'pgid'), `${quickStart}\n`);
   const lost = await second.reattach(dead);
   assert.equal(lost.kind, 'lost');
   assert.match(lost.kind === 'lost' ? lost.reason : '', /ended without recording an exit code/);
@@ -328,11 +329,10 @@ test('a start cut off by a timeout is followed until it shows up, and never runs
   await fs.writeFile(slowRm, '#!/bin/sh\nsleep 3\nexec /usr/bin/rm "$@"\n', { mode: 0o755 });
   const runs = path.join(work, `runs-${process.pid}-${seq}`);
   const job = makeJob(await writeFile('once.sh', `echo run >> '${runs}'\n`));
-  const command = ['sh', job.script];
   try {
     const host = newHost('gpu-a', {}, { callTimeoutMs: 1500 });
     const exited = nextExit(host, job.id);
-    const err = await host.launch({ job, gpuIndices: [], command }).catch((e: unknown) => e);
+    const err = await host.launch(request(job, [])).catch((e: unknown) => e);
     assert.ok(err instanceof HostUnreachableError, String(err));
     assert.equal(err.problem, 'timeout');
     assert.equal(err.mayHaveStarted, true, 'the manager must not queue it again');
@@ -342,7 +342,7 @@ test('a start cut off by a timeout is followed until it shows up, and never runs
   }
   // Dispatched again anyway (say, by a manager that re-queued it): the host finds it started.
   const recorded = Number(await fs.readFile(remote('gpu-a', '.trainq', 'jobs', job.id, 'pgid'), 'utf8'));
-  assert.deepEqual(await newHost('gpu-a').launch({ job, gpuIndices: [], command }), { pgid: recorded });
+  assert.deepEqual(await newHost('gpu-a').launch(request(job, [])), { kind: 'process', pgid: recorded });
   assert.equal(await fs.readFile(runs, 'utf8'), 'run\n');
 });
 
@@ -353,7 +353,7 @@ test('a host that is down at dispatch refuses with HostUnreachableError and back
   const job = makeJob(await writeFile('never.sh', 'echo never\n'));
   await server.stop();
   try {
-    const err = await host.launch({ job, gpuIndices: [], command: ['sh', job.script] }).catch((e: unknown) => e);
+    const err = await host.launch(request(job, [])).catch((e: unknown) => e);
     assert.ok(err instanceof HostUnreachableError, String(err));
     assert.equal(err.problem, 'unreachable');
     assert.equal(err.mayHaveStarted, false);
@@ -363,7 +363,7 @@ test('a host that is down at dispatch refuses with HostUnreachableError and back
     assert.equal(status.problem, 'unreachable');
     assert.ok(status.retryAt! > status.probedAt, 'the next attempt is scheduled');
     // During the backoff nothing is tried: a second refusal carries the same retry time.
-    const again = await host.launch({ job, gpuIndices: [], command: ['sh', job.script] }).catch((e: unknown) => e);
+    const again = await host.launch(request(job, [])).catch((e: unknown) => e);
     assert.ok(again instanceof HostUnreachableError);
     assert.equal(again.retryAt, status.retryAt);
     assert.equal(existsSync(remote('gpu-b', '.trainq', 'jobs', job.id)), false);
@@ -387,7 +387,7 @@ test('a host that vanishes mid-job: the job is reported lost after the timeout, 
   const host = newHost('gpu-c', {}, { lostAfterMs: 1500 });
   const job = makeJob(await writeFile('long.sh', 'echo started\nsleep 60\n'));
   const exited = nextExit(host, job.id);
-  const { pgid } = await host.launch({ job, gpuIndices: [], command: ['sh', job.script] });
+  const pgid = pgidOf(await host.launch(request(job, [])));
   strays.push(pgid);
   await waitFor('the job to start', async () => (await logOf(host, job.id)).includes('started'));
   await server.stop();
@@ -414,7 +414,7 @@ test('a changed host key is refused: the host is marked with ssh\'s message and 
     assert.equal(status.problem, 'hostKeyChanged');
     assert.match(status.error ?? '', /^host key changed: .*SHA256:.*Offending ED25519 key in .*known_hosts:\d/);
     const job = makeJob(await writeFile('spoofed.sh', 'echo spoofed\n'));
-    const err = await host.launch({ job, gpuIndices: [], command: ['sh', job.script] }).catch((e: unknown) => e);
+    const err = await host.launch(request(job, [])).catch((e: unknown) => e);
     assert.ok(err instanceof HostUnreachableError);
     assert.equal(err.problem, 'hostKeyChanged');
     assert.equal(existsSync(remote('gpu-b', '.trainq', 'jobs', job.id)), false);
@@ -428,7 +428,7 @@ test('a long log is capped locally: its start, a note, and its end', { skip }, a
   const host = newHost('gpu-a', {}, { maxLogBytes: 4096 });
   const job = makeJob(await writeFile('chatty.sh', 'i=1\nwhile [ $i -le 3000 ]; do echo "line $i"; i=$((i + 1)); done\n'));
   const exited = nextExit(host, job.id);
-  await host.launch({ job, gpuIndices: [], command: ['sh', job.script] });
+  await host.launch(request(job, []));
   assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
   const copy = await logOf(host, job.id);
   assert.ok(copy.startsWith('line 1\nline 2\n'));
@@ -440,18 +440,18 @@ test('a long log is capped locally: its start, a note, and its end', { skip }, a
 test('invalid job ids and scripts outside the synced folder are refused before anything runs', { skip }, async () => {
   const host = newHost('gpu-a');
   const script = await writeFile('ok.sh', 'exit 0\n');
-  await assert.rejects(host.launch({ job: { ...makeJob(script), id: '../escape' }, gpuIndices: [], command: ['sh', script] }), /Invalid job id/);
+  await assert.rejects(host.launch(request({ ...makeJob(script), id: '../escape' }, [])), /Invalid job id/);
   assert.throws(() => host.logPath('a/b'), /Invalid job id/);
   const outside = await writeFile('elsewhere.sh', 'exit 0\n', work);
   const job = makeJob(outside);
-  await assert.rejects(host.launch({ job, gpuIndices: [], command: ['sh', outside] }), /outside the synced folder/);
+  await assert.rejects(host.launch(request(job, [])), /outside the synced folder/);
   assert.equal(existsSync(remote('gpu-a', '.trainq', 'jobs', job.id)), false);
 });
 
 test('a missing interpreter on the host is a launch error, not a host problem', { skip }, async () => {
   const host = newHost('gpu-a', { python: 'python9' });
   const script = await writeFile('never.py', 'print("never")\n');
-  const err = await host.launch({ job: makeJob(script), gpuIndices: [], command: ['python3', script] }).catch((e: unknown) => e);
+  const err = await host.launch(request(makeJob(script), [])).catch((e: unknown) => e);
   assert.ok(err instanceof Error && !(err instanceof HostUnreachableError));
   assert.match(err.message, /interpreter 'python9' was not found on the host/);
   assert.equal((await host.probe()).state, 'online');
@@ -482,7 +482,7 @@ test('on an SSH host a child that escaped with setsid and ignores SIGTERM dies w
     const pidFile = path.join(work, `escape-${process.pid}-${seq + 1}.pid`);
     const job = makeJob(script, [pidFile], { gpus: 1 });
     const exited = nextExit(host, job.id);
-    await host.launch({ job, gpuIndices: [1], command: ['sh', script, pidFile] });
+    await host.launch(request(job, [1]));
     const child = await escapedChild(pidFile);
     await waitFor('the script to end', () => existsSync(remote('gpu-a', '.trainq', 'jobs', job.id, 'ended')));
 
@@ -506,10 +506,10 @@ test('cancel on an SSH host kills a child that escaped the job\'s process group 
   const pidFile = path.join(work, `escape-${process.pid}-${seq + 1}.pid`);
   const job = makeJob(script, [pidFile]);
   const exited = nextExit(host, job.id);
-  const { pgid } = await host.launch({ job, gpuIndices: [0], command: ['sh', script, pidFile] });
+  const pgid = pgidOf(await host.launch(request(job, [0])));
   strays.push(pgid);
   const child = await escapedChild(pidFile);
-  await host.cancel({ ...job, pgid }, 1);
+  await host.cancel({ ...job, handle: { kind: 'process', pgid } }, 1);
   await exited;
   assert.equal(await isLive(child), false, 'the escaped child is gone by the time the end is reported');
   // Killed members may linger a moment as zombies until init reaps them.

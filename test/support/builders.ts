@@ -55,7 +55,7 @@ export class FakeHost implements Host {
       throw new Error(this.failLaunchWith);
     }
     this.launches.push(request);
-    return { pgid: 1000 + this.launches.length };
+    return { kind: 'process', pgid: 1000 + this.launches.length };
   }
   async cancel(job: Job): Promise<void> {
     this.cancelled.push(job.id);

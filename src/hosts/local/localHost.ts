@@ -10,6 +10,9 @@ import { Emitter } from '../../core/emitter';
 import type { Job } from '../../core/job';
 import type { Logger } from '../../core/logger';
 import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from '../../core/host';
+import { assertJobEnv } from '../jobEnv';
+import { isPythonScript, jobCommand } from '../jobCommand';
+import { processGroupOf } from '../jobHandle';
 import { wrapperSettings } from '../jobScripts';
 import {
   groupState,
@@ -40,6 +43,8 @@ export interface LocalHostOptions {
   maxLogBytes?: number;
   /** SIGTERM → SIGKILL delay for processes a job left running when it ended (trainq.cancelGraceSeconds). */
   sweepGraceSec?: number;
+  /** The interpreter of a `.py` script (the Python extension's, or the trainq.python setting); default python3. */
+  resolvePython?: (script: string) => Promise<string>;
 }
 
 const DEFAULT_MAX_LOG_BYTES = 50 * 1024 * 1024;
@@ -61,6 +66,7 @@ export class LocalHost implements Host {
   sweepGraceSec: number;
   private readonly logger: Logger;
   private readonly pollMs: number;
+  private readonly resolvePython: (script: string) => Promise<string>;
   /** Jobs whose end this instance will report, each exactly once. */
   private readonly followed = new Set<string>();
   private readonly pollTimers = new Map<string, NodeJS.Timeout>();
@@ -77,6 +83,7 @@ export class LocalHost implements Host {
     this.pollMs = opts.pollMs ?? 1000;
     this.maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
     this.sweepGraceSec = opts.sweepGraceSec ?? DEFAULT_SWEEP_GRACE_SEC;
+    this.resolvePython = opts.resolvePython ?? (async () => 'python3');
   }
 
   async probe(): Promise<HostStatus> {
@@ -109,14 +116,14 @@ export class LocalHost implements Host {
   }
 
   async launch(request: LaunchRequest): Promise<LaunchResult> {
-    const { job, command, gpuIndices } = request;
+    const { job, gpuIndices, cwd } = request;
     const files = jobFiles(this.jobsRoot, job.id);
-    if (command.length === 0) {
-      throw new Error(`Job ${job.id} has no command to run`);
-    }
-    await this.checkCwd(job.cwd);
-    if (!(await resolveExecutable(command[0], job.cwd, process.env.PATH))) {
-      const where = command[0].includes('/') ? `relative to ${job.cwd}` : 'on PATH';
+    const python = isPythonScript(request.script) ? await this.resolvePython(request.script) : '';
+    const command = jobCommand(request.script, request.args, cwd, python);
+    assertJobEnv(request.env);
+    await this.checkCwd(cwd);
+    if (!(await resolveExecutable(command[0], cwd, process.env.PATH))) {
+      const where = command[0].includes('/') ? `relative to ${cwd}` : 'on PATH';
       throw new Error(`Interpreter '${command[0]}' was not found ${where}`);
     }
     await fs.mkdir(files.dir, { recursive: true });
@@ -125,6 +132,8 @@ export class LocalHost implements Host {
 
     const env: NodeJS.ProcessEnv = {
       ...jobEnvironment(process.env),
+      // Literally, like a host's env: no expansion, and the names were checked as for host settings.
+      ...request.env,
       // The wrapper gives the job CUDA_VISIBLE_DEVICES (empty for CPU jobs, so frameworks see no GPU rather
       // than all of them) and TRAINQ_JOB_ID; the wrapper itself carries neither, so it is no process of the job.
       ...wrapperSettings({ cudaVisibleDevices: gpuIndices.join(','), graceSec: this.sweepGraceSec, logCapBytes: this.maxLogBytes }),
@@ -132,14 +141,14 @@ export class LocalHost implements Host {
     };
     delete env.CUDA_VISIBLE_DEVICES;
     delete env.TRAINQ_JOB_ID;
-    const child = await spawnWrapper({ files, command, cwd: job.cwd, env, beforeSpawn: request.assertCurrent });
+    const child = await spawnWrapper({ files, command, cwd, env, beforeSpawn: request.assertCurrent });
     const pgid = child.pid;
     if (pgid === undefined) {
       throw new Error(`Job ${job.id} did not start`);
     }
     this.followChild(job.id, files, child);
     this.logger.info(`${this.name}: started job ${job.id} (pgid ${pgid}, GPUs [${gpuIndices.join(',')}])`);
-    return { pgid };
+    return { kind: 'process', pgid };
   }
 
   /**
@@ -149,7 +158,7 @@ export class LocalHost implements Host {
    */
   async cancel(job: Job, graceSec: number): Promise<void> {
     const files = jobFiles(this.jobsRoot, job.id);
-    const pgid = job.pgid ?? (await readPgidFile(files));
+    const pgid = processGroupOf(job, this.name) ?? (await readPgidFile(files));
     if (!(await terminateJob(files, job.id, pgid !== undefined && pgid > 1 ? pgid : undefined, graceSec))) {
       this.logger.warn(`${this.name}: processes of job ${job.id} survived SIGKILL`);
     }
@@ -164,7 +173,7 @@ export class LocalHost implements Host {
     if (recorded !== undefined) {
       return { kind: 'exited', exitCode: recorded };
     }
-    const pgid = job.pgid ?? (await readPgidFile(files));
+    const pgid = processGroupOf(job, this.name) ?? (await readPgidFile(files));
     if (pgid === undefined || pgid <= 1) {
       return { kind: 'lost', reason: 'no process id was recorded for the job, so it cannot be followed' };
     }

@@ -1,19 +1,12 @@
 /**
- * Where a job's files live on a remote host, and the argv the remote side runs.
+ * Where a job's files live on a remote host, and how local paths map into its copy of the project.
  *
  * Layout under the host's workdir:
  *   <workdir>/<project>/…            the synced project (the local folder's name; sync 'none' keeps local paths)
  *   <workdir>/.trainq/jobs/<jobId>/  pgid, exit, output.log: the same files as a local job folder
- *
- * LaunchRequest.command comes from the local side as [interpreter…, script, args…]. The remote argv
- * keeps the arguments verbatim, maps the script (and the job's cwd) into the remote project, and
- * replaces the interpreter: `.py` scripts run with the host's `python` setting, since a local venv
- * path means nothing there; other interpreters (`bash`) keep their name, a local absolute path
- * (`/usr/bin/bash`) being reduced to its name so the remote PATH resolves it.
  */
 import { relativeInside } from '../../core/pathInside';
 import * as path from 'node:path';
-import type { Job } from '../../core/job';
 import { assertValidJobId } from '../local/localProcess';
 
 // The remote scripts report paths one per line and match the job folder with `grep -x`: no line breaks.
@@ -54,20 +47,4 @@ export function mapIntoRemote(localPath: string, localRoot: string, remoteRoot: 
   const mapped = rel === '' ? remoteRoot : `${remoteRoot}/${rel.split(path.sep).join('/')}`;
   assertSafeRemotePath(mapped, 'Remote path');
   return mapped;
-}
-
-/** The remote argv for a local command; see the module comment. `mapPath` maps local paths to remote ones. */
-export function remoteArgv(command: readonly string[], job: Pick<Job, 'script'>, python: string, mapPath: (p: string) => string): string[] {
-  const scriptAt = command.indexOf(job.script);
-  if (scriptAt < 0) {
-    throw new Error(`The command for ${path.basename(job.script)} does not contain the script path, so it cannot be mapped to the host`);
-  }
-  const interpreter = command.slice(0, scriptAt);
-  let remoteInterpreter: string[];
-  if (path.extname(job.script).toLowerCase() === '.py') {
-    remoteInterpreter = [python];
-  } else {
-    remoteInterpreter = interpreter.map((word, i) => (i === 0 && path.isAbsolute(word) ? path.basename(word) : word));
-  }
-  return [...remoteInterpreter, mapPath(job.script), ...command.slice(scriptAt + 1)];
 }

@@ -110,3 +110,34 @@ export class LogMirror {
 function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
 }
+
+/** Log bytes per job per routine poll; a fast-growing log catches up over several polls. */
+export const POLL_CHUNK = 1024 * 1024;
+/** Larger pieces once the job ended, to copy the rest quickly. */
+export const FINAL_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Copies the rest of an ended job's log into its copy: all of it, or for a capped copy its last part.
+ * `fetch(offset, max)` reads the remote log (its size, and at most max bytes from offset).
+ */
+export async function drainLog(
+  mirror: LogMirror,
+  knownSize: number,
+  fetch: (offset: number, max: number) => Promise<{ size: number; data: Buffer } | undefined>,
+  remotePath: string,
+): Promise<void> {
+  let size = knownSize;
+  while (!mirror.capped && mirror.offset < size) {
+    const entry = await fetch(mirror.offset, FINAL_CHUNK);
+    size = entry?.size ?? 0;
+    if (!entry || entry.data.length === 0) break;
+    await mirror.append(entry.data, remotePath);
+  }
+  if (mirror.capped && !mirror.finished) {
+    const tailStart = Math.max(mirror.offset, size - mirror.tailLimit);
+    const entry = await fetch(tailStart, mirror.tailLimit);
+    await mirror.finish(entry?.size ?? size, entry?.data, tailStart, remotePath);
+  } else {
+    await mirror.finish(size, undefined, 0, remotePath);
+  }
+}

@@ -4,11 +4,8 @@
  * separate words, so the Slurm code above does not care which one it talks to.
  */
 import { spawn } from 'node:child_process';
+import type { ScriptRunner } from '../remote/session';
 import type { RunOptions, RunResult } from '../ssh/sshTransport';
-
-export interface ScriptRunner {
-  runScript(script: string, args: readonly string[], opts?: RunOptions): Promise<RunResult>;
-}
 
 /** Thrown when the local shell could not run or overran its time: the Slurm client is unusable now. */
 export class LocalRunError extends Error {

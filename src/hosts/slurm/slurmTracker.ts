@@ -6,7 +6,8 @@
  */
 import type { Logger } from '../../core/logger';
 import type { ExitReport, JobNote, ReattachResult } from '../../core/host';
-import type { LogMirror } from '../remote/remoteLog';
+import { JobPoller, type PolledJob } from '../remote/jobPoller';
+import { drainLog, POLL_CHUNK, type LogMirror } from '../remote/remoteLog';
 import type { PollEntry } from '../remote/remoteScripts';
 import type { SlurmJobRow } from './slurmCommands';
 import type { SlurmPoll } from './slurmScripts';
@@ -28,14 +29,11 @@ export interface SlurmTrackerDeps {
   note: (note: JobNote) => void;
 }
 
-interface Tracked {
-  jobId: string;
+interface Tracked extends PolledJob {
   slurmId?: string;
   gpuIndices: number[];
   mirror?: LogMirror;
   note?: string;
-  unreachableSince?: number;
-  finishing: boolean;
   /** When TrainQ submitted it; cleared once its queue wait has been observed. */
   submittedAtMs?: number;
 }
@@ -43,25 +41,29 @@ interface Tracked {
 /** How many recent queue waits the expected wait averages: recent enough to follow the cluster's load. */
 const WAIT_WINDOW = 20;
 
-const POLL_CHUNK = 1024 * 1024;
-const FINAL_CHUNK = 4 * 1024 * 1024;
-
 export class SlurmTracker {
-  private readonly tracked = new Map<string, Tracked>();
-  private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> | undefined;
+  private readonly poller: JobPoller<Tracked, SlurmPoll>;
   /** Turned off the first time sacct says accounting is disabled; the exit files decide then. */
   private useSacct = true;
-  private disposed = false;
 
-  constructor(private readonly deps: SlurmTrackerDeps) {}
+  constructor(private readonly deps: SlurmTrackerDeps) {
+    this.poller = new JobPoller({
+      ...deps,
+      what: 'Slurm poll',
+      poll: (jobs) => this.deps.poll(jobs.map((t) => [t.jobId, t.slurmId, t.mirror && !t.mirror.capped ? t.mirror.offset : -1]), POLL_CHUNK, this.useSacct),
+      apply: (jobs, poll) => this.apply(jobs, poll),
+      lostReason: (seconds, why) =>
+        `Slurm on ${deps.hostName} could not be asked for ${seconds} s (${why}); the job may still run there, but TrainQ cannot follow it.`,
+      onOutage: (t, why) => this.setNote(t, `Slurm cannot be asked about this job right now (${why.slice(0, 200)})`),
+    });
+  }
 
   isTracked(jobId: string): boolean {
-    return this.tracked.has(jobId);
+    return this.poller.has(jobId);
   }
 
   slurmIdOf(jobId: string): string | undefined {
-    return this.tracked.get(jobId)?.slurmId;
+    return this.poller.get(jobId)?.slurmId;
   }
 
   /** Queue waits seen (submission to first seen running), newest last. */
@@ -69,7 +71,7 @@ export class SlurmTracker {
 
   /** Records when TrainQ submitted a tracked job, so its queue wait can be observed when it starts. */
   noteSubmitted(jobId: string, atMs: number): void {
-    const t = this.tracked.get(jobId);
+    const t = this.poller.get(jobId);
     if (t) {
       t.submittedAtMs = atMs;
     }
@@ -82,35 +84,31 @@ export class SlurmTracker {
 
   /** GPU indices the tracked jobs hold (the probe offers idle GPUs beside them). */
   heldGpus(): Set<number> {
-    return new Set([...this.tracked.values()].flatMap((t) => t.gpuIndices));
+    return new Set(this.poller.all().flatMap((t) => t.gpuIndices));
   }
 
   async track(jobId: string, slurmId: string | undefined, gpuIndices: readonly number[], unreachableSince?: number): Promise<void> {
-    const known = this.tracked.get(jobId);
+    const known = this.poller.get(jobId);
     if (known) {
       known.slurmId ??= slurmId;
       return;
     }
     const mirror = await this.deps.mirrorFor?.(jobId);
-    this.tracked.set(jobId, { jobId, slurmId, gpuIndices: [...gpuIndices], mirror, unreachableSince, finishing: false });
-    this.schedule(this.deps.pollMs);
+    this.poller.add({ jobId, slurmId, gpuIndices: [...gpuIndices], mirror, unreachableSince, finishing: false });
   }
 
   pollSoon(): void {
-    this.schedule(100, true);
+    this.poller.pollSoon();
   }
 
   /** Polls now and waits for it (tests, benchmarks). */
   pollNow(): Promise<void> {
-    this.polling ??= this.pollOnce()
-      .catch((e) => this.deps.logger.warn(`${this.deps.hostName}: Slurm poll failed: ${e instanceof Error ? e.message : e}`))
-      .finally(() => (this.polling = undefined));
-    return this.polling;
+    return this.poller.pollNow();
   }
 
   /** After a restart: by Slurm id (or by name when the id was never stored); running → tracked again. */
   async reattach(jobId: string, slurmId: string | undefined, gpuIndices: readonly number[]): Promise<ReattachResult> {
-    if (this.tracked.has(jobId)) {
+    if (this.poller.has(jobId)) {
       return { kind: 'running' };
     }
     const mirror = await this.deps.mirrorFor?.(jobId);
@@ -128,7 +126,7 @@ export class SlurmTracker {
     const sid = row?.slurmId ?? (entry?.pgid !== undefined ? String(entry.pgid) : slurmId);
     if (outage !== undefined || verdict.kind === 'active') {
       await this.track(jobId, sid, gpuIndices, outage !== undefined ? Date.now() : undefined);
-      if (verdict.kind === 'active') this.setNote(this.tracked.get(jobId)!, verdict.note);
+      if (verdict.kind === 'active') this.setNote(this.poller.get(jobId)!, verdict.note);
       return { kind: 'running' };
     }
     if (mirror) await this.drain(jobId, sid, mirror, entry?.size ?? 0);
@@ -138,43 +136,17 @@ export class SlurmTracker {
   }
 
   dispose(): void {
-    this.disposed = true;
-    clearTimeout(this.timer);
-    this.tracked.clear();
+    this.poller.dispose();
   }
 
-  private schedule(delayMs: number, replace = false): void {
-    if (this.disposed || this.tracked.size === 0 || (this.timer && !replace)) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.pollNow().finally(() => this.schedule(this.deps.pollMs));
-    }, delayMs);
-    this.timer.unref();
-  }
-
-  private async pollOnce(): Promise<void> {
-    const jobs = [...this.tracked.values()].filter((t) => !t.finishing);
-    if (jobs.length === 0) return;
-    let poll: SlurmPoll;
-    try {
-      poll = await this.deps.poll(
-        jobs.map((t) => [t.jobId, t.slurmId, t.mirror && !t.mirror.capped ? t.mirror.offset : -1]),
-        POLL_CHUNK,
-        this.useSacct,
-      );
-    } catch (e) {
-      if (!this.deps.isConnectionError(e)) throw e;
-      this.checkLost(jobs, e instanceof Error ? e.message : String(e));
-      return;
-    }
+  private async apply(jobs: Tracked[], poll: SlurmPoll): Promise<void> {
     this.noteAccounting(poll);
     for (const t of jobs) {
       const { verdict, entry, row, outage } = this.judge(t.jobId, t.slurmId, poll);
       t.slurmId ??= row?.slurmId ?? (entry?.pgid !== undefined ? String(entry.pgid) : undefined);
       if (entry) await t.mirror?.append(entry.data, this.deps.remoteLog(t.jobId));
       if (outage !== undefined) {
-        this.checkLost([t], outage);
+        this.poller.outage([t], outage);
       } else if (verdict.kind === 'active') {
         t.unreachableSince = undefined;
         this.setNote(t, verdict.note);
@@ -225,21 +197,6 @@ export class SlurmTracker {
     }
   }
 
-  private checkLost(jobs: Tracked[], why: string): void {
-    const now = Date.now();
-    for (const t of jobs) {
-      t.unreachableSince ??= now;
-      const waited = now - t.unreachableSince;
-      this.setNote(t, `Slurm cannot be asked about this job right now (${why.slice(0, 200)})`);
-      if (waited >= this.deps.lostAfterMs && this.tracked.delete(t.jobId)) {
-        this.deps.report({
-          jobId: t.jobId,
-          reason: `Slurm on ${this.deps.hostName} could not be asked for ${Math.round(waited / 1000)} s (${why}); the job may still run there, but TrainQ cannot follow it.`,
-        });
-      }
-    }
-  }
-
   private async finish(t: Tracked, size: number, verdict: Extract<SlurmVerdict, { kind: 'ended' }>): Promise<void> {
     t.finishing = true;
     if (t.mirror) {
@@ -249,27 +206,14 @@ export class SlurmTracker {
         ),
       );
     }
-    if (this.disposed || !this.tracked.delete(t.jobId)) return;
-    this.deps.logger.info(`${this.deps.hostName}: job ${t.jobId} (Slurm ${t.slurmId ?? '?'}) ended: ${verdict.exitCode ?? verdict.reason}`);
-    this.deps.report({ jobId: t.jobId, exitCode: verdict.exitCode, reason: verdict.reason });
+    if (this.poller.end({ jobId: t.jobId, exitCode: verdict.exitCode, reason: verdict.reason })) {
+      this.deps.logger.info(`${this.deps.hostName}: job ${t.jobId} (Slurm ${t.slurmId ?? '?'}) ended: ${verdict.exitCode ?? verdict.reason}`);
+    }
   }
 
   /** Copies the rest of an ended job's remote log: all of it, or for a capped copy its last part. */
-  private async drain(jobId: string, slurmId: string | undefined, mirror: LogMirror, knownSize: number): Promise<void> {
+  private drain(jobId: string, slurmId: string | undefined, mirror: LogMirror, knownSize: number): Promise<void> {
     const fetch = async (offset: number, max: number) => (await this.deps.poll([[jobId, slurmId, offset]], max, false)).files[0];
-    let size = knownSize;
-    while (!mirror.capped && mirror.offset < size) {
-      const entry = await fetch(mirror.offset, FINAL_CHUNK);
-      size = entry?.size ?? 0;
-      if (!entry || entry.data.length === 0) break;
-      await mirror.append(entry.data, this.deps.remoteLog(jobId));
-    }
-    if (mirror.capped && !mirror.finished) {
-      const tailStart = Math.max(mirror.offset, size - mirror.tailLimit);
-      const entry = await fetch(tailStart, mirror.tailLimit);
-      await mirror.finish(entry?.size ?? size, entry?.data, tailStart, this.deps.remoteLog(jobId));
-    } else {
-      await mirror.finish(size, undefined, 0, this.deps.remoteLog(jobId));
-    }
+    return drainLog(mirror, knownSize, fetch, this.deps.remoteLog(jobId));
   }
 }

@@ -1,15 +1,16 @@
 /**
- * Follows the running jobs of one remote host: one poll round trip covers all of them (liveness,
- * exit file, log growth), the new log bytes are appended to each job's local copy, and each end is
- * reported exactly once. A host that stays unreachable makes its jobs Lost only after a timeout:
- * losing the connection is a host state, not the end of a job.
+ * Follows the running jobs of one SSH host: each poll (one round trip for all of them, see JobPoller)
+ * reads liveness, the exit file and log growth; the new log bytes are appended to each job's local
+ * copy, and a job whose wrapper died has what it left running ended before its end is reported.
  */
 import type { Logger } from '../../core/logger';
 import type { ExitReport, ReattachResult } from '../../core/host';
 import { HostUnreachableError } from '../../core/hostErrors';
-import { LogMirror } from '../remote/remoteLog';
+import { JobPoller, type PolledJob } from '../remote/jobPoller';
+import { drainLog, LogMirror, POLL_CHUNK } from '../remote/remoteLog';
 import { parsePoll, POLL_SCRIPT, type PollEntry } from '../remote/remoteScripts';
-import { SshError, type SshTransport } from './sshTransport';
+import type { RemoteSession } from '../remote/session';
+import { SshError } from './sshTransport';
 
 export interface SshJobFollowerDeps {
   hostName: string;
@@ -18,32 +19,21 @@ export interface SshJobFollowerDeps {
   lostAfterMs: number;
   maxLogBytes: number;
   localLog: (jobId: string) => string;
-  transport: SshTransport;
-  /** Runs an ssh call through the host's failure bookkeeping. */
-  call: <T>(fn: () => Promise<T>) => Promise<T>;
-  jobsDir: () => Promise<string>;
-  inBackoff: () => boolean;
-  problem: () => string | undefined;
+  /** The host's session: its calls drive the host's health. */
+  session: RemoteSession;
   report: (report: ExitReport) => void;
   /** Ends what a job whose wrapper died left running (the wrapper's own sweep never ran). */
   sweep: (jobId: string) => Promise<void>;
 }
 
-interface Followed {
-  jobId: string;
+interface Followed extends PolledJob {
   pgid?: number;
   mirror: LogMirror;
   since: number;
   /** Launched over a connection that broke mid-call: it may never have started. */
   doubtful: boolean;
-  unreachableSince?: number;
-  finishing: boolean;
 }
 
-/** Log bytes per job per routine poll; a fast-growing log catches up over several polls. */
-const POLL_CHUNK = 1024 * 1024;
-/** Larger pieces once the job ended, to copy the rest quickly. */
-const FINAL_CHUNK = 4 * 1024 * 1024;
 /** How long a doubtful launch may take to show up on the host before it counts as never started. */
 const DOUBT_MS = 30_000;
 
@@ -52,53 +42,49 @@ function isConnectionError(e: unknown): boolean {
 }
 
 export class SshJobFollower {
-  private readonly followed = new Map<string, Followed>();
-  private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> | undefined;
+  private readonly poller: JobPoller<Followed, PollEntry[]>;
   private jobsDirSeen = '';
-  private disposed = false;
 
-  constructor(private readonly deps: SshJobFollowerDeps) {}
+  constructor(private readonly deps: SshJobFollowerDeps) {
+    this.poller = new JobPoller({
+      ...deps,
+      what: 'job poll',
+      poll: (jobs) => this.pollJobs(jobs.map((f) => [f.jobId, f.mirror.capped ? -1 : f.mirror.offset]), POLL_CHUNK),
+      apply: (_jobs, entries) => this.apply(entries),
+      isConnectionError,
+      lostReason: (seconds) =>
+        `${deps.hostName} was unreachable for ${seconds} s (${deps.session.health.problem ?? 'unreachable'}); the job may still run there, but TrainQ cannot follow it.`,
+    });
+  }
 
   pgidOf(jobId: string): number | undefined {
-    return this.followed.get(jobId)?.pgid;
+    return this.poller.get(jobId)?.pgid;
   }
 
   async follow(jobId: string, pgid: number | undefined, opts: { doubtful?: boolean; unreachableSince?: number } = {}): Promise<void> {
-    const known = this.followed.get(jobId);
+    const known = this.poller.get(jobId);
     if (known) {
       known.pgid ??= pgid;
       return;
     }
     const mirror = await LogMirror.open(this.deps.localLog(jobId), this.deps.maxLogBytes);
-    this.followed.set(jobId, {
-      jobId,
-      pgid,
-      mirror,
-      since: Date.now(),
-      doubtful: opts.doubtful ?? false,
-      unreachableSince: opts.unreachableSince,
-      finishing: false,
-    });
-    this.schedule(this.deps.pollMs);
+    const { doubtful = false, unreachableSince } = opts;
+    this.poller.add({ jobId, pgid, mirror, since: Date.now(), doubtful, unreachableSince, finishing: false });
   }
 
   /** Polls shortly (after a cancel), instead of waiting for the next routine poll. */
   pollSoon(): void {
-    this.schedule(100, true);
+    this.poller.pollSoon();
   }
 
   /** After a restart: alive → followed, exit code → reported with it, neither → lost with the reason. */
   async reattach(jobId: string, pgid: number | undefined): Promise<ReattachResult> {
-    if (this.followed.has(jobId)) {
+    if (this.poller.has(jobId)) {
       return { kind: 'running' };
     }
     const mirror = await LogMirror.open(this.deps.localLog(jobId), this.deps.maxLogBytes);
     let entry: PollEntry;
     try {
-      if (this.deps.inBackoff()) {
-        throw new HostUnreachableError(this.deps.hostName, 'unreachable', 'backing off');
-      }
       [entry] = await this.pollJobs([[jobId, mirror.capped ? -1 : mirror.offset]], POLL_CHUNK);
     } catch (e) {
       if (!isConnectionError(e)) {
@@ -122,54 +108,16 @@ export class SshJobFollower {
     }
     await this.drain(jobId, mirror, entry.size);
     await this.sweep(jobId);
-    return { kind: 'lost', reason: `the process on ${this.deps.hostName} ended without recording an exit code (killed, or the host rebooted)` };
+    return { kind: 'lost', reason: this.diedReason() };
   }
 
   dispose(): void {
-    this.disposed = true;
-    clearTimeout(this.timer);
-    this.followed.clear();
+    this.poller.dispose();
   }
 
-  private schedule(delayMs: number, replace = false): void {
-    if (this.disposed || this.followed.size === 0 || (this.timer && !replace)) {
-      return;
-    }
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.pollNow().finally(() => this.schedule(this.deps.pollMs));
-    }, delayMs);
-    this.timer.unref();
-  }
-
-  private pollNow(): Promise<void> {
-    this.polling ??= this.pollOnce()
-      .catch((e) => this.deps.logger.warn(`${this.deps.hostName}: job poll failed: ${e instanceof Error ? e.message : e}`))
-      .finally(() => (this.polling = undefined));
-    return this.polling;
-  }
-
-  private async pollOnce(): Promise<void> {
-    const jobs = [...this.followed.values()].filter((f) => !f.finishing);
-    if (jobs.length === 0) {
-      return;
-    }
-    let entries: PollEntry[];
-    try {
-      if (this.deps.inBackoff()) {
-        throw new HostUnreachableError(this.deps.hostName, 'unreachable', 'backing off');
-      }
-      entries = await this.pollJobs(jobs.map((f) => [f.jobId, f.mirror.capped ? -1 : f.mirror.offset]), POLL_CHUNK);
-    } catch (e) {
-      if (!isConnectionError(e)) {
-        throw e;
-      }
-      this.checkLost(jobs);
-      return;
-    }
+  private async apply(entries: PollEntry[]): Promise<void> {
     for (const entry of entries) {
-      const f = this.followed.get(entry.jobId);
+      const f = this.poller.get(entry.jobId);
       if (!f || f.finishing) {
         continue;
       }
@@ -190,10 +138,13 @@ export class SshJobFollower {
         // The wrapper died before its sweep: end what the job left running before its GPU counts as free.
         // Not awaited, so the other jobs' polls go on during the grace period.
         f.finishing = true;
-        const reason = `the process on ${this.deps.hostName} ended without recording an exit code (killed, or the host rebooted)`;
-        void this.sweep(f.jobId).then(() => this.finish(f, entry.size, undefined, reason));
+        void this.sweep(f.jobId).then(() => this.finish(f, entry.size, undefined, this.diedReason()));
       }
     }
+  }
+
+  private diedReason(): string {
+    return `the process on ${this.deps.hostName} ended without recording an exit code (killed, or the host rebooted)`;
   }
 
   /** Never throws: a sweep that fails leaves the leftovers to the GPU census, which keeps their GPU from jobs. */
@@ -202,23 +153,6 @@ export class SshJobFollower {
       await this.deps.sweep(jobId);
     } catch (e) {
       this.deps.logger.warn(`${this.deps.hostName}: could not end what job ${jobId} left running: ${e instanceof Error ? e.message : e}`);
-    }
-  }
-
-  private checkLost(jobs: Followed[]): void {
-    const now = Date.now();
-    for (const f of jobs) {
-      f.unreachableSince ??= now;
-      const waited = now - f.unreachableSince;
-      if (waited >= this.deps.lostAfterMs && this.followed.delete(f.jobId)) {
-        const why = this.deps.problem() ?? 'unreachable';
-        this.deps.logger.warn(`${this.deps.hostName}: giving up on job ${f.jobId} after ${Math.round(waited / 1000)} s without contact`);
-        this.deps.report({
-          jobId: f.jobId,
-          exitCode: undefined,
-          reason: `${this.deps.hostName} was unreachable for ${Math.round(waited / 1000)} s (${why}); the job may still run there, but TrainQ cannot follow it.`,
-        });
-      }
     }
   }
 
@@ -231,40 +165,25 @@ export class SshJobFollower {
         this.deps.logger.warn(`${this.deps.hostName}: the end of job ${f.jobId}'s log could not be copied: ${e instanceof Error ? e.message : e}`);
       }
     }
-    if (this.disposed || !this.followed.delete(f.jobId)) {
-      return;
+    if (this.poller.end(reason === undefined ? { jobId: f.jobId, exitCode } : { jobId: f.jobId, exitCode, reason })) {
+      this.deps.logger.info(`${this.deps.hostName}: job ${f.jobId} ended with ${exitCode ?? reason ?? 'no recorded exit code'}`);
     }
-    this.deps.logger.info(`${this.deps.hostName}: job ${f.jobId} ended with ${exitCode ?? reason ?? 'no recorded exit code'}`);
-    this.deps.report(reason === undefined ? { jobId: f.jobId, exitCode } : { jobId: f.jobId, exitCode, reason });
   }
 
-  /** Copies the rest of a finished job's log: all of it, or for a capped copy the last part. */
-  private async drain(jobId: string, mirror: LogMirror, knownSize: number): Promise<void> {
-    let size = knownSize;
-    while (!mirror.capped && mirror.offset < size) {
-      const [entry] = await this.pollJobs([[jobId, mirror.offset]], FINAL_CHUNK);
-      size = entry.size;
-      if (entry.data.length === 0) {
-        break;
-      }
-      await mirror.append(entry.data, this.remoteLog(jobId));
-    }
-    if (mirror.capped && !mirror.finished) {
-      const tailStart = Math.max(mirror.offset, size - mirror.tailLimit);
-      const [entry] = await this.pollJobs([[jobId, tailStart]], mirror.tailLimit);
-      await mirror.finish(entry.size, entry.data, tailStart, this.remoteLog(jobId));
-    } else {
-      await mirror.finish(size, undefined, 0, this.remoteLog(jobId));
-    }
+  private drain(jobId: string, mirror: LogMirror, knownSize: number): Promise<void> {
+    const fetch = async (offset: number, max: number) => (await this.pollJobs([[jobId, offset]], max))[0];
+    return drainLog(mirror, knownSize, fetch, this.remoteLog(jobId));
   }
 
   private async pollJobs(jobs: Array<[string, number]>, maxChunk: number): Promise<PollEntry[]> {
-    const jobsDir = await this.deps.jobsDir();
-    this.jobsDirSeen = jobsDir;
-    const args = [jobsDir, String(maxChunk), ...jobs.flatMap(([id, offset]) => [id, String(offset)])];
+    const { session } = this.deps;
+    if (session.health.inBackoff()) {
+      throw new HostUnreachableError(this.deps.hostName, 'unreachable', 'backing off');
+    }
+    this.jobsDirSeen = await session.jobsDir();
+    const args = [this.jobsDirSeen, String(maxChunk), ...jobs.flatMap(([id, offset]) => [id, String(offset)])];
     const maxOutputBytes = maxChunk * jobs.length + 1024 * 1024;
-    const result = await this.deps.call(() => this.deps.transport.runScript(POLL_SCRIPT, args, { maxOutputBytes }));
-    return parsePoll(result.stdout);
+    return parsePoll((await session.run(POLL_SCRIPT, args, { maxOutputBytes })).stdout);
   }
 
   private remoteLog(jobId: string): string {
