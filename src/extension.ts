@@ -96,12 +96,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     confirmDispatch: () => lock.refresh(),
     fence: lock,
   });
-  context.subscriptions.push(local, registry, manager);
+  // Remote hosts live in the roster: disposed with it when the window closes (local has its own entry).
+  context.subscriptions.push(local, { dispose: () => manager.hosts.forEach((h) => h !== local && h.dispose()) }, manager);
   const applyHosts = () => {
     const { hosts, errors } = parseHostConfigs(vscode.workspace.isTrusted ? config.value.hosts : []);
     errors.forEach((e) => void vscode.window.showWarningMessage(`TrainQ: trainq.hosts: ${e}`));
-    registry.update(hosts);
-    manager.setHosts(registry.all);
+    manager.setHosts(registry.hostsFor(hosts, manager.hosts));
   };
   applyHosts();
   // The dispatcher probes and dispatches on its own clock; the window's focus only tells it how often

@@ -15,7 +15,11 @@ export function groupByHost<T extends { host?: string }>(items: readonly T[]): M
   for (const item of items) {
     if (item.host !== undefined) {
       const list = byHost.get(item.host);
-      list ? list.push(item) : byHost.set(item.host, [item]);
+      if (list) {
+        list.push(item);
+      } else {
+        byHost.set(item.host, [item]);
+      }
     }
   }
   return byHost;
@@ -66,6 +70,11 @@ export class HostRoster implements Disposable {
       }
     }
     return added;
+  }
+
+  /** The hosts in use, in order: the one host list (the settings are turned into it, never kept beside it). */
+  list(): readonly Host[] {
+    return this.hosts;
   }
 
   host(name: string | undefined): Host | undefined {

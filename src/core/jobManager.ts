@@ -103,6 +103,11 @@ export class JobManager implements Disposable {
     this.dispatcher.setHosts(deps.hosts);
   }
 
+  /** The hosts in use (the dispatcher's roster: the one host list). */
+  get hosts(): readonly Host[] {
+    return this.dispatcher.roster.list();
+  }
+
   /** Adopts a new host set (the hosts setting changed); see Dispatcher.setHosts. */
   setHosts(hosts: readonly Host[]): void {
     this.dispatcher.setHosts(hosts);

@@ -2,7 +2,7 @@
  * The multi-level queue: which queued job goes first, and how the Job Queue view groups jobs.
  * Pure functions of the job list and the clock, so the view, the scheduler and the simulator agree.
  */
-import { PRIORITIES, isFinished, type Job, type Priority } from './job';
+import { isFinished, type Job, type Priority } from './job';
 
 export interface QueuedEntry {
   job: Job;

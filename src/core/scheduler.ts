@@ -136,7 +136,11 @@ export function buildCandidates(offers: readonly HostOffer[], jobs: readonly Job
   for (const job of jobs) {
     if (job.state === 'running' && job.host !== undefined) {
       const list = runningOn.get(job.host);
-      list ? list.push(job) : runningOn.set(job.host, [job]);
+      if (list) {
+        list.push(job);
+      } else {
+        runningOn.set(job.host, [job]);
+      }
     }
   }
   // Plain loops and one object shape: the simulator rebuilds a host's candidate after every start and

@@ -1,14 +1,15 @@
 /**
- * The set of hosts TrainQ dispatches to: the local machine plus the remote hosts of the settings.
- * Rebuilt from configuration on every change, but a host whose entry did not change is kept (its
- * shared connection and the jobs it follows survive an unrelated edit of another host).
+ * Builds the hosts TrainQ dispatches to from the settings: the local machine plus a host per remote
+ * entry. It holds no list of its own (the dispatcher's roster is the one host list): given the hosts in
+ * use, it keeps each one whose entry did not change (its shared connection and the jobs it follows
+ * survive an unrelated edit of another host), builds the new and edited ones, and disposes the rest.
  */
-import type { Disposable } from '../core/emitter';
 import type { Host } from '../core/host';
 import type { HostConfig, SlurmHostConfig, SshHostConfig } from './hostConfig';
 
-export class HostRegistry implements Disposable {
-  private readonly remotes = new Map<string, { key: string; host: Host }>();
+export class HostRegistry {
+  /** The settings entry each remote host was built from, to tell an unchanged entry from an edited one. */
+  private readonly keys = new WeakMap<Host, string>();
 
   /** Without `createSlurm`, Slurm entries are left out (a build that cannot run them). */
   constructor(
@@ -17,30 +18,28 @@ export class HostRegistry implements Disposable {
     private readonly createSlurm?: (config: SlurmHostConfig) => Host,
   ) {}
 
-  get all(): Host[] {
-    return [this.local, ...[...this.remotes.values()].map((r) => r.host)];
-  }
-
-  /** Applies the configured remote hosts (already validated: parseHostConfigs reserves 'local'). */
-  update(configs: readonly HostConfig[]): void {
-    const wanted = new Map(configs.filter((c) => c.type === 'ssh' || this.createSlurm).map((c) => [c.name, c]));
-    for (const [name, entry] of this.remotes) {
-      const config = wanted.get(name);
-      if (!config || JSON.stringify(config) !== entry.key) {
-        entry.host.dispose();
-        this.remotes.delete(name);
+  /** The host list for these entries (already validated: parseHostConfigs reserves 'local'), reusing `current`'s hosts. */
+  hostsFor(configs: readonly HostConfig[], current: readonly Host[]): Host[] {
+    const next: Host[] = [this.local];
+    for (const config of configs) {
+      if (config.type === 'slurm' && !this.createSlurm) {
+        continue;
+      }
+      const key = JSON.stringify(config);
+      const kept = current.find((h) => h !== this.local && h.name === config.name && this.keys.get(h) === key);
+      if (kept) {
+        next.push(kept);
+        continue;
+      }
+      const host = config.type === 'slurm' ? this.createSlurm!(config) : this.createRemote(config);
+      this.keys.set(host, key);
+      next.push(host);
+    }
+    for (const host of current) {
+      if (host !== this.local && !next.includes(host)) {
+        host.dispose();
       }
     }
-    for (const [name, config] of wanted) {
-      if (!this.remotes.has(name)) {
-        const host = config.type === 'slurm' ? this.createSlurm!(config) : this.createRemote(config);
-        this.remotes.set(name, { key: JSON.stringify(config), host });
-      }
-    }
-  }
-
-  dispose(): void {
-    this.remotes.forEach((r) => r.host.dispose());
-    this.remotes.clear();
+    return next;
   }
 }

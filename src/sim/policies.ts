@@ -7,8 +7,7 @@ import { createDqnPolicy, DQN_SUMMARY } from './dqnPolicy';
 import { MostFreeGpusPlacement, type Placement } from '../core/placement';
 import { BestFitPlacement, FastestPlacement, FirstFitPlacement, RandomPlacement } from '../core/placementPolicies';
 import { PriorityClassifier } from '../core/priorityClassifier';
-import type { Cluster } from './clusterLoader';
-import { fcfsDiscipline, priorityDiscipline, sjfDiscipline, type QueueDiscipline } from './queueDisciplines';
+import { fcfsDiscipline, priorityDiscipline, sjfDiscipline } from './queueDisciplines';
 import { createRng } from './rng';
 import type { PolicyContext, PolicyInstance } from './policyTypes';
 

@@ -3,10 +3,7 @@
 // Screenshots, the server's log, the editor's logs and the browser console land in test-output/e2e/.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { outputDir } from './codeServer';
 import {
   activeEditorText,

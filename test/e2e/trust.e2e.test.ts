@@ -4,9 +4,8 @@
 // job process ever starts. Screenshots land in test-output/e2e/.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { CodeServer } from './codeServer';
 import {

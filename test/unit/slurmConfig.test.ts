@@ -121,16 +121,14 @@ test('the registry builds Slurm hosts with their own factory, and leaves them ou
     (c) => (made.push(`ssh:${c.name}`), new FakeHost(c.name, 1)),
     (c) => (made.push(`slurm:${c.name}`), new FakeHost(c.name, 4)),
   );
-  registry.update(configs);
-  assert.deepEqual(made, ['ssh:box', 'slurm:cluster']);
   assert.deepEqual(
-    registry.all.map((h) => h.name),
+    registry.hostsFor(configs, []).map((h) => h.name),
     ['local', 'box', 'cluster'],
   );
+  assert.deepEqual(made, ['ssh:box', 'slurm:cluster']);
   const sshOnly = new HostRegistry(new FakeHost('local', 0), (c) => new FakeHost(c.name, 1));
-  sshOnly.update(configs);
   assert.deepEqual(
-    sshOnly.all.map((h) => h.name),
+    sshOnly.hostsFor(configs, []).map((h) => h.name),
     ['local', 'box'],
   );
 });

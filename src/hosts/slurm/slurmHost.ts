@@ -5,6 +5,7 @@
  * folder are on the cluster's shared file system) or on a login node over ssh, where the project is
  * synced to the workdir as for SSH hosts. Both targets run the same fixed scripts (slurmScripts.ts).
  */
+import { plural } from '../../core/text';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Emitter } from '../../core/emitter';
@@ -215,8 +216,4 @@ export class SlurmHost extends RemoteHostBase implements Host {
 
 function expandHome(p: string): string {
   return p === '~' ? os.homedir() : p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
