@@ -121,7 +121,9 @@ export function benchState(opts: BenchStateOptions): WorkspaceState {
     const job = makeJob('running', opts.now - Math.floor(rnd() * 6 * 3600_000));
     job.startedAt = job.createdAt + 30_000;
     job.host = 'local';
-    job.gpuIndices = [i % 4];
+    // One GPU each, no GPU held twice: what the store accepts for running jobs (storeValidation.ts).
+    job.gpus = 1;
+    job.gpuIndices = [i];
     // Above any real pid_max: after a reload these are found gone and marked Lost, never signalled.
     job.handle = { kind: 'process', pgid: 5_000_000 + i };
     jobs.push(job);

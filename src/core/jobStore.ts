@@ -62,6 +62,8 @@ export class JobStore {
    */
   private mainIsGood = false;
   private loadedPathProblem: StorePathError | undefined;
+  /** store.json as last loaded or saved by this store (inode, size, mtime); see changedSinceLoad. */
+  private loadedIdentity: string | undefined;
   /** The path problem the log last reported, so a folder in the store's place is logged once, not per save. */
   private reportedPathProblem: string | undefined;
   private readonly reader: StoreReader;
@@ -92,10 +94,23 @@ export class JobStore {
 
   /** Re-reads the store from disk with the same fallback rules as open(). */
   async load(): Promise<LoadResult> {
+    // Taken before the read: a save landing in between makes the next check see a change (a reload too
+    // many), never the reverse.
+    const identity = await fileIdentity(this.file);
     const { mainIsGood, pathProblem, ...loaded } = await this.reader.load();
     this.mainIsGood = mainIsGood;
     this.loadedPathProblem = pathProblem;
+    this.loadedIdentity = identity;
     return loaded;
+  }
+
+  /**
+   * Whether store.json is another file than the one last loaded or saved here. Every save renames a new
+   * file into place, so a changed inode (or size, or mtime) means someone else saved: a window that just
+   * took the dispatch lock re-reads the store only then (a 5,000-job store takes ~80 ms to load).
+   */
+  async changedSinceLoad(): Promise<boolean> {
+    return this.loadedIdentity === undefined || (await fileIdentity(this.file)) !== this.loadedIdentity;
   }
 
   /**
@@ -171,6 +186,7 @@ export class JobStore {
       throw this.fencedOr(err, tempDir);
     }
     this.mainIsGood = true;
+    this.loadedIdentity = await fileIdentity(this.file);
     this.options.onWrite?.({ bytes: Buffer.byteLength(text), jobs: state.jobs.length });
   }
 
@@ -232,5 +248,15 @@ export class JobStore {
     }
     fence.lost('a save found its fence folder retired');
     return new FencedError();
+  }
+}
+
+/** A file's inode, size and mtime as one string; 'missing' when there is none. */
+async function fileIdentity(file: string): Promise<string> {
+  try {
+    const stat = await fs.stat(file);
+    return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return 'missing';
   }
 }

@@ -26,7 +26,8 @@ export interface LeaderQueue {
 
 export interface LeadershipDeps {
   lock: LeaderLock;
-  store: { load(): Promise<LoadResult> };
+  /** `changedSinceLoad` lets a window that takes the lock skip re-reading a store nobody else wrote. */
+  store: { load(): Promise<LoadResult>; changedSinceLoad?(): Promise<boolean> };
   queue: LeaderQueue;
   /** Calls back when the store file changes on disk (another window saved); polling is fine. */
   watchStore: (changed: () => void) => Disposable;
@@ -53,7 +54,9 @@ export async function followLeadership(deps: LeadershipDeps): Promise<Disposable
     retrying?.dispose();
     retrying = undefined;
     // Read after the lock is ours: the previous dispatcher may have saved until its fence was retired.
-    await reload();
+    if (!store.changedSinceLoad || (await store.changedSinceLoad())) {
+      await reload();
+    }
     queue.setWritable(true);
     await queue.reconcile();
   };

@@ -337,3 +337,17 @@ test('a large store is written as exactly JSON.stringify of its envelope, also a
   const expected = JSON.stringify({ format: 'trainq-store', version: STORE_VERSION, savedAt: 1234, state: { ...state } });
   assert.equal(await fs.readFile(path.join(dir, 'store.json'), 'utf8'), expected);
 });
+
+test('changedSinceLoad: false after this store loaded or saved, true once another writer replaced the file', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'trainq-changed-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const { store } = await JobStore.open(dir, silentLogger);
+  assert.equal(await store.changedSinceLoad(), false, 'nothing on disk yet, and nothing changed');
+  await store.save(stateWith(1));
+  assert.equal(await store.changedSinceLoad(), false, 'our own save');
+  const { store: other } = await JobStore.open(dir, silentLogger);
+  await other.save(stateWith(2));
+  assert.equal(await store.changedSinceLoad(), true, 'another writer');
+  await store.load();
+  assert.equal(await store.changedSinceLoad(), false);
+});

@@ -114,3 +114,11 @@ test('losing the lock: read-only at once, what was saved is shown, and one retry
   handle.dispose();
   assert.deepEqual([watchers(), lock.retrying, lock.disposed], [0, 0, true]);
 });
+
+test('taking the lock re-reads the store only when another window wrote it since this one read it', async () => {
+  for (const changed of [false, true]) {
+    const { queue, deps } = setup(true);
+    await followLeadership({ ...deps, store: { ...deps.store, changedSinceLoad: async () => changed } });
+    assert.deepEqual(queue.events, changed ? ['state:on-disk', 'writable', 'reconcile'] : ['writable', 'reconcile']);
+  }
+});

@@ -4,6 +4,7 @@
  * window reload and its result is known even if it ended while VS Code was closed. The wrapper,
  * the sweep of what a job leaves running and the GPU census are the SSH hosts' too (jobScripts.ts).
  */
+import { forgetMarkedJobIds, markedJobIds } from './markedProcesses';
 import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { Emitter } from '../../core/emitter';
@@ -188,7 +189,10 @@ export class LocalHost implements Host {
       return { kind: 'exited', exitCode: late };
     }
     // The wrapper died before its sweep: what the job started may still hold its GPU.
-    await sweepJob(job.id, this.sweepGraceSec);
+    if ((await markedJobIds()).has(job.id)) {
+      await sweepJob(job.id, this.sweepGraceSec);
+      forgetMarkedJobIds();
+    }
     if (!(await fs.stat(files.dir).catch(() => undefined))) {
       return { kind: 'lost', reason: `job folder removed (${files.dir}), so no exit code could be recorded` };
     }
