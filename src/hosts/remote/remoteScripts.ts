@@ -111,7 +111,10 @@ printf 'TRAINQ-PGID %s\\n' "$pg"`);
 /**
  * `trainq_files DIR OFF MAX` reads a job folder for the poll scripts: sets `code` (the recorded exit
  * code, or -), `size` (the log's bytes) and `count` (new log bytes after OFF to send, at most MAX;
- * 0 when OFF is negative, i.e. the log copy is full).
+ * 0 when OFF is negative, i.e. the log copy is full). `trainq_poll_jobs JOBS MAX HANDLE_FN (ID OFF)…`
+ * prints a frame per job (`TRAINQ-JOB id alive code size count handle`, the new log bytes, `TRAINQ-END`;
+ * `missing` for a folder that is gone), asking HANDLE_FN DIR to set `alive` and `handle`: the SSH poll
+ * (process groups) and the Slurm poll (Slurm ids) differ only in that function.
  */
 export const JOB_FILES_FN = `trainq_files() {
   code=-
@@ -126,27 +129,35 @@ export const JOB_FILES_FN = `trainq_files() {
     count=$((size - $2))
     if [ "$count" -gt "$3" ]; then count=$3; fi
   fi
+}
+trainq_poll_jobs() {
+  pj_jobs=$1 pj_max=$2 pj_handle=$3
+  shift 3
+  printf 'TRAINQ-POLL\\n'
+  while [ "$#" -ge 2 ]; do
+    id=$1 off=$2
+    shift 2
+    dir=$pj_jobs/$id
+    if [ ! -d "$dir" ]; then printf 'TRAINQ-JOB %s missing - 0 0 -\\n\\nTRAINQ-END %s\\n' "$id" "$id"; continue; fi
+    "$pj_handle" "$dir"
+    trainq_files "$dir" "$off" "$pj_max"
+    printf 'TRAINQ-JOB %s %s %s %s %s %s\\n' "$id" "$alive" "$code" "$size" "$count" "$handle"
+    if [ "$count" -gt 0 ]; then tail -c +"$((off + 1))" "$dir/output.log" | head -c "$count"; fi
+    printf '\\nTRAINQ-END %s\\n' "$id"
+  done
 }`;
 
 export const POLL_SCRIPT = main(`${ALIVE_FN}
 ${JOB_FILES_FN}
+# A job's handle is its wrapper's process group, alive while the group runs the wrapper.
+trainq_pgid_handle() {
+  handle= alive=0
+  if [ -s "$1/pgid" ]; then read -r handle < "$1/pgid"; fi
+  case $handle in ''|*[!0-9]*) handle=- ;; *) if trainq_alive "$handle" "$1"; then alive=1; fi ;; esac
+}
 jobs=$1 max=$2
 shift 2
-printf 'TRAINQ-POLL\\n'
-while [ "$#" -ge 2 ]; do
-  id=$1 off=$2
-  shift 2
-  dir=$jobs/$id
-  if [ ! -d "$dir" ]; then printf 'TRAINQ-JOB %s missing - 0 0 -\\n\\nTRAINQ-END %s\\n' "$id" "$id"; continue; fi
-  pg=
-  if [ -s "$dir/pgid" ]; then read -r pg < "$dir/pgid"; fi
-  alive=0
-  case $pg in ''|*[!0-9]*) pg=- ;; *) if trainq_alive "$pg" "$dir"; then alive=1; fi ;; esac
-  trainq_files "$dir" "$off" "$max"
-  printf 'TRAINQ-JOB %s %s %s %s %s %s\\n' "$id" "$alive" "$code" "$size" "$count" "$pg"
-  if [ "$count" -gt 0 ]; then tail -c +"$((off + 1))" "$dir/output.log" | head -c "$count"; fi
-  printf '\\nTRAINQ-END %s\\n' "$id"
-done`);
+trainq_poll_jobs "$jobs" "$max" trainq_pgid_handle "$@"`);
 
 /**
  * SIGTERM to the job's group now, and a detached watcher (KILL_SCRIPT's terminate) that also signals

@@ -80,13 +80,15 @@ printf 'TRAINQ-SLURM-ID %s\\n' "$sid"`);
 export const SLURM_POLL_SCRIPT = main(`${JOB_FILES_FN}
 jobs=$1 max=$2 acct=$3 qfmt=$4 afmt=$5
 shift 5
-ids= names= i=0
+ids= names= pairs= i=0
 for a in "$@"; do
   case $((i % 3)) in
     0) id=$a ;;
     1) sid=$a
        if [ "$sid" = - ] && [ -s "$jobs/$id/slurm_id" ]; then read -r sid < "$jobs/$id/slurm_id"; fi
        case $sid in ''|-|*[!0-9]*) names="$names\${names:+,}trainq-$id" ;; *) ids="$ids\${ids:+,}$sid" ;; esac ;;
+    # Job ids are [A-Za-z0-9_-] and offsets integers, so the pairs split back into words safely.
+    2) pairs="$pairs $id $a" ;;
   esac
   i=$((i + 1))
 done
@@ -100,19 +102,14 @@ fi
 if [ "$acct" = 1 ] && [ -n "$ids" ]; then
   printf '@sacct\\n'; sacct --noheader --parsable2 --allocations --jobs="$ids" --format="$afmt" 2>&1; printf '@rc %s\\n' "$?"
 fi
-printf 'TRAINQ-POLL\\n'
-while [ "$#" -ge 3 ]; do
-  id=$1 off=$3
-  shift 3
-  dir=$jobs/$id
-  if [ ! -d "$dir" ]; then printf 'TRAINQ-JOB %s missing - 0 0 -\\n\\nTRAINQ-END %s\\n' "$id" "$id"; continue; fi
-  sid=-
-  if [ -s "$dir/slurm_id" ]; then read -r sid < "$dir/slurm_id"; case $sid in *[!0-9]*) sid=- ;; esac; fi
-  trainq_files "$dir" "$off" "$max"
-  printf 'TRAINQ-JOB %s 0 %s %s %s %s\\n' "$id" "$code" "$size" "$count" "$sid"
-  if [ "$count" -gt 0 ]; then tail -c +"$((off + 1))" "$dir/output.log" | head -c "$count"; fi
-  printf '\\nTRAINQ-END %s\\n' "$id"
-done`);
+# Slurm says whether a job runs (squeue above); the folder gives its id.
+trainq_slurm_handle() {
+  handle=- alive=0
+  if [ -s "$1/slurm_id" ]; then read -r handle < "$1/slurm_id"; case $handle in *[!0-9]*) handle=- ;; esac; fi
+}
+# shellcheck disable=SC2086
+set -- $pairs
+trainq_poll_jobs "$jobs" "$max" trainq_slurm_handle "$@"`);
 
 /** Runs one Slurm client command given as argv (sinfo, scancel) behind a marker. */
 export const EXEC_SCRIPT = main(`printf 'TRAINQ-EXEC\\n'
