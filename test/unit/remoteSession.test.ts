@@ -8,7 +8,7 @@ import type { HostStatus } from '../../src/core/host';
 import { HostUnreachableError } from '../../src/core/hostErrors';
 import { RemoteSession, type RemoteSessionOptions, type ScriptRunner } from '../../src/hosts/remote/session';
 import { ENSURE_SCRIPT } from '../../src/hosts/remote/remoteScripts';
-import { SshError, type RunResult } from '../../src/hosts/ssh/sshTransport';
+import { SshError, type RunResult } from '../../src/hosts/remote/sshTransport';
 import { makeJob } from '../support/builders';
 import { waitFor } from '../support/waiting';
 

@@ -5,7 +5,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { classifySshFailure, controlPathFor, MAX_CONTROL_PATH, shQuote, SshError, SshTransport } from '../../src/hosts/ssh/sshTransport';
+import { classifySshFailure, controlPathFor, MAX_CONTROL_PATH, shQuote, SshError, SshTransport } from '../../src/hosts/remote/sshTransport';
 
 const NASTY = [
   '',

@@ -5,7 +5,7 @@
  */
 import type { HostKind, HostProblem, HostStatus } from '../../core/host';
 import { HostUnreachableError } from '../../core/hostErrors';
-import { SshError } from '../ssh/sshTransport';
+import { SshError } from './sshTransport';
 
 export interface Backoff {
   baseMs: number;

@@ -9,7 +9,7 @@
 import type { GpuInfo } from '../../core/host';
 import { ALIVE_FN, GPU_APPS_FNS, KILL_SCRIPT, WRAPPER_SCRIPT } from '../jobScripts';
 import { parseGpuApps, parseNvidiaSmiCsv, withGpuApps } from '../nvidiaSmi';
-import { shQuote } from '../ssh/sshTransport';
+import { shQuote } from './sshTransport';
 
 // Remote scripts and remoteCleanup.ts embed it from here.
 export { ALIVE_FN };

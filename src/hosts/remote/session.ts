@@ -15,8 +15,8 @@ import { HostHealth, type Backoff } from './hostHealth';
 import { FORGET_SCRIPT, forgetJobFolders, forgettable } from './remoteCleanup';
 import { assertSafeRemotePath, mapIntoRemote, remoteJobsDir, remoteProjectDir } from './remoteLayout';
 import { ENSURE_SCRIPT, parseEnsure, type EnsureFacts } from './remoteScripts';
-import { planProjectSync, type SyncMethod } from '../ssh/sshSync';
-import { SshError, SshTransport, type RunOptions, type RunResult } from '../ssh/sshTransport';
+import { planProjectSync, type SyncMethod } from './sshSync';
+import { SshError, SshTransport, type RunOptions, type RunResult } from './sshTransport';
 
 /** Runs a fixed script as `sh -s -- args…`: over ssh (SshTransport) or on this machine. */
 export interface ScriptRunner {

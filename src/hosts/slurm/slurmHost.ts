@@ -24,7 +24,7 @@ import { parseSinfo, sbatchOptions, schedulerGpus, sinfoArgs, slurmJobName, time
 import { LocalRunError, LocalScriptRunner } from './slurmRunner';
 import { batchScript, EXEC_SCRIPT, parseExec, parseSlurmPoll, parseSubmit, pollArgs, SLURM_POLL_SCRIPT, SUBMIT_SCRIPT } from './slurmScripts';
 import { SlurmTracker } from './slurmTracker';
-import { SshError, type SshTransport } from '../ssh/sshTransport';
+import { SshError, type SshTransport } from '../remote/sshTransport';
 
 /**
  * As for SSH hosts (RemoteHostOptions); for a `local` target jobsRoot holds the job folders themselves,

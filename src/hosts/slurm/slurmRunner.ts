@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ScriptRunner } from '../remote/session';
-import type { RunOptions, RunResult } from '../ssh/sshTransport';
+import type { RunOptions, RunResult } from '../remote/sshTransport';
 
 /** Thrown when the local shell could not run or overran its time: the Slurm client is unusable now. */
 export class LocalRunError extends Error {

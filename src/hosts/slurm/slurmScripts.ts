@@ -7,7 +7,7 @@
 import { WRAPPER_SCRIPT } from '../local/localProcess';
 import { JOB_FILES_FN, main, parsePoll, type PollEntry } from '../remote/remoteScripts';
 import { parseSacct, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, type SlurmJobRow } from './slurmCommands';
-import { shQuote } from '../ssh/sshTransport';
+import { shQuote } from '../remote/sshTransport';
 
 export interface BatchScriptSpec {
   jobId: string;

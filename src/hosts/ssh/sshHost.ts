@@ -16,8 +16,8 @@ import { CANCEL_SCRIPT, LAUNCH_SCRIPT, parseLaunch, parseProbe, PROBE_SCRIPT, SW
 import { RemoteHostBase } from '../remote/remoteHost';
 import type { RemoteHostOptions } from '../remote/session';
 import { SshJobFollower } from './sshJobFollower';
-import type { SyncMethod } from './sshSync';
-import { SshError, type SshTransport } from './sshTransport';
+import type { SyncMethod } from '../remote/sshSync';
+import { SshError, type SshTransport } from '../remote/sshTransport';
 
 export interface SshHostOptions extends RemoteHostOptions {
   config: SshHostConfig;

@@ -10,7 +10,7 @@ import { JobPoller, type PolledJob } from '../remote/jobPoller';
 import { drainLog, LogMirror, POLL_CHUNK } from '../remote/remoteLog';
 import { parsePoll, POLL_SCRIPT, type PollEntry } from '../remote/remoteScripts';
 import type { RemoteSession } from '../remote/session';
-import { SshError } from './sshTransport';
+import { SshError } from '../remote/sshTransport';
 
 export interface SshJobFollowerDeps {
   hostName: string;

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { TAR_RECEIVE_SCRIPT } from '../remote/remoteScripts';
+import { TAR_RECEIVE_SCRIPT } from './remoteScripts';
 import { classifySshFailure, SshError, type SshTransport } from './sshTransport';
 
 /** Folders never worth copying: version control, dependencies, virtualenvs, caches. */
