@@ -60,7 +60,7 @@ function median(values: number[]): number | undefined {
 }
 
 /**
- * Per host: GPUs held (by TrainQ's running jobs or by other processes), mean utilisation, running
+ * Per host: GPUs held (by TrainQ's running jobs, other programs, or what an ended job left), mean utilisation, running
  * jobs, and the observed speed factor: the median of estimate ÷ actual run time over the host's
  * succeeded jobs (above 1: jobs finish sooner than their users expect there).
  */
@@ -68,7 +68,9 @@ export function hostViews(statuses: readonly HostStatus[], speeds: ReadonlyMap<s
   return statuses.map((s) => {
     const running = jobs.filter((j) => j.state === 'running' && j.host === s.name);
     const held = new Set(running.flatMap((j) => j.gpuIndices ?? []));
-    s.gpus.filter((g) => (g.foreignProcesses ?? 0) > 0).forEach((g) => held.add(g.index));
+    // A GPU another program uses, or one a process of an ended job still holds, is not free either.
+    const busy = (g: HostStatus['gpus'][number]) => (g.foreignProcesses ?? 0) > 0 || (g.leftoverJobs?.length ?? 0) > 0;
+    s.gpus.filter(busy).forEach((g) => held.add(g.index));
     const utils = s.gpus.map((g) => g.utilizationPct).filter((u): u is number => u !== undefined);
     const ratios = jobs
       .filter((j) => j.state === 'succeeded' && j.host === s.name && j.startedAt !== undefined && j.endedAt !== undefined && j.endedAt > j.startedAt)

@@ -68,13 +68,20 @@ test('rewards come with their moving average and ε', () => {
   assert.equal(stats.series.reward.size, 0);
 });
 
-test('hosts: GPUs held by jobs and other processes, utilisation, and the observed speed from finished jobs', () => {
+test('hosts: GPUs held by jobs, other processes and ended jobs\' leftovers, utilisation, and the observed speed from finished jobs', () => {
   const status: HostStatus = {
     name: 'box',
     kind: 'ssh',
     state: 'online',
     probedAt: 0,
-    gpus: [0, 1, 2, 3].map((index) => ({ index, uuid: `u${index}`, name: 'A100', utilizationPct: index * 10, foreignProcesses: index === 3 ? 1 : 0 })),
+    gpus: [0, 1, 2, 3, 4].map((index) => ({
+      index,
+      uuid: `u${index}`,
+      name: 'A100',
+      utilizationPct: index * 10,
+      foreignProcesses: index === 3 ? 1 : 0,
+      ...(index === 4 ? { leftoverJobs: ['ended-job'] } : {}),
+    })),
   };
   const jobs = [
     makeJob({ state: 'running', host: 'box', gpuIndices: [0, 1] }),
@@ -84,7 +91,7 @@ test('hosts: GPUs held by jobs and other processes, utilisation, and the observe
     makeJob({ state: 'failed', host: 'box', runtimeSec: 3600, startedAt: 0, endedAt: 10 }),
   ];
   const [view] = hostViews([status], new Map([['box', 1.5]]), jobs);
-  assert.deepEqual(view, { name: 'box', kind: 'ssh', state: 'online', gpusUsed: 3, gpusTotal: 4, utilizationPct: 15, jobsRunning: 1, speed: 1.5, observedSpeed: 1, observedJobs: 3 });
+  assert.deepEqual(view, { name: 'box', kind: 'ssh', state: 'online', gpusUsed: 4, gpusTotal: 5, utilizationPct: 20, jobsRunning: 1, speed: 1.5, observedSpeed: 1, observedJobs: 3 });
 });
 
 test('the header mirrors the figures and the placement', () => {
