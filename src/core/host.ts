@@ -6,8 +6,6 @@
 import type { Disposable, Event } from './emitter';
 import type { Job, JobHandle } from './job';
 
-export type { JobHandle } from './job';
-
 export type HostKind = 'local' | 'ssh' | 'slurm';
 
 export interface GpuInfo {

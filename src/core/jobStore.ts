@@ -12,7 +12,7 @@ import { isFinished, type Job } from './job';
 import { FencedError } from './dispatchFence';
 import type { WriteFence } from './dispatchFence';
 import type { Logger } from './logger';
-import { isProcessAlive } from './storeLock';
+import { isProcessAlive } from './lockFile';
 import { BACKUP_FILE, STORE_FILE, STORE_FORMAT, STORE_VERSION, StorePathError, StoreReader, errorCode, errorMessage, notAFile } from './storeReader';
 import type { LoadResult, StoreEnvelope } from './storeReader';
 import type { WorkspaceState } from './workspaceState';
@@ -163,8 +163,8 @@ export class JobStore {
 
   private readonly finishedJson = new WeakMap<Job, string>();
 
-  private async write(state: WorkspaceState): Promise<void> {
-    // A rename onto a folder fails after the work (or, for the backup, replaces nothing): refuse up front, clearly.
+  /** Throws StorePathError when store.json or its backup is not a file; a save can then never land. */
+  private async throwIfPathBlocked(): Promise<void> {
     const blocked = [];
     for (const file of [this.file, this.backupFile]) {
       if ((await notAFile(file)) !== undefined) {
@@ -173,6 +173,13 @@ export class JobStore {
     }
     if (blocked.length > 0) {
       throw new StorePathError(blocked);
+    }
+  }
+
+  private async write(state: WorkspaceState): Promise<void> {
+    // A folder in the store's or the backup's place that load found: refuse without writing anything.
+    if (this.loadedPathProblem) {
+      await this.throwIfPathBlocked();
     }
     const envelope: StoreEnvelope = { format: STORE_FORMAT, version: STORE_VERSION, savedAt: this.now(), state };
     // Serialised here, not in save(), so a coalesced write captures the newest state in one go.
@@ -183,6 +190,8 @@ export class JobStore {
       // A damaged store.json must not be rotated over the good backup: the backup is then the only good copy.
       await replaceFile(this.file, text, { tempDir: () => this.tempDir(), backup: this.mainIsGood ? this.backupFile : undefined });
     } catch (err) {
+      // One that appeared since (rare): the rename onto it failed; say so in the same words.
+      await this.throwIfPathBlocked();
       throw this.fencedOr(err, tempDir);
     }
     this.mainIsGood = true;

@@ -24,8 +24,6 @@ import type { Logger } from './logger';
 import { parseInfo, readLock, StaleJudge, takeGuard } from './lockFile';
 import type { LockFileIdentity, LockInfo } from './lockFile';
 
-export { isProcessAlive } from './lockFile';
-export type { LockInfo } from './lockFile';
 
 export interface DispatchLockOptions {
   /** Identifies this holder; random when not given. */

@@ -5,7 +5,8 @@
 import type { Cluster } from './clusterLoader';
 import { totalGpus } from './clusterLoader';
 import { lowerBoundAvgJct, policyMetrics, type PolicyMetrics } from './metrics';
-import { resolvePolicies, type PolicyEntry, type PolicyInstance } from './policies';
+import { resolvePolicies, type PolicyEntry } from './policies';
+import type { PolicyInstance } from './policyTypes';
 import { buildWorkload, type Workload } from './simJobs';
 import { simulate, type SimRun } from './simulator';
 import type { Trace } from './traceLoader';

@@ -11,8 +11,6 @@ import { fcfsDiscipline, priorityDiscipline, sjfDiscipline } from './queueDiscip
 import { createRng } from './rng';
 import type { PolicyContext, PolicyInstance } from './policyTypes';
 
-export type { PolicyContext, PolicyInstance } from './policyTypes';
-
 export interface PolicyEntry {
   name: string;
   summary: string;

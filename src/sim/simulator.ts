@@ -25,7 +25,6 @@ import type { PolicyInstance, SimEvent } from './policyTypes';
 import type { QueuedSimJob } from './queueDisciplines';
 import { newJob, type SimJobSpec } from './simJobs';
 
-export type { SimEvent } from './policyTypes';
 
 export interface JobOutcome {
   startSec: number;

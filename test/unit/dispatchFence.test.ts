@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { FencedError } from '../../src/core/dispatchFence';
 import { JobStore } from '../../src/core/jobStore';
 import { silentLogger } from '../../src/core/logger';
-import { DispatchLock, type DispatchLockOptions, type LockInfo } from '../../src/core/storeLock';
+import type { LockInfo } from '../../src/core/lockFile';
+import { DispatchLock, type DispatchLockOptions } from '../../src/core/storeLock';
 import { emptyWorkspaceState } from '../../src/core/workspaceState';
 import { makeJob } from '../support/builders';
 

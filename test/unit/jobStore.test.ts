@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job, JobState } from '../../src/core/job';
-import { JobStore, STORE_VERSION, StoreVersionError } from '../../src/core/jobStore';
+import { JobStore, STORE_VERSION, StorePathError, StoreVersionError } from '../../src/core/jobStore';
 import { StoreDamagedError, validateState } from '../../src/core/storeValidation';
 import { silentLogger } from '../../src/core/logger';
 import { emptyWorkspaceState } from '../../src/core/workspaceState';
@@ -350,4 +350,15 @@ test('changedSinceLoad: false after this store loaded or saved, true once anothe
   assert.equal(await store.changedSinceLoad(), true, 'another writer');
   await store.load();
   assert.equal(await store.changedSinceLoad(), false);
+});
+
+test('a folder that appears at store.json after load makes the save fail with the path error, leaving no temp file', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'trainq-blocked-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const { store } = await JobStore.open(dir, silentLogger);
+  await store.save(stateWith(1));
+  await fs.rm(path.join(dir, 'store.json'));
+  await fs.mkdir(path.join(dir, 'store.json'));
+  await assert.rejects(store.save(stateWith(2)), StorePathError);
+  assert.deepEqual(await fs.readdir(dir), ['store.json'], 'only the folder: no temp file, no backup made of it');
 });

@@ -8,10 +8,11 @@ import { PriorityClassifier } from '../../src/core/priorityClassifier';
 import { runBench } from '../../src/sim/bench';
 import { fastestFitSpeed, loadCluster, totalGpus, type Cluster } from '../../src/sim/clusterLoader';
 import { busyGpuSeconds, policyMetrics } from '../../src/sim/metrics';
-import { POLICIES, defaultPolicyNames, resolvePolicies, type PolicyInstance } from '../../src/sim/policies';
+import { POLICIES, defaultPolicyNames, resolvePolicies } from '../../src/sim/policies';
+import type { PolicyInstance, SimEvent } from '../../src/sim/policyTypes';
 import { fcfsDiscipline, priorityDiscipline } from '../../src/sim/queueDisciplines';
 import { buildWorkload, type SimJobSpec } from '../../src/sim/simJobs';
-import { SimulationError, simulate, type SimEvent } from '../../src/sim/simulator';
+import { SimulationError, simulate } from '../../src/sim/simulator';
 import { loadTrace } from '../../src/sim/traceLoader';
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -8,7 +8,8 @@ import { MAX_DURATION_SEC, MAX_QUEUE_MEDIAN_SEC, MAX_QUEUE_SIGMA, MAX_QUEUE_WAIT
 import { policyMetrics } from '../../src/sim/metrics';
 import { resolvePolicies } from '../../src/sim/policies';
 import { buildWorkload } from '../../src/sim/simJobs';
-import { simulate, type SimEvent } from '../../src/sim/simulator';
+import { simulate } from '../../src/sim/simulator';
+import type { SimEvent } from '../../src/sim/policyTypes';
 import { parseTrace, type Trace } from '../../src/sim/traceLoader';
 
 const ROOT = path.join(__dirname, '..', '..');

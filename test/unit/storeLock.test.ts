@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../src/core/logger';
 import { DispatchLock } from '../../src/core/storeLock';
-import type { DispatchLockOptions, LockInfo } from '../../src/core/storeLock';
+import type { LockInfo } from '../../src/core/lockFile';
+import type { DispatchLockOptions } from '../../src/core/storeLock';
 
 interface Ctx {
   after(fn: () => unknown): void;
