@@ -9,10 +9,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchError, describeCluster, formatTable, heuristicThroughput, repeatedRunRates, runBench } from '../sim/bench';
+import { BenchError, describeCluster, describeWorkload, formatTable, heuristicThroughput, repeatedRunRates, runBench } from '../sim/bench';
 import { ClusterError, largestHostGpus, loadCluster } from '../sim/clusterLoader';
 import { PolicyError, defaultPolicyNames, resolvePolicies } from '../sim/policies';
 import { SimulationError } from '../sim/simulator';
+import { ThroughputError } from '../sim/throughputTable';
 import { TraceError, describeSkipped, loadTrace } from '../sim/traceLoader';
 
 const USAGE =
@@ -28,7 +29,7 @@ const EXIT_INTERNAL = 70;
 class UsageError extends Error {}
 
 /** Errors that describe bad input rather than a bug: one line, no stack. */
-const INPUT_ERRORS = [TraceError, ClusterError, BenchError, SimulationError];
+const INPUT_ERRORS = [TraceError, ClusterError, BenchError, SimulationError, ThroughputError];
 
 interface CliOptions {
   trace: string;
@@ -125,6 +126,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const unplaceable = `${report.unplaceable} unplaceable (need more than ${largestHostGpus(cluster)} GPUs on one host)`;
   console.log(`trace    ${parsed.trace}: ${report.jobs} jobs simulated, ${unplaceable}`);
   console.log(`cluster  ${describeCluster(cluster)}`);
+  console.log(`workload ${describeWorkload(report.workload)}`);
   console.log(`seed ${parsed.seed}, aging ${parsed.agingMinutes} min\n`);
   console.log(formatTable(report, timings));
   const t = heuristicThroughput(timings);

@@ -3,10 +3,11 @@
  * Kept apart from the command line so tests and scripts can run it on in-memory inputs.
  */
 import type { Cluster } from './clusterLoader';
+import type { IdentityStats } from './identities';
 import { totalGpus } from './clusterLoader';
 import { lowerBoundAvgJct, policyMetrics, type PolicyMetrics } from './metrics';
 import { resolvePolicies, type PolicyEntry } from './policies';
-import type { PolicyInstance } from './policyTypes';
+import type { PolicyInstance, PredictionReport } from './policyTypes';
 import { buildWorkload, type Workload } from './simJobs';
 import { simulate, type SimRun } from './simulator';
 import type { Trace } from './traceLoader';
@@ -31,6 +32,8 @@ export interface BenchReport {
   jobs: number;
   unplaceable: number;
   lowerBound: { avgJct: number };
+  /** How the jobs' identities recur (identities.ts): what a run-time model has to learn from. */
+  workload: IdentityStats;
   policies: Record<string, PolicyMetrics>;
   seed: number;
   agingMinutes: number;
@@ -64,6 +67,7 @@ export async function runBench(input: BenchInput): Promise<{ report: BenchReport
     jobs: workload.jobs.length,
     unplaceable: workload.unplaceable,
     lowerBound: finite('the lower bound', { avgJct: lowerBoundAvgJct(workload.jobs) }),
+    workload: finite('the workload', workload.identities),
     policies: {},
     seed: input.seed,
     agingMinutes: input.agingMinutes,
@@ -73,12 +77,15 @@ export async function runBench(input: BenchInput): Promise<{ report: BenchReport
   for (const entry of input.policies) {
     const policy = await entry.create({ seed: input.seed, agingMs: input.agingMinutes * 60_000, cluster: input.cluster });
     let run: SimRun;
+    let prediction: PredictionReport | undefined;
     try {
       run = simulate(workload.jobs, input.cluster, policy, { seed: input.seed });
+      prediction = policy.predictionReport?.();
     } finally {
       policy.dispose?.();
     }
-    report.policies[entry.name] = finite(`policy ${entry.name}`, policyMetrics(workload.jobs, input.cluster, run));
+    const metrics = finite(`policy ${entry.name}`, policyMetrics(workload.jobs, input.cluster, run));
+    report.policies[entry.name] = prediction ? { ...metrics, prediction: finite(`policy ${entry.name}'s prediction`, { ...prediction }) } : metrics;
     timings.set(entry.name, { events: run.events, wallMs: run.wallMs, cpuMs: run.cpuMs, heuristic: policy.trainSteps === undefined });
     input.onPolicyDone?.(entry.name, timings.size, input.policies.length);
   }
@@ -116,7 +123,29 @@ export function formatTable(report: BenchReport, timings: ReadonlyMap<string, Po
   });
   rows.push(['lower bound', hours(report.lowerBound.avgJct), '', '1.00', '', '', '', '', '']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const table = [pad(head, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => pad(r, widths))].join('\n');
+  const predictions = formatPredictions(report);
+  return predictions ? `${table}\n\n${predictions}` : table;
+}
+
+/** The run-time predictions of the policies that make them, as a second table; '' when none does. */
+function formatPredictions(report: BenchReport): string {
+  const rows = Object.entries(report.policies).flatMap(([name, m]) => {
+    const p = m.prediction;
+    return p ? [[name, p.medianAbsLogError.toFixed(3), p.p90AbsLogError.toFixed(3), `${(100 * p.coldStartShare).toFixed(1)}%`, String(p.predictions)]] : [];
+  });
+  if (rows.length === 0) {
+    return '';
+  }
+  const head = ['prediction', 'median |log err|', 'p90 |log err|', 'cold start', 'predictions'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [pad(head, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => pad(r, widths))].join('\n');
+}
+
+/** The workload's identity figures in one line: how often jobs recur and how alike their run times are. */
+export function describeWorkload(w: IdentityStats): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  return `${w.identities} identities, ${pct(w.repeatShare)} of jobs ran before; median |log(duration ÷ identity median)| ${w.withinSpread.toFixed(3)}, by script+args ${w.withinIdentitySpread.toFixed(3)}`;
 }
 
 export interface Throughput {
@@ -151,6 +180,7 @@ export function repeatedRunRates(workload: Workload, cluster: Cluster, agingMinu
 }
 
 export function describeCluster(cluster: Cluster): string {
-  const hosts = cluster.hosts.map((h) => `${h.name} ${h.gpus}×${h.speed}`).join(', ');
+  // A typed host shows its GPU type beside the declared speed: the report says which truth was simulated.
+  const hosts = cluster.hosts.map((h) => `${h.name} ${h.gpus}×${h.speed}${h.gpuType ? ` ${h.gpuType}` : ''}`).join(', ');
   return `${cluster.name}: ${cluster.hosts.length} hosts, ${totalGpus(cluster)} GPUs (${hosts})`;
 }

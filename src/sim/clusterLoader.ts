@@ -1,6 +1,9 @@
 /**
  * Reads the simulated cluster: {"name": "...", "hosts": [{"name": "dgx-v100", "gpus": 8, "speed": 1.0}, ...]}.
- * A host's speed scales run time (a job of trace duration d runs d / speed there). A host with
+ * A host's speed scales run time (a job of trace duration d runs d / speed there). A host may name its
+ * "gpuType" (a type of the throughput table): then its speed is only what a user declared, and the job's
+ * true run time there comes from the table (simJobs.ts). The top-level "trace" (the development trace the
+ * file is paired with) and "note" strings are documentation for people, read and ignored. A host with
  * "kind": "slurm" stands for a shared Slurm partition: each job sent there first waits in Slurm's own
  * queue (other users' work) for a time drawn from "queueDelay" (see simulator.ts), then runs. Unlike a trace,
  * a cluster file is small and hand-written, so any mistake is an error that names the host and field.
@@ -16,6 +19,7 @@ import {
   MIN_SPEED,
   readBoundedText,
 } from './inputLimits';
+import { GPU_TYPES, isGpuType, type GpuType } from './throughputTable';
 
 /**
  * Slurm's queue wait for one job: log-normal with this median and log-space spread (σ): most waits are
@@ -29,7 +33,10 @@ export interface QueueDelay {
 export interface ClusterHost {
   name: string;
   gpus: number;
+  /** What the user declared; on a typed host, not how fast jobs actually run. */
   speed: number;
+  /** The host's GPU type: the truth the simulator runs jobs at (throughputTable.ts). */
+  gpuType?: GpuType;
   kind?: 'slurm';
   queueDelay?: QueueDelay;
 }
@@ -77,8 +84,14 @@ function parseHost(value: unknown, index: number, source: string): ClusterHost {
   if (!within(speed, MIN_SPEED, MAX_SPEED)) {
     throw new ClusterError(`${named}: speed must be a positive number from ${MIN_SPEED} to ${MAX_SPEED} (got ${shown(speed)}).`);
   }
+  const gpuType = value.gpuType;
+  if (gpuType !== undefined && !isGpuType(gpuType)) {
+    throw new ClusterError(`${named}: gpuType must be one of ${GPU_TYPES.join(', ')} or absent (got ${shown(gpuType)}).`);
+  }
+  // Left off when absent, so an untyped host reads back exactly as it did before types existed.
+  const typed = gpuType === undefined ? {} : { gpuType };
   if (value.kind === undefined) {
-    return { name, gpus, speed };
+    return { name, gpus, speed, ...typed };
   }
   if (value.kind !== 'slurm') {
     throw new ClusterError(`${named}: kind must be "slurm" or absent (got ${shown(value.kind)}).`);
@@ -95,7 +108,7 @@ function parseHost(value: unknown, index: number, source: string): ClusterHost {
     throw new ClusterError(`${named}: queueDelay.sigma must be a number from 0 to ${MAX_QUEUE_SIGMA} (got ${shown(sigma)}).`);
   }
   // -0 passes `>= 0`; stored as 0 so that the report and any copy of the cluster show the same value.
-  return { name, gpus, speed, kind: 'slurm', queueDelay: { medianSec, sigma: sigma + 0 } };
+  return { name, gpus, speed, ...typed, kind: 'slurm', queueDelay: { medianSec, sigma: sigma + 0 } };
 }
 
 export function parseCluster(text: string, source: string): Cluster {
@@ -110,6 +123,11 @@ export function parseCluster(text: string, source: string): Cluster {
   }
   if (typeof doc.name !== 'string' || doc.name.trim() === '') {
     throw new ClusterError(`${source}: name must be a non-empty string (got ${shown(doc.name)}).`);
+  }
+  for (const key of ['trace', 'note'] as const) {
+    if (doc[key] !== undefined && typeof doc[key] !== 'string') {
+      throw new ClusterError(`${source}: ${key} must be a string or absent (got ${shown(doc[key])}).`);
+    }
   }
   if (!Array.isArray(doc.hosts) || doc.hosts.length === 0) {
     throw new ClusterError(`${source}: hosts must be a non-empty array (got ${shown(doc.hosts)}).`);
@@ -141,6 +159,11 @@ export function totalGpus(cluster: Cluster): number {
 
 export function largestHostGpus(cluster: Cluster): number {
   return cluster.hosts.reduce((m, h) => Math.max(m, h.gpus), 0);
+}
+
+/** Whether any host names its GPU type: then jobs get models and run at the table's speeds. */
+export function hasTypedHost(cluster: Cluster): boolean {
+  return cluster.hosts.some((h) => h.gpuType !== undefined);
 }
 
 /** The speed of the fastest host big enough for the job, or 0 when none is. */

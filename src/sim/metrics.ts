@@ -7,9 +7,12 @@
  *   p95        nearest rank: the smallest JCT that at least 95% of jobs do not exceed
  *   trainStepsPerSec  gradient steps (batch 64) per second spent training, for a policy that learns
  *              while it runs (0 otherwise): the learner's speed, apart from deciding and simulating
+ *   prediction only for a policy that predicts run times: how far its predictions were from the truth
+ *              (policyTypes.ts, PredictionReport)
  */
 import type { Cluster } from './clusterLoader';
 import { totalGpus } from './clusterLoader';
+import type { PredictionReport } from './policyTypes';
 import type { SimJobSpec } from './simJobs';
 import type { SimRun } from './simulator';
 
@@ -21,6 +24,7 @@ export interface PolicyMetrics {
   gpuUtil: number;
   decisionP50Us: number;
   trainStepsPerSec: number;
+  prediction?: PredictionReport;
 }
 
 /** Nearest-rank percentile, p in (0, 100]; NaN for no values. */

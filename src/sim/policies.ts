@@ -4,6 +4,7 @@
  * policy, such as the DQN placement, is one entry here.
  */
 import { createDqnPolicy, DQN_SUMMARY } from './dqnPolicy';
+import { createOraclePolicy, ORACLE_SUMMARY } from './oraclePolicy';
 import { MostFreeGpusPlacement, type Placement } from '../core/placement';
 import { BestFitPlacement, FastestPlacement, FirstFitPlacement, RandomPlacement } from '../core/placementPolicies';
 import { PriorityClassifier } from '../core/priorityClassifier';
@@ -41,6 +42,7 @@ export const POLICIES: readonly PolicyEntry[] = [
     summary: 'shortest true duration first (an oracle), first host with room',
     create: () => ({ discipline: sjfDiscipline(), placement: new FirstFitPlacement() }),
   },
+  { name: 'oracle', summary: ORACLE_SUMMARY, create: createOraclePolicy },
   { name: 'priority-firstfit', summary: 'TrainQ priority queues, first host with room', create: (ctx) => withPriority(ctx, new FirstFitPlacement()) },
   { name: 'priority-bestfit', summary: 'TrainQ priority queues, tightest packing', create: (ctx) => withPriority(ctx, new BestFitPlacement()) },
   {

@@ -10,7 +10,20 @@ import type { QueueDiscipline } from './queueDisciplines';
 /** What the simulator tells a policy as the run goes: the feedback a learning placement trains on. */
 export type SimEvent =
   | { kind: 'submit'; atSec: number; job: number }
-  | { kind: 'start' | 'finish'; atSec: number; job: number; host: string; gpuIndices: number[] };
+  | { kind: 'start'; atSec: number; job: number; host: string; gpuIndices: number[] }
+  /** runSec: how long the job ran on its host, its true run time there (a Slurm host's queue wait excluded). */
+  | { kind: 'finish'; atSec: number; job: number; host: string; gpuIndices: number[]; runSec: number };
+
+/**
+ * How well a learning policy predicted run times over a run (|ln(predicted ÷ true)| per prediction):
+ * its median and 90th percentile, and the share of predictions made with nothing learnt of the identity yet.
+ */
+export interface PredictionReport {
+  medianAbsLogError: number;
+  p90AbsLogError: number;
+  coldStartShare: number;
+  predictions: number;
+}
 
 export interface PolicyContext {
   seed: number;
@@ -29,6 +42,8 @@ export interface PolicyInstance {
   trainMs?(): number;
   /** Sees every submission, start and finish: the feedback (rewards) a learning placement trains on. */
   onEvent?(event: SimEvent): void;
+  /** A policy that predicts run times says how well it did, once the run is over; the bench report carries it. */
+  predictionReport?(): PredictionReport | undefined;
   /** Frees what the run held (a model's tensors, say); called once the run is over. */
   dispose?(): void;
 }

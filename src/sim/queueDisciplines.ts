@@ -68,7 +68,7 @@ export function fcfsDiscipline(): QueueDiscipline {
 }
 
 /** Jobs ordered by a fixed size, smallest first, ties by submission. */
-function bySize(name: string, size: (spec: SimJobSpec) => number): QueueDiscipline {
+export function bySize(name: string, size: (spec: SimJobSpec) => number): QueueDiscipline {
   const kept = new KeptEntries();
   const sizes = new Map<Job, { size: number; index: number }>();
   return {

@@ -13,13 +13,19 @@
  *   estimate      unbiased in log space: half the guesses are too long, two thirds fall within
  *                 ×0.61–×1.65 of the truth and 95% within ×0.37–×2.7. Rounded to whole seconds and
  *                 clamped to what the queue input accepts (1 minute to 30 days).
+ *
+ * Each job also gets a recurring identity (identities.ts) and its true run time on every host: on an
+ * untyped host, duration ÷ declared speed; on a typed host, duration ÷ the throughput table's speedup of
+ * the job's model on that GPU type, the truth a scheduler that trusts declared speeds does not see.
  */
 import type { Importance, Job } from '../core/job';
 import { MAX_RUNTIME_SEC, MIN_RUNTIME_SEC } from '../core/features';
 import type { Cluster } from './clusterLoader';
-import { fastestFitSpeed, largestHostGpus } from './clusterLoader';
+import { hasTypedHost, largestHostGpus } from './clusterLoader';
+import { assignIdentities, identityStats, type IdentityStats, type JobIdentity } from './identities';
 import type { TraceJob } from './traceLoader';
 import { createRng } from './rng';
+import { shippedThroughputs, type ThroughputTable } from './throughputTable';
 
 export const IMPORTANCE_SHARES: ReadonlyArray<[Importance, number]> = [
   ['high', 0.2],
@@ -37,21 +43,34 @@ export interface SimJobSpec {
   line: number;
   /** Seconds after the first simulated submission. */
   submitSec: number;
-  /** Run time on a speed-1.0 host. */
+  /** The trace's duration: run time on a speed-1.0 untyped host, or on a p100 (the throughput table's reference). */
   durationSec: number;
   gpus: number;
   importance: Importance;
   expectedGain?: number;
   /** The user's (noisy) runtime estimate: what the queue orders by, never the truth. */
   estimateSec: number;
-  /** Run time on the fastest host the job fits on: the best any schedule can do for it. */
+  /** Run time on the fastest host the job fits on (the least hostSec among them): the best any schedule can do for it. */
   fastestSec: number;
+  /** Recurring identity at the trace's level (the trace's own `identity` column, or derived): like Helios's user:num_gpus. */
+  identity: string;
+  /** Workspace-relative script path the product's run-time model keys on, e.g. "proj-17/train.py". */
+  script: string;
+  /** The job's argv. Derived identities: ['--epochs', E, '--seed', S]; epochs changes run time, seed does not. A trace identity gives []. */
+  args: string[];
+  user: string;
+  /** Throughput-table model of the identity, when the cluster has a typed host. */
+  model?: string;
+  /** True run time on cluster.hosts[i], in seconds: durationSec ÷ the model's speedup on a typed host, durationSec ÷ speed on an untyped one. */
+  hostSec: Float64Array;
 }
 
 export interface Workload {
   jobs: SimJobSpec[];
   /** Jobs needing more GPUs than the largest host has: never submitted, left out of every metric. */
   unplaceable: number;
+  /** How the kept jobs' identities recur (the bench report's `workload`). */
+  identities: IdentityStats;
 }
 
 interface Synthetic {
@@ -82,9 +101,22 @@ function synthesise(durationSec: number, rng: ReturnType<typeof createRng>): Syn
   return { importance, expectedGain, estimateSec };
 }
 
+/** The job's true run time on each host of the cluster (the table only when some host is typed). */
+function hostTimes(cluster: Cluster, row: TraceJob, model: string | undefined, table: ThroughputTable | undefined): Float64Array {
+  return Float64Array.from(cluster.hosts, (h) =>
+    h.gpuType === undefined || table === undefined || model === undefined ? row.durationSec / h.speed : row.durationSec / table.speedup(model, row.gpus, h.gpuType),
+  );
+}
+
+/** The least run time over the hosts big enough for the job (Infinity when none is: the job is then unplaceable). */
+function fastestFit(cluster: Cluster, gpus: number, hostSec: Float64Array): number {
+  return cluster.hosts.reduce((m, h, i) => (h.gpus >= gpus ? Math.min(m, hostSec[i]) : m), Infinity);
+}
+
 /**
- * The first `maxJobs` trace jobs in submission order, with their synthetic features; those larger
- * than every host are counted and dropped. Times are re-based on the first kept submission.
+ * The first `maxJobs` trace jobs in submission order, with their synthetic features, identities and
+ * per-host run times; those larger than every host are counted and dropped. Times are re-based on the
+ * first kept submission.
  */
 export function buildWorkload(trace: readonly TraceJob[], cluster: Cluster, seed: number, maxJobs = Infinity): Workload {
   const rng = createRng(seed, 'job-features');
@@ -99,19 +131,32 @@ export function buildWorkload(trace: readonly TraceJob[], cluster: Cluster, seed
       kept.push({ ...row, ...features });
     }
   }
+  const table = hasTypedHost(cluster) ? shippedThroughputs() : undefined;
+  const identities: JobIdentity[] = assignIdentities(kept, seed, table?.modelsUsableFor);
   const t0 = kept.length > 0 ? kept[0].submitSec : 0;
-  const jobs = kept.map((k, index) => ({
-    index,
-    line: k.line,
-    submitSec: k.submitSec - t0,
-    durationSec: k.durationSec,
-    gpus: k.gpus,
-    importance: k.importance,
-    expectedGain: k.expectedGain,
-    estimateSec: k.estimateSec,
-    fastestSec: k.durationSec / fastestFitSpeed(cluster, k.gpus),
-  }));
-  return { jobs, unplaceable };
+  const jobs = kept.map((k, index): SimJobSpec => {
+    const { identity, script, args, user, model } = identities[index];
+    const hostSec = hostTimes(cluster, k, model, table);
+    return {
+      index,
+      line: k.line,
+      submitSec: k.submitSec - t0,
+      durationSec: k.durationSec,
+      gpus: k.gpus,
+      importance: k.importance,
+      expectedGain: k.expectedGain,
+      estimateSec: k.estimateSec,
+      fastestSec: fastestFit(cluster, k.gpus, hostSec),
+      identity,
+      script,
+      args,
+      user,
+      ...(model === undefined ? {} : { model }),
+      hostSec,
+    };
+  });
+  const stats = identityStats(jobs.map((j, i) => ({ ...j, status: kept[i].status })));
+  return { jobs, unplaceable, identities: stats };
 }
 
 /** A fresh queued Job for one simulation run (runs mutate their jobs, so each gets its own). */
@@ -119,9 +164,10 @@ export function newJob(spec: SimJobSpec): Job {
   return {
     // Zero-padded so the queue's last tie-break (id order) is submission order.
     id: `job-${String(spec.index).padStart(7, '0')}`,
-    name: `trace line ${spec.line}`,
-    script: '',
-    args: [],
+    // The script path's last two parts: "proj-17/train.py", so views tell the families apart.
+    name: spec.script.split('/').slice(-2).join('/'),
+    script: spec.script,
+    args: [...spec.args],
     cwd: '',
     gpus: spec.gpus,
     importance: spec.importance,

@@ -2,7 +2,8 @@
  * The discrete-event cluster simulator. Time jumps from one job event (a submission or a finish) to the
  * next; after each batch of events at one instant, one dispatch round runs core's own pipeline
  * (buildCandidates → the policy's dispatch order → planDispatch with the policy's Placement), so the
- * benchmark measures the code that ships. A job holds its GPUs on one host for duration / speed.
+ * benchmark measures the code that ships. A job holds its GPUs on one host for its true run time there
+ * (spec.hostSec: duration ÷ speed on an untyped host, the throughput table's on a typed one).
  *
  * Rounds that could not start anything are skipped: such a round can only end in "wait" without the
  * placement being asked, so no decision changes. The disciplines keep their orders between rounds
@@ -65,6 +66,8 @@ export class SimulationError extends Error {
 
 /** What the simulator keeps per host: its offer to the scheduler and the jobs running there. */
 interface SimHost {
+  /** Position in cluster.hosts: where the job specs' hostSec hold this host's run times. */
+  index: number;
   offer: HostOffer;
   running: Job[];
   speed: number;
@@ -79,8 +82,9 @@ interface SimHost {
 
 /** The slot limit equals the GPU count: every trace job holds a GPU, so it never binds. */
 function hostsOf(cluster: Cluster, seed: number): SimHost[] {
-  return cluster.hosts.map((h) => {
+  return cluster.hosts.map((h, index) => {
     const host: SimHost = {
+      index,
       offer: { name: h.name, online: true, gpuIndices: Array.from({ length: h.gpus }, (_, i) => i), speed: h.speed, maxJobs: h.gpus },
       running: [],
       speed: h.speed,
@@ -105,10 +109,17 @@ function logNormal(medianSec: number, sigma: number, uniform: () => number): () 
 
 const jobName = (spec: SimJobSpec): string => `job ${spec.index} (trace line ${spec.line})`;
 
-/** The simulator's own preconditions: a NaN submission would never be reached, so the run would never end. */
-function checkWorkload(specs: readonly SimJobSpec[]): void {
+/**
+ * The simulator's own preconditions: a NaN submission would never be reached, so the run would never end;
+ * and a job's run times must be per host of this cluster (buildWorkload for another cluster gives others).
+ */
+function checkWorkload(specs: readonly SimJobSpec[], cluster: Cluster): void {
   let previous = -Infinity;
   for (const s of specs) {
+    if (s.hostSec?.length !== cluster.hosts.length) {
+      const got = s.hostSec === undefined ? 'none' : `${s.hostSec.length}`;
+      throw new SimulationError(`${jobName(s)}: hostSec must hold one run time per host of ${cluster.name} (${cluster.hosts.length}); got ${got}. Build the jobs for this cluster.`);
+    }
     if (!(s.submitSec >= previous && s.submitSec < Infinity)) {
       throw new SimulationError(`${jobName(s)}: submission time ${s.submitSec} s is not a finite time at or after the previous job's (${previous} s).`);
     }
@@ -156,7 +167,7 @@ function timed(placement: Placement, samplesUs: number[]): Placement {
 }
 
 export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy: PolicyInstance, options: SimOptions = {}): SimRun {
-  checkWorkload(specs);
+  checkWorkload(specs, cluster);
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
   const hosts = hostsOf(cluster, options.seed ?? 1);
@@ -207,9 +218,12 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     // A Slurm host holds the job's GPUs for TrainQ from submission, but it runs only after its queue wait.
     const waitSec = host.drawDelay?.() ?? 0;
     q.waitSec = waitSec;
-    const endSec = nowSec + waitSec + q.spec.durationSec / host.speed;
+    const runSec = q.spec.hostSec[host.index];
+    const endSec = nowSec + waitSec + runSec;
     if (!(endSec >= nowSec && endSec < Infinity)) {
-      const sum = `now ${nowSec} s + queue wait ${waitSec} s + ${q.spec.durationSec} s ÷ speed ${host.speed}`;
+      const gpuType = cluster.hosts[host.index].gpuType;
+      const run = gpuType === undefined ? `${q.spec.durationSec} s ÷ speed ${host.speed}` : `run time ${runSec} s on its ${gpuType}s`;
+      const sum = `now ${nowSec} s + queue wait ${waitSec} s + ${run}`;
       throw new SimulationError(`${jobName(q.spec)} would end at ${endSec} s on ${launch.host} (${sum}): not a finite time.`);
     }
     finishes.push(endSec, q);
@@ -233,7 +247,8 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
       host.offer.expectedWaitSec = host.observedWait.sum / host.observedWait.n;
     }
     events += 1;
-    emit?.({ kind: 'finish', atSec: nowSec, job: q.spec.index, host: host.offer.name, gpuIndices: q.job.gpuIndices ?? [] });
+    const runSec = q.spec.hostSec[host.index];
+    emit?.({ kind: 'finish', atSec: nowSec, job: q.spec.index, host: host.offer.name, gpuIndices: q.job.gpuIndices ?? [], runSec });
   };
 
   /** One dispatch round; skipped when no queued job is narrow enough for any host's free GPUs. */

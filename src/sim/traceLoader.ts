@@ -1,8 +1,10 @@
 /**
  * Reads job traces in the per-job CSV form of the public Philly trace slices:
- *   timestamp,duration,num_gpus[,gpu_time,cluster]
+ *   timestamp,duration,num_gpus[,gpu_time,cluster][,identity,user,status]
  * with submission times as `YYYY-MM-DD HH:MM:SS` (read as UTC; only differences matter) and
  * durations in seconds. Columns are found by header name, so extra or reordered columns are fine.
+ * The optional `identity` (what recurs: Helios's user:num_gpus), `user` and `status` columns are those
+ * of the Helios excerpt; a status other than completed says the duration is a lower bound.
  * Real traces have bad rows; one must not sink a benchmark, so malformed rows are skipped and
  * reported with their line numbers, and only a file with no usable row at all is an error.
  * Fields are plain comma-separated values: the format has no quoting, so neither does the reader.
@@ -30,7 +32,18 @@ export interface TraceJob {
   /** Run time on a speed-1.0 host, in seconds. */
   durationSec: number;
   gpus: number;
+  /** The trace's own recurring identity, when it has an `identity` column. */
+  identity?: string;
+  user?: string;
+  status?: TraceStatus;
 }
+
+/** How a job ended, in the Helios trace's words: the values its `status` column holds. */
+export const TRACE_STATUSES = ['completed', 'canceled', 'failed', 'node_fail'] as const;
+export type TraceStatus = (typeof TRACE_STATUSES)[number];
+
+/** An identity or user name becomes a path and a label, so it is held to a short printable string. */
+export const MAX_NAME_CHARS = 200;
 
 export interface RowError {
   line: number;
@@ -52,6 +65,9 @@ export class TraceError extends Error {
 }
 
 const REQUIRED_COLUMNS = ['timestamp', 'duration', 'num_gpus'] as const;
+const OPTIONAL_COLUMNS = ['identity', 'user', 'status'] as const;
+type Columns = Record<(typeof REQUIRED_COLUMNS)[number], number> & Partial<Record<(typeof OPTIONAL_COLUMNS)[number], number>>;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
 /** Seconds since the epoch (negative before 1970), or undefined when the text is not a real calendar time. */
@@ -74,7 +90,41 @@ export function parseTimestamp(text: string): number | undefined {
   return date.getTime() / 1000 + hour * 3600 + minute * 60 + second;
 }
 
-function parseRow(cells: string[], columns: Record<(typeof REQUIRED_COLUMNS)[number], number>): Omit<TraceJob, 'line'> | string {
+/** A name cell (identity, user): non-empty, printable, at most MAX_NAME_CHARS; or the reason it is not. */
+function nameProblem(column: string, text: string): string | undefined {
+  if (text === '') {
+    return `${column} must not be empty`;
+  }
+  if (text.length > MAX_NAME_CHARS) {
+    return `${column} must be at most ${MAX_NAME_CHARS} characters (got ${text.length})`;
+  }
+  return CONTROL.test(text) ? `${column} must not contain control characters (got ${JSON.stringify(text)})` : undefined;
+}
+
+/** The optional columns of a row, or why the row is unusable. */
+function parseNames(cells: string[], columns: Columns): Pick<TraceJob, 'identity' | 'user' | 'status'> | string {
+  const names: Pick<TraceJob, 'identity' | 'user' | 'status'> = {};
+  for (const column of ['identity', 'user'] as const) {
+    if (columns[column] !== undefined) {
+      const text = cells[columns[column]].trim();
+      const problem = nameProblem(column, text);
+      if (problem) {
+        return problem;
+      }
+      names[column] = text;
+    }
+  }
+  if (columns.status !== undefined) {
+    const status = cells[columns.status].trim();
+    if (!TRACE_STATUSES.includes(status as TraceStatus)) {
+      return `status must be one of ${TRACE_STATUSES.join(', ')} (got ${JSON.stringify(status.slice(0, MAX_NAME_CHARS))})`;
+    }
+    names.status = status as TraceStatus;
+  }
+  return names;
+}
+
+function parseRow(cells: string[], columns: Columns): Omit<TraceJob, 'line'> | string {
   const timestampText = cells[columns.timestamp].trim();
   const submitSec = parseTimestamp(timestampText);
   if (submitSec === undefined) {
@@ -94,7 +144,8 @@ function parseRow(cells: string[], columns: Record<(typeof REQUIRED_COLUMNS)[num
   if (!Number.isInteger(gpus) || gpus < 1 || gpus > MAX_JOB_GPUS) {
     return `num_gpus must be a positive integer, at most ${MAX_JOB_GPUS} (got "${gpusText}")`;
   }
-  return { submitSec, durationSec, gpus };
+  const names = parseNames(cells, columns);
+  return typeof names === 'string' ? names : { submitSec, durationSec, gpus, ...names };
 }
 
 export function parseTrace(text: string, source: string): Trace {
@@ -111,7 +162,12 @@ export function parseTrace(text: string, source: string): Trace {
         `${missing.join(', ')} missing (got "${lines[headerIndex].trim()}").`,
     );
   }
-  const columns = { timestamp: header.indexOf('timestamp'), duration: header.indexOf('duration'), num_gpus: header.indexOf('num_gpus') };
+  const columns: Columns = { timestamp: header.indexOf('timestamp'), duration: header.indexOf('duration'), num_gpus: header.indexOf('num_gpus') };
+  for (const optional of OPTIONAL_COLUMNS) {
+    if (header.includes(optional)) {
+      columns[optional] = header.indexOf(optional);
+    }
+  }
 
   const jobs: TraceJob[] = [];
   const skipped: RowError[] = [];

@@ -5,6 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { parseCli } from '../../src/cli/benchCli';
+import { formatTable, runBench } from '../../src/sim/bench';
+import { loadCluster } from '../../src/sim/clusterLoader';
+import { resolvePolicies, type PolicyEntry } from '../../src/sim/policies';
+import { loadTrace } from '../../src/sim/traceLoader';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TRACE = 'bench/traces/philly-ed69ec.csv';
@@ -57,6 +61,9 @@ test('a run prints one row per policy and writes the contract JSON', (t) => {
   assert.equal(report.jobs, 200);
   assert.equal(report.unplaceable, 0);
   assert.ok(report.lowerBound.avgJct > 0);
+  assert.deepEqual(Object.keys(report.workload), ['identities', 'repeatShare', 'withinSpread', 'withinIdentitySpread']);
+  assert.ok(report.workload.identities > 0 && report.workload.repeatShare > 0.5);
+  assert.match(stdout, /^workload \d+ identities, \d+\.\d % of jobs ran before; median \|log\(duration ÷ identity median\)\| \d\.\d{3}, by script\+args \d\.\d{3}$/m);
   assert.deepEqual(Object.keys(report.policies), ['fcfs-firstfit', 'priority-bestfit']);
   for (const m of Object.values<Record<string, number>>(report.policies)) {
     assert.deepEqual(Object.keys(m), ['avgJct', 'p95Jct', 'avgSlowdown', 'makespan', 'gpuUtil', 'decisionP50Us', 'trainStepsPerSec']);
@@ -135,4 +142,45 @@ test('rows beyond the bounds are skipped with one warning line naming them, and 
   for (const m of Object.values<Record<string, number>>(report.policies)) {
     assert.ok(Object.values(m).every(Number.isFinite), JSON.stringify(m));
   }
+});
+
+test('a policy that reports its run-time predictions gets them in its JSON entry and a console table; others do not', async () => {
+  const [fcfs] = resolvePolicies(['fcfs-firstfit']);
+  const prediction = { medianAbsLogError: 0.42, p90AbsLogError: 1.5, coldStartShare: 0.031, predictions: 200 };
+  const predicting: PolicyEntry = { name: 'predicting', summary: 'test', create: async (ctx) => ({ ...(await fcfs.create(ctx)), predictionReport: () => prediction }) };
+  const silent: PolicyEntry = { name: 'silent', summary: 'test', create: async (ctx) => ({ ...(await fcfs.create(ctx)), predictionReport: () => undefined }) };
+  const trace = loadTrace(path.join(ROOT, TRACE));
+  const cluster = loadCluster(path.join(ROOT, CLUSTER));
+  const { report, timings } = await runBench({ trace, traceLabel: TRACE, cluster, policies: [fcfs, predicting, silent], seed: 1, maxJobs: 100, agingMinutes: 60 });
+  assert.deepEqual(report.policies.predicting.prediction, prediction);
+  assert.equal('prediction' in report.policies['fcfs-firstfit'], false);
+  assert.equal('prediction' in report.policies.silent, false);
+  const table = formatTable(report, timings);
+  assert.match(table, /^prediction +median \|log err\| +p90 \|log err\| +cold start +predictions$/m);
+  assert.match(table, /^predicting +0\.420 +1\.500 +3\.1% +200$/m);
+  assert.doesNotMatch(table, /^(silent|fcfs-firstfit) +0\.\d{3} /m);
+  // A prediction figure that JSON would write as null is refused like any metric.
+  const broken: PolicyEntry = { name: 'broken', summary: 'test', create: async (ctx) => ({ ...(await fcfs.create(ctx)), predictionReport: () => ({ ...prediction, p90AbsLogError: NaN }) }) };
+  await assert.rejects(runBench({ trace, traceLabel: TRACE, cluster, policies: [broken], seed: 1, maxJobs: 100, agingMinutes: 60 }), /policy broken's prediction: p90AbsLogError came out as NaN/);
+});
+
+test('a bad gpuType stops the run with one line; bad identity rows are one warning line and the rest runs', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-bench-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const badCluster = path.join(dir, 'bad.json');
+  fs.writeFileSync(badCluster, JSON.stringify({ name: 'bad', hosts: [{ name: 'gpu-0', gpus: 4, speed: 1, gpuType: 'h100' }] }));
+  const failed = bench('--trace', TRACE, '--cluster', badCluster, '--out', path.join(dir, 'x.json'));
+  assert.equal(failed.code, 1);
+  assert.equal(failed.stderr, `bench: ${badCluster}: hosts[0] ("gpu-0"): gpuType must be one of k80, p100, v100 or absent (got "h100").\n`);
+  const traceFile = path.join(dir, 't.csv');
+  const rows = ['a:1,a,completed', ',a,completed', 'b:1,b,running', 'a:1,a,failed'].map((tail, i) => `2020-09-01 00:00:0${i},600,1,${tail}`);
+  fs.writeFileSync(traceFile, ['timestamp,duration,num_gpus,identity,user,status', ...rows].join('\n'));
+  const typed = 'bench/clusters/typed-small-12.json';
+  const ran = bench('--trace', traceFile, '--cluster', typed, '--policies', 'oracle', '--out', path.join(dir, 'y.json'));
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(
+    ran.stderr,
+    `warning: ${traceFile}: 2 malformed rows skipped (line 3: identity must not be empty; line 4: status must be one of completed, canceled, failed, node_fail (got "running"))\n`,
+  );
+  assert.match(ran.stdout, /^workload 1 identities, 50\.0 % of jobs ran before;/m);
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { ClusterError, fastestFitSpeed, largestHostGpus, loadCluster, parseCluster, totalGpus } from '../../src/sim/clusterLoader';
+import { ClusterError, fastestFitSpeed, hasTypedHost, largestHostGpus, loadCluster, parseCluster, totalGpus } from '../../src/sim/clusterLoader';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -118,4 +118,42 @@ test('an endless cluster file (/dev/zero) ends at the byte limit', { skip: proce
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, `killed: ${r.stdout}${r.stderr}`);
   assert.equal(r.stdout.trim(), 'ClusterError: /dev/zero: the cluster is larger than 1 MiB, the most the simulator reads (is it a cluster file?).');
+});
+
+test('typed clusters load: each host keeps its declared speed beside its GPU type, and "trace" and "note" are read past', () => {
+  const pairs = { 'typed-lab-48': ['philly-103959', 48], 'typed-default-32': ['philly-0e4a51', 32], 'typed-small-12': ['philly-ed69ec', 12], 'typed-big-64': ['philly-7f04ca', 64] };
+  for (const [name, [, gpus]] of Object.entries(pairs)) {
+    const cluster = loadCluster(path.join(ROOT, 'bench', 'clusters', `${name}.json`));
+    assert.equal(totalGpus(cluster), gpus);
+    assert.ok(cluster.hosts.every((h) => h.gpuType !== undefined && h.speed > 0), name);
+    assert.ok(hasTypedHost(cluster));
+    // The documentation keys are not carried into the cluster the simulator sees.
+    assert.deepEqual(Object.keys(cluster), ['name', 'hosts']);
+  }
+  const lab = loadCluster(path.join(ROOT, 'bench', 'clusters', 'typed-lab-48.json'));
+  assert.deepEqual(lab.hosts[2], { name: 'p100-a', gpus: 8, speed: 0.6, gpuType: 'p100' });
+  // An untyped host reads back with no gpuType key at all, as before types existed.
+  assert.deepEqual(Object.keys(parseCluster(host({}), 'c.json').hosts[1]), ['name', 'gpus', 'speed']);
+  assert.equal(hasTypedHost(parseCluster(host({}), 'c.json')), false);
+  const slurm = parseCluster(host({ gpuType: 'v100', kind: 'slurm', queueDelay: { medianSec: 60, sigma: 0 } }), 'c.json').hosts[1];
+  assert.equal(slurm.gpuType, 'v100');
+});
+
+test('a bad gpuType, "trace" or "note" is one clear line naming the file, the host and the allowed types', () => {
+  const cases: ReadonlyArray<[string, string]> = [
+    [host({ gpuType: 'a100' }), 'c.json: hosts[1] ("b"): gpuType must be one of k80, p100, v100 or absent (got "a100").'],
+    [host({ gpuType: 100 }), 'c.json: hosts[1] ("b"): gpuType must be one of k80, p100, v100 or absent (got 100).'],
+    [host({ gpuType: 'V100' }), 'c.json: hosts[1] ("b"): gpuType must be one of k80, p100, v100 or absent (got "V100").'],
+    [host({ gpuType: null }), 'c.json: hosts[1] ("b"): gpuType must be one of k80, p100, v100 or absent (got null).'],
+    [JSON.stringify({ name: 'c', trace: 7, hosts: [{ name: 'a', gpus: 1, speed: 1 }] }), 'c.json: trace must be a string or absent (got 7).'],
+    [JSON.stringify({ name: 'c', note: ['x'], hosts: [{ name: 'a', gpus: 1, speed: 1 }] }), 'c.json: note must be a string or absent (got ["x"]).'],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(
+      () => parseCluster(text, 'c.json'),
+      (err: Error) => err instanceof ClusterError && err.message === message && !err.message.includes('\n'),
+    );
+  }
+  // "speed" stays required on a typed host: it is what the user declared.
+  assert.throws(() => parseCluster(host({ gpuType: 'v100', speed: undefined }), 'c.json'), /hosts\[1\] \("b"\): speed must be a positive number/);
 });

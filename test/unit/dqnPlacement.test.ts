@@ -29,14 +29,14 @@ const WIDE: Cluster = {
 };
 
 /** A small, busy synthetic trace: arrivals every ~20 min, run times from minutes to a day, 1–4 GPUs. */
-function workload(seed: number, n = 150, meanGapSec = 1200) {
+function workload(seed: number, n = 150, meanGapSec = 1200, cluster: Cluster = CLUSTER) {
   const rng = createRng(seed, 'test-trace');
   let t = 0;
   const rows = Array.from({ length: n }, (_, i) => {
     t += -meanGapSec * Math.log(1 - rng.next());
     return { line: i + 2, submitSec: t, durationSec: Math.round(600 * Math.exp(3 * rng.next())), gpus: [1, 1, 2, 4][Math.floor(rng.next() * 4)] };
   });
-  return buildWorkload(rows, CLUSTER, seed).jobs;
+  return buildWorkload(rows, cluster, seed).jobs;
 }
 
 async function exploringAgent(seed: number, stats?: AgentStats, waitOffer: WaitOffer = 'faster-host') {
@@ -179,7 +179,7 @@ test('even exploring at random, a simulation never stalls: every job finishes', 
 test('same seed, same numbers; another seed, another run', async () => {
   // Busy enough that jobs compete for hosts, where the agent (its seeded exploration, and past 300
   // decisions its seeded replay sampling) decides.
-  const jobs = workload(11, 400, 300);
+  const jobs = workload(11, 400, 300, WIDE);
   const runOnce = async (seed: number) => {
     const policy = await createDqnPolicy({ seed, agingMs: 3_600_000, cluster: WIDE });
     try {

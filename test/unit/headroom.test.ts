@@ -22,7 +22,8 @@ function workload(cluster: Cluster, widths: number[], n = 120) {
 }
 
 const queued = (spec: Partial<SimJobSpec> & Pick<SimJobSpec, 'index' | 'estimateSec' | 'gpus'>): QueuedSimJob => {
-  const full: SimJobSpec = { line: 2, submitSec: 0, durationSec: 1, importance: 'normal', fastestSec: 1, ...spec };
+  const identity = { identity: 'p:1', script: 'p/train.py', args: [], user: 'u', hostSec: new Float64Array([1]) };
+  const full: SimJobSpec = { line: 2, submitSec: 0, durationSec: 1, importance: 'normal', fastestSec: 1, ...identity, ...spec };
   return { spec: full, job: newJob(full) };
 };
 

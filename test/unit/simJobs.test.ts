@@ -56,3 +56,17 @@ test('times are re-based on the first job kept, and the fastest-fit duration kno
   const job = newJob(jobs[1]);
   assert.deepEqual([job.id, job.state, job.createdAt, job.runtimeSec], ['job-0000001', 'queued', 60_000, jobs[1].estimateSec]);
 });
+
+test('untyped hosts: run time is duration ÷ speed per host, and the job carries its script and args', () => {
+  const { jobs } = buildWorkload(rows(50), CLUSTER, 2);
+  for (const j of jobs) {
+    assert.deepEqual([...j.hostSec], [j.durationSec / 1, j.durationSec / 0.5]);
+    assert.equal(j.model, undefined);
+    assert.match(j.script, /^proj-\d+\/train\.py$/);
+    assert.match(j.identity, new RegExp(`^proj-\\d+:${j.gpus}$`));
+    assert.deepEqual([j.args[0], j.args[2]], ['--epochs', '--seed']);
+  }
+  const job = newJob(jobs[3]);
+  assert.deepEqual([job.script, job.args, job.name], [jobs[3].script, jobs[3].args, jobs[3].script]);
+  assert.notEqual(job.args, jobs[3].args, 'each run gets its own argv');
+});

@@ -18,8 +18,10 @@ import { loadTrace } from '../../src/sim/traceLoader';
 const ROOT = path.join(__dirname, '..', '..');
 const TWO_HOSTS = loadCluster(path.join(ROOT, 'test', 'fixtures', 'sim', 'two-hosts.json'));
 
-function spec(index: number, submitSec: number, durationSec: number, gpus: number, importance: Importance = 'normal', estimateSec = durationSec): SimJobSpec {
-  return { index, line: index + 2, submitSec, durationSec, gpus, importance, estimateSec, fastestSec: durationSec / fastestFitSpeed(TWO_HOSTS, gpus) };
+function spec(index: number, submitSec: number, durationSec: number, gpus: number, importance: Importance = 'normal', estimateSec = durationSec, cluster = TWO_HOSTS): SimJobSpec {
+  const hostSec = Float64Array.from(cluster.hosts, (h) => durationSec / h.speed);
+  const identity = { identity: `proj-${index}:${gpus}`, script: `proj-${index}/train.py`, args: [], user: 'user-1', hostSec };
+  return { index, line: index + 2, submitSec, durationSec, gpus, importance, estimateSec, fastestSec: durationSec / fastestFitSpeed(TWO_HOSTS, gpus), ...identity };
 }
 
 async function policy(name: string, cluster: Cluster = TWO_HOSTS): Promise<PolicyInstance> {
@@ -187,7 +189,7 @@ test('a placement that waits with the cluster idle is reported, not silently dro
 test('the policy names are the contract, and every one is available', () => {
   assert.deepEqual(
     POLICIES.map((p) => p.name),
-    ['fcfs-firstfit', 'sjf-firstfit', 'priority-firstfit', 'priority-bestfit', 'priority-least-loaded', 'priority-fastest', 'priority-random', 'dqn'],
+    ['fcfs-firstfit', 'sjf-firstfit', 'oracle', 'priority-firstfit', 'priority-bestfit', 'priority-least-loaded', 'priority-fastest', 'priority-random', 'dqn'],
   );
   assert.deepEqual(defaultPolicyNames(), POLICIES.map((p) => p.name));
   assert.deepEqual(resolvePolicies(['fcfs-firstfit', 'dqn']).map((p) => p.name), ['fcfs-firstfit', 'dqn']);
@@ -197,7 +199,7 @@ test('the policy names are the contract, and every one is available', () => {
 
 test('a slurm host runs each job after a seeded queue wait, which counts in its JCT and is learned as the expected wait', async () => {
   const cluster: Cluster = { name: 'slurm-only', hosts: [{ name: 'q', gpus: 4, speed: 1, kind: 'slurm', queueDelay: { medianSec: 600, sigma: 0.5 } }] };
-  const jobs = [0, 1, 2, 3].map((i) => spec(i, i * 10, 100, 1));
+  const jobs = [0, 1, 2, 3].map((i) => spec(i, i * 10, 100, 1, 'normal', 100, cluster));
   const seen: Array<number | undefined> = [];
   // A placement that records the expected wait it is offered, then takes the first host.
   const inner = await policy('fcfs-firstfit', cluster);
@@ -216,10 +218,58 @@ test('a slurm host runs each job after a seeded queue wait, which counts in its 
   const other = simulate(jobs, cluster, await policy('fcfs-firstfit', cluster), { seed: 4 });
   assert.notDeepEqual(other.outcomes, run.outcomes);
   // Once jobs have finished, later rounds are offered their mean wait.
-  const late = [...jobs, spec(4, 100_000, 100, 1)];
+  const late = [...jobs, spec(4, 100_000, 100, 1, 'normal', 100, cluster)];
   const seenLate: Array<number | undefined> = [];
   const inner2 = await policy('fcfs-firstfit', cluster);
   simulate(late, cluster, { ...inner2, placement: { name: 'r', choose: (job, f, all) => (seenLate.push(f[0].expectedWaitSec), inner2.placement.choose(job, f, all)) } }, { seed: 3 });
   const mean = waits.reduce((a, b) => a + b, 0) / waits.length;
   assert.ok(Math.abs((seenLate[4] ?? 0) - mean) < 1e-6, `expected wait ${seenLate[4]} vs observed mean ${mean}`);
+});
+
+test('typed hosts: jobs run their true time there, GPUs are never shared, and finish events carry the run time', async () => {
+  // A typed Slurm host too, so the queue wait shows apart from the run time.
+  const cluster: Cluster = {
+    name: 'typed',
+    hosts: [
+      { name: 'v100', gpus: 4, speed: 1, gpuType: 'v100' },
+      { name: 'k80', gpus: 8, speed: 1, gpuType: 'k80' },
+      { name: 'q', gpus: 4, speed: 1, gpuType: 'p100', kind: 'slurm', queueDelay: { medianSec: 300, sigma: 1 } },
+    ],
+  };
+  const { jobs } = buildWorkload(loadTrace(path.join(ROOT, 'bench', 'traces', 'philly-103959.csv')).jobs, cluster, 5, 300);
+  assert.ok(jobs.every((j) => j.model !== undefined));
+  for (const name of ['fcfs-firstfit', 'priority-least-loaded', 'oracle']) {
+    const events: SimEvent[] = [];
+    const run = simulate(jobs, cluster, await policy(name, cluster), { seed: 2, onEvent: (e) => events.push(e) });
+    const held = new Map(cluster.hosts.map((h) => [h.name, new Set<number>()]));
+    const dispatched: number[] = [];
+    const submitted: number[] = [];
+    for (const e of events) {
+      if (e.kind === 'submit') {
+        submitted[e.job] = e.atSec;
+      } else if (e.kind === 'start') {
+        assert.ok(e.atSec >= submitted[e.job], `${name}: job ${e.job} starts after its submission`);
+        e.gpuIndices.forEach((g) => assert.ok(!held.get(e.host)!.has(g), `${name}: GPU ${g} on ${e.host} is free`));
+        e.gpuIndices.forEach((g) => held.get(e.host)!.add(g));
+        dispatched[e.job] = e.atSec;
+      } else {
+        e.gpuIndices.forEach((g) => held.get(e.host)!.delete(g));
+        const hostSec = jobs[e.job].hostSec[cluster.hosts.findIndex((h) => h.name === e.host)];
+        const o = run.outcomes[e.job];
+        assert.ok(Math.abs(e.runSec - hostSec) <= 1e-9 * hostSec, `${name}: runSec is the true run time on ${e.host}`);
+        assert.ok(Math.abs(o.endSec - o.startSec - hostSec) <= 1e-6 * hostSec, `${name}: end − start = hostSec`);
+        const wait = o.startSec - dispatched[e.job];
+        assert.ok(e.host === 'q' ? wait > 0 : wait === 0, `${name}: only the Slurm host adds a wait (${wait} s on ${e.host})`);
+      }
+    }
+    assert.ok([...held.values()].every((g) => g.size === 0), `${name}: every GPU released`);
+  }
+});
+
+test('jobs built for one cluster are refused on another, by name, rather than run at wrong speeds', async () => {
+  const other: Cluster = { name: 'three', hosts: [...TWO_HOSTS.hosts, { name: 'x', gpus: 2, speed: 1 }] };
+  assert.throws(
+    () => simulate(ABC, other, { discipline: fcfsDiscipline(), placement: new FastestPlacement() }),
+    /^SimulationError: job 0 \(trace line 2\): hostSec must hold one run time per host of three \(3\); got 2\. Build the jobs for this cluster\.$/,
+  );
 });

@@ -20,7 +20,7 @@ const HEURISTICS = ['fcfs-firstfit', 'sjf-firstfit', 'priority-firstfit', 'prior
 const HOSTILE = `
 const { simulate } = require('./src/sim/simulator');
 const { resolvePolicies } = require('./src/sim/policies');
-const spec = (index, submitSec, durationSec) => ({ index, line: index + 2, submitSec, durationSec, gpus: 1, importance: 'normal', estimateSec: 600, fastestSec: durationSec });
+const spec = (index, submitSec, durationSec) => ({ index, line: index + 2, submitSec, durationSec, gpus: 1, importance: 'normal', estimateSec: 600, fastestSec: durationSec, identity: 'p:1', script: 'p/train.py', args: [], user: 'u' });
 const host = (speed) => ({ name: 'h', hosts: [{ name: 'slow', gpus: 2, speed }] });
 const cases = {
   'duration 1e308 at speed 0.5': [[spec(0, 0, 60), spec(1, 5, 1e308)], host(0.5)],
@@ -35,6 +35,7 @@ const cases = {
 };
 (async () => {
   for (const [name, [specs, cluster]] of Object.entries(cases)) {
+    specs.forEach((s) => (s.hostSec = Float64Array.from(cluster.hosts, (h) => s.durationSec / h.speed)));
     const policy = await resolvePolicies(['fcfs-firstfit'])[0].create({ seed: 1, agingMs: 3600000, cluster });
     try { simulate(specs, cluster, policy); console.log(name + ' => finished'); }
     catch (e) { console.log(name + ' => ' + e.name + ': ' + e.message); }

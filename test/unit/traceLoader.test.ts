@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { MAX_TRACE_BYTES } from '../../src/sim/inputLimits';
-import { TraceError, describeSkipped, loadTrace, parseTimestamp, parseTrace } from '../../src/sim/traceLoader';
+import { MAX_NAME_CHARS, TRACE_STATUSES, TraceError, describeSkipped, loadTrace, parseTimestamp, parseTrace } from '../../src/sim/traceLoader';
 
 const ROOT = path.join(__dirname, '..', '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'sim');
@@ -155,4 +155,40 @@ test('a trace larger than the byte limit is refused, by its size or, for a fifo 
   const { status, out, ms } = loadInChild(fifo);
   assert.equal(status, 0, `killed after ${ms} ms: ${out}`);
   assert.match(out, /^TraceError: .*endless\.csv: the trace is larger than 256 MiB, the most the simulator reads \(is it a trace file\?\)\.$/);
+});
+
+test('the Helios excerpt loads with its identity, user and status columns', () => {
+  const trace = loadTrace(path.join(ROOT, 'bench', 'traces', 'helios-venus-2vc.csv'));
+  assert.equal(trace.jobs.length, 1867);
+  assert.deepEqual(trace.skipped, []);
+  const count = (status: string) => trace.jobs.filter((j) => j.status === status).length;
+  assert.deepEqual(TRACE_STATUSES.map(count), [786, 589, 491, 1]);
+  assert.equal(new Set(trace.jobs.map((j) => j.identity)).size, 52);
+  assert.ok(trace.jobs.every((j) => j.identity === `${j.user}:${j.gpus}`));
+  assert.deepEqual(trace.jobs[0], { line: 2, submitSec: Date.UTC(2020, 8, 1, 1, 37, 15) / 1000, durationSec: 24, gpus: 128, identity: 'uH3om:128', user: 'uH3om', status: 'canceled' });
+});
+
+test('rows with an unusable identity, user or status are skipped, each with a message naming the field, in one warning line', () => {
+  const long = 'x'.repeat(MAX_NAME_CHARS + 1);
+  const rows = [
+    '2020-09-01 00:00:00,60,1,a:1,a,completed',
+    '2020-09-01 00:00:01,60,1,,a,completed',
+    '2020-09-01 00:00:02,60,1,a\u0007b:1,a,completed',
+    `2020-09-01 00:00:03,60,1,${long},a,completed`,
+    '2020-09-01 00:00:04,60,1,a:1,a,running',
+    '2020-09-01 00:00:05,60,1,a:1,,failed',
+    `2020-09-01 00:00:06,60,1,${'y'.repeat(MAX_NAME_CHARS)},a,node_fail`,
+  ];
+  const trace = parseTrace(['timestamp,duration,num_gpus,identity,user,status', ...rows].join('\n'), 'h.csv');
+  assert.deepEqual(trace.jobs.map((j) => [j.line, j.status]), [[2, 'completed'], [8, 'node_fail']]);
+  assert.deepEqual(trace.skipped, [
+    { line: 3, message: 'identity must not be empty' },
+    { line: 4, message: 'identity must not contain control characters (got "a\\u0007b:1")' },
+    { line: 5, message: `identity must be at most ${MAX_NAME_CHARS} characters (got ${MAX_NAME_CHARS + 1})` },
+    { line: 6, message: 'status must be one of completed, canceled, failed, node_fail (got "running")' },
+    { line: 7, message: 'user must not be empty' },
+  ]);
+  assert.doesNotMatch(describeSkipped(trace.skipped), /\n/);
+  // Without the optional columns, rows carry no such keys (the Philly slices read exactly as before).
+  assert.deepEqual(Object.keys(parseTrace('timestamp,duration,num_gpus\n2020-09-01 00:00:00,60,1', 'p.csv').jobs[0]), ['line', 'submitSec', 'durationSec', 'gpus']);
 });

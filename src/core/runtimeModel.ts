@@ -1,0 +1,332 @@
+/**
+ * The run-time model: what TrainQ has learned from finished jobs about how long a job will run on
+ * each host. Learned online (a finished job is one `observe`, a few microseconds), predicts a median
+ * and an 80th percentile per host, and is pure data plus arithmetic, so the extension, the simulator
+ * and the benchmark share it.
+ *
+ * Everything is in log seconds (run times are multiplicative: "twice as long" is the same error for a
+ * 5-minute and a 5-hour job). A job's time on host h is its base time (on a speed-1.0 host) divided by
+ * the host's speed for that script. The model is hierarchical shrinkage, chosen by measurement against
+ * the alternatives in the README (a plain identity median, a last-run predictor, kNN on arguments):
+ *   - base: a normal–normal posterior whose prior is the user's estimate (with the learned spread of
+ *     estimates) combined with the script's other runs at this GPU count (with the learned spread
+ *     between identities), updated by the runs of the same identity (runtimeIdentity.ts decides which
+ *     arguments make an identity). Thin history stays near the estimate; five runs outweigh it.
+ *   - speed: per (script, host) the mean of log(predicted base ÷ actual time) over the script's runs
+ *     there, shrunk toward the host's mean over all scripts, shrunk toward the declared speed.
+ *   - a failed or cancelled run is censored: it ran at least that long. It enters as its expected
+ *     value given that bound (never below the uncensored mean), so it can only lengthen a prediction.
+ * Bounded: at most MAX_SCRIPTS scripts (least recently run dropped), MAX_RUNS runs each.
+ */
+import { argMap, identityKey, type IdentityDefinition } from './runtimeIdentity';
+import {
+  fromModelState,
+  MAX_RECENT,
+  MAX_SCRIPTS,
+  MAX_RUNS,
+  newScriptRecord,
+  toModelState,
+  type ModelData,
+  type PredictionRecord,
+  type RuntimeModelState,
+  type ScriptRecord,
+  type Tally,
+} from './runtimeModelState';
+
+export type { PredictionRecord, RuntimeModelState } from './runtimeModelState';
+
+/** Pseudo-runs behind the declared speed and behind a host's overall factor. */
+const HOST_PRIOR_RUNS = 3;
+const PAIR_PRIOR_RUNS = 2;
+/** Speed statistics are exponentially forgotten past this many runs, so a changed host is relearned. */
+const SPEED_MEMORY = 200;
+const VAR_DECAY = 0.03;
+const Z80 = 0.8416;
+
+export interface RunQuery {
+  /** Workspace-relative script path (the simulator's script name). */
+  script: string;
+  args: readonly string[];
+  gpus: number;
+  /** The user's estimate on a speed-1.0 host, when given. */
+  estimateSec?: number;
+}
+
+export interface HostRef {
+  name: string;
+  /** What the user declared (`speed` in the host's settings). */
+  declaredSpeed: number;
+}
+
+export interface RunObservation extends RunQuery {
+  host: string;
+  declaredSpeed: number;
+  runSec: number;
+  /** Failed, cancelled or lost: it ran at least runSec. */
+  censored: boolean;
+  atMs: number;
+}
+
+export interface Prediction {
+  medianSec: number;
+  p80Sec: number;
+  /** Earlier runs of this identity (script + the arguments that matter + GPUs). */
+  runs: number;
+  /** Runs of the script at any arguments. */
+  scriptRuns: number;
+}
+
+interface Means {
+  idSum: number;
+  idN: number;
+  famSum: number;
+  famN: number;
+  /** Base times (log) of the identity's censored runs: lower bounds. */
+  censored: number[];
+}
+
+interface Base {
+  mu: number;
+  variance: number;
+  runs: number;
+}
+
+export class RuntimeModel implements ModelData {
+  readonly scripts = new Map<string, ScriptRecord>();
+  readonly hosts = new Map<string, Tally>();
+  /** Each host's declared speed as last seen, for converting its earlier runs to base times. */
+  readonly declared = new Map<string, number>();
+  /** Spread (variance, log space) of estimates around actual base times, of runs around their identity's mean, and of identities around their script's mean. */
+  varEstimate = 0.5 ** 2;
+  varWithin = 0.3 ** 2;
+  varBetween = 0.6 ** 2;
+  /** Mean and mean square of base times, for a job with no estimate and no history. */
+  meanLog = Math.log(3600);
+  meanSqLog = Math.log(3600) ** 2 + 1;
+  recent: PredictionRecord[] = [];
+  observed = 0;
+
+  static fromState(state: RuntimeModelState): RuntimeModel {
+    return fromModelState(new RuntimeModel(), state);
+  }
+
+  toState(): RuntimeModelState {
+    return toModelState(this);
+  }
+
+  /** The job's base time (on a speed-1.0 host), for ordering the queue and for the classifier. */
+  predictBase(q: RunQuery): Prediction {
+    const rec = this.scripts.get(q.script);
+    const base = this.base(rec, q.gpus, argMap(q.args), q.estimateSec);
+    return toPrediction(base.mu, base.variance, base.runs, rec?.runs.length ?? 0);
+  }
+
+  /** The job's run time on each host, one base computation for all of them. */
+  predictOn(q: RunQuery, hosts: readonly HostRef[]): Prediction[] {
+    const rec = this.scripts.get(q.script);
+    const base = this.base(rec, q.gpus, argMap(q.args), q.estimateSec);
+    const scriptRuns = rec?.runs.length ?? 0;
+    return hosts.map((h) => toPrediction(base.mu - this.logSpeed(rec, h.name, h.declaredSpeed), base.variance, base.runs, scriptRuns));
+  }
+
+  /** A host's learned speed, overall or for one script's jobs, with the runs it rests on. */
+  learnedSpeed(host: HostRef, script?: string): { speed: number; runs: number } {
+    const rec = script === undefined ? undefined : this.scripts.get(script);
+    const runs = rec ? (rec.speeds.get(host.name)?.n ?? 0) : (this.hosts.get(host.name)?.n ?? 0);
+    return { speed: Math.exp(this.logSpeed(rec, host.name, host.declaredSpeed)), runs: Math.round(runs) };
+  }
+
+  observe(o: RunObservation): void {
+    if (!(o.runSec > 0 && Number.isFinite(o.runSec)) || o.script === '') {
+      return;
+    }
+    const logSec = Math.log(o.runSec);
+    const map = argMap(o.args);
+    let rec = this.scripts.get(o.script);
+    if (!rec) {
+      rec = newScriptRecord(o.script, o.atMs);
+      this.scripts.set(o.script, rec);
+      this.evictBeyond(MAX_SCRIPTS);
+    }
+    rec.defs.track(map);
+    this.declared.set(o.host, o.declaredSpeed);
+    const logSpeed = this.logSpeed(rec, o.host, o.declaredSpeed);
+    const before = this.base(rec, o.gpus, map, o.estimateSec);
+    if (!o.censored) {
+      const y = logSec + logSpeed;
+      this.learnSpreads(rec, o, map, y);
+      this.scoreDefinitions(rec, o, map, y);
+      this.learnSpeed(rec, o.host, before.mu - logSec);
+      this.recent.push({ atMs: o.atMs, script: o.script, host: o.host, predictedSec: Math.exp(before.mu - logSpeed), actualSec: o.runSec, runs: before.runs });
+      if (this.recent.length > MAX_RECENT) {
+        this.recent.splice(0, this.recent.length - MAX_RECENT);
+      }
+    }
+    rec.runs.push({ args: [...o.args], gpus: o.gpus, host: o.host, logSec, censored: o.censored, atMs: o.atMs, map });
+    if (rec.runs.length > MAX_RUNS) {
+      rec.runs.shift();
+    }
+    rec.lastMs = Math.max(rec.lastMs, o.atMs);
+    this.observed += 1;
+  }
+
+  /** log(speed) of a host for a script: its runs there, shrunk toward the host's overall factor, shrunk toward the declared speed. */
+  logSpeed(rec: ScriptRecord | undefined, host: string, declaredSpeed: number): number {
+    const declared = Math.log(declaredSpeed > 0 ? declaredSpeed : 1);
+    const h = this.hosts.get(host);
+    const hostLevel = h ? (h.sum + HOST_PRIOR_RUNS * declared) / (h.n + HOST_PRIOR_RUNS) : declared;
+    const p = rec?.speeds.get(host);
+    return p ? (p.sum + PAIR_PRIOR_RUNS * hostLevel) / (p.n + PAIR_PRIOR_RUNS) : hostLevel;
+  }
+
+  private base(rec: ScriptRecord | undefined, gpus: number, map: Map<string, string>, estimateSec?: number): Base {
+    // The prior: the user's estimate, or what a job usually takes.
+    let priorMu = estimateSec !== undefined && estimateSec > 0 ? Math.log(estimateSec) : this.meanLog;
+    let priorVar = estimateSec !== undefined && estimateSec > 0 ? this.varEstimate : Math.max(0.05, this.meanSqLog - this.meanLog ** 2);
+    if (!rec || rec.runs.length === 0) {
+      return { mu: priorMu, variance: priorVar + this.varWithin, runs: 0 };
+    }
+    const def = rec.defs.best();
+    const { idSum, idN, famSum, famN, censored } = this.meansOf(rec, gpus, map, def);
+    if (def.name !== 'none' && famN > idN) {
+      // The script's other identities at this width: another prior, as good as identities are alike.
+      const famVar = this.varBetween + this.varWithin / famN;
+      const precision = 1 / priorVar + 1 / famVar;
+      priorMu = (priorMu / priorVar + famSum / famN / famVar) / precision;
+      priorVar = 1 / precision;
+    }
+    const precision = 1 / priorVar + idN / this.varWithin;
+    let mu = (priorMu / priorVar + idSum / this.varWithin) / precision;
+    const postVar = 1 / precision;
+    if (censored.length > 0) {
+      // Each censored run counts as its expected length given that it ran at least that long.
+      const sd = Math.sqrt(this.varWithin + postVar);
+      let sum = mu * precision * this.varWithin;
+      let n = precision * this.varWithin;
+      for (const c of censored) {
+        const a = (c - mu) / sd;
+        sum += Math.max(mu, mu + sd * millsRatio(a));
+        n += 1;
+      }
+      mu = Math.max(mu, sum / n);
+    }
+    return { mu, variance: postVar + this.varWithin, runs: idN };
+  }
+
+  /** Learns the three spreads from how far this run fell from each level's prediction. */
+  private learnSpreads(rec: ScriptRecord, o: RunObservation, map: Map<string, string>, y: number): void {
+    if (o.estimateSec !== undefined && o.estimateSec > 0) {
+      this.varEstimate = ema(this.varEstimate, (y - Math.log(o.estimateSec)) ** 2);
+    }
+    this.meanLog += VAR_DECAY * (y - this.meanLog);
+    this.meanSqLog += VAR_DECAY * (y * y - this.meanSqLog);
+    const m = this.meansOf(rec, o.gpus, map, rec.defs.best());
+    if (m.idN > 0) {
+      this.varWithin = Math.max(0.0025, ema(this.varWithin, ((y - m.idSum / m.idN) ** 2 * m.idN) / (m.idN + 1)));
+    } else if (m.famN > 0) {
+      this.varBetween = Math.max(0.01, ema(this.varBetween, (y - m.famSum / m.famN) ** 2 - this.varWithin / m.famN));
+    }
+  }
+
+  /** Each definition predicts this run from its own notion of "the same job" before the run is learned. */
+  private scoreDefinitions(rec: ScriptRecord, o: RunObservation, map: Map<string, string>, y: number): void {
+    if (rec.runs.length === 0) {
+      return;
+    }
+    const fallback = o.estimateSec !== undefined && o.estimateSec > 0 ? Math.log(o.estimateSec) : this.meanLog;
+    for (const def of rec.defs.defs) {
+      const m = this.meansOf(rec, o.gpus, map, def);
+      const predicted = m.idN > 0 ? m.idSum / m.idN : m.famN > 0 ? m.famSum / m.famN : fallback;
+      rec.defs.score(def, Math.abs(y - predicted));
+    }
+    rec.defs.refreshRelevant();
+  }
+
+  /** Sums of base times (log) of this script's uncensored runs at this width, and of those the definition calls the same identity. */
+  private meansOf(rec: ScriptRecord, gpus: number, map: Map<string, string>, def: IdentityDefinition): Means {
+    const key = identityKey(gpus, map, def.keys);
+    const m: Means = { idSum: 0, idN: 0, famSum: 0, famN: 0, censored: [] };
+    for (const r of rec.runs) {
+      if (r.gpus !== gpus) {
+        continue;
+      }
+      const y = r.logSec + this.logSpeed(rec, r.host, this.declared.get(r.host) ?? 1);
+      const same = def.name === 'none' || identityKey(r.gpus, r.map, def.keys) === key;
+      if (r.censored) {
+        if (same) {
+          m.censored.push(y);
+        }
+        continue;
+      }
+      m.famSum += y;
+      m.famN += 1;
+      if (same) {
+        m.idSum += y;
+        m.idN += 1;
+      }
+    }
+    return m;
+  }
+
+  private learnSpeed(rec: ScriptRecord, host: string, z: number): void {
+    for (const tally of [tallyOf(this.hosts, host), tallyOf(rec.speeds, host)]) {
+      if (tally.n >= SPEED_MEMORY) {
+        tally.sum *= (SPEED_MEMORY - 1) / SPEED_MEMORY;
+        tally.n = SPEED_MEMORY - 1;
+      }
+      tally.sum += z;
+      tally.n += 1;
+    }
+  }
+
+  private evictBeyond(max: number): void {
+    if (this.scripts.size <= max) {
+      return;
+    }
+    let oldest: ScriptRecord | undefined;
+    for (const rec of this.scripts.values()) {
+      if (!oldest || rec.lastMs < oldest.lastMs) {
+        oldest = rec;
+      }
+    }
+    if (oldest) {
+      this.scripts.delete(oldest.script);
+    }
+  }
+}
+
+function tallyOf(map: Map<string, Tally>, key: string): Tally {
+  let t = map.get(key);
+  if (!t) {
+    t = { n: 0, sum: 0 };
+    map.set(key, t);
+  }
+  return t;
+}
+
+const ema = (old: number, sample: number): number => old + VAR_DECAY * (sample - old);
+
+function toPrediction(mu: number, variance: number, runs: number, scriptRuns: number): Prediction {
+  return { medianSec: Math.exp(mu), p80Sec: Math.exp(mu + Z80 * Math.sqrt(variance)), runs, scriptRuns };
+}
+
+/** φ(a) / (1 − Φ(a)): how far above the mean a normal variable lies on average, given it exceeds mean + a·sd. */
+export function millsRatio(a: number): number {
+  if (a > 8) {
+    return a + 1 / a;
+  }
+  const phi = Math.exp(-0.5 * a * a) / Math.sqrt(2 * Math.PI);
+  return phi / Math.max(1e-300, 0.5 * erfc(a / Math.SQRT2));
+}
+
+/** Complementary error function (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7). */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851973 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r : 2 - r;
+}
