@@ -36,12 +36,14 @@ import {
 export type { PredictionRecord, RuntimeModelState } from './runtimeModelState';
 
 /** Pseudo-runs behind the declared speed and behind a host's overall factor. */
-const HOST_PRIOR_RUNS = 3;
-const PAIR_PRIOR_RUNS = 2;
+const HOST_PRIOR_RUNS = 10;
+const PAIR_PRIOR_RUNS = 6;
 /** Speed statistics are exponentially forgotten past this many runs, so a changed host is relearned. */
 const SPEED_MEMORY = 200;
 const VAR_DECAY = 0.03;
 const Z80 = 0.8416;
+/** Weight of each run relative to the next newer one of its identity (effective memory ≈ 3 runs; measured, README). */
+const RECENCY = 0.5;
 
 export interface RunQuery {
   /** Workspace-relative script path (the simulator's script name). */
@@ -82,7 +84,7 @@ interface Means {
   famSum: number;
   famN: number;
   /** Base times (log) of the identity's censored runs: lower bounds. */
-  censored: number[];
+  censored: Array<{ y: number; weight: number }>;
 }
 
 interface Base {
@@ -199,14 +201,15 @@ export class RuntimeModel implements ModelData {
     let mu = (priorMu / priorVar + idSum / this.varWithin) / precision;
     const postVar = 1 / precision;
     if (censored.length > 0) {
-      // Each censored run counts as its expected length given that it ran at least that long.
+      // Each censored run counts as its expected length given that it ran at least that long, weighed
+      // by its recency like any run (an old cancelled run says little about the script as it is now).
       const sd = Math.sqrt(this.varWithin + postVar);
       let sum = mu * precision * this.varWithin;
       let n = precision * this.varWithin;
       for (const c of censored) {
-        const a = (c - mu) / sd;
-        sum += Math.max(mu, mu + sd * millsRatio(a));
-        n += 1;
+        const a = (c.y - mu) / sd;
+        sum += c.weight * Math.max(mu, mu + sd * millsRatio(a));
+        n += c.weight;
       }
       mu = Math.max(mu, sum / n);
     }
@@ -246,7 +249,12 @@ export class RuntimeModel implements ModelData {
   private meansOf(rec: ScriptRecord, gpus: number, map: Map<string, string>, def: IdentityDefinition): Means {
     const key = identityKey(gpus, map, def.keys);
     const m: Means = { idSum: 0, idN: 0, famSum: 0, famN: 0, censored: [] };
-    for (const r of rec.runs) {
+    // Newest first, each earlier run weighing RECENCY times the next: a script's run time drifts as
+    // its author changes it (on the Helios trace the last run alone beats the median of all runs).
+    let idWeight = 1;
+    let famWeight = 1;
+    for (let i = rec.runs.length - 1; i >= 0; i--) {
+      const r = rec.runs[i];
       if (r.gpus !== gpus) {
         continue;
       }
@@ -254,15 +262,18 @@ export class RuntimeModel implements ModelData {
       const same = def.name === 'none' || identityKey(r.gpus, r.map, def.keys) === key;
       if (r.censored) {
         if (same) {
-          m.censored.push(y);
+          m.censored.push({ y, weight: idWeight });
+          idWeight *= RECENCY;
         }
         continue;
       }
-      m.famSum += y;
-      m.famN += 1;
+      m.famSum += famWeight * y;
+      m.famN += famWeight;
+      famWeight *= RECENCY;
       if (same) {
-        m.idSum += y;
-        m.idN += 1;
+        m.idSum += idWeight * y;
+        m.idN += idWeight;
+        idWeight *= RECENCY;
       }
     }
     return m;

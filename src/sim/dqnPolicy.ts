@@ -24,7 +24,7 @@ import { priorityDiscipline } from './queueDisciplines';
 import { createRng } from './rng';
 
 export const SHIPPED_WEIGHTS = path.join(__dirname, '..', '..', 'media', 'agent', 'dqn-weights.json');
-export const DQN_SUMMARY = 'TrainQ priority queues, DQN placement (shipped weights, learning online)';
+export const DQN_SUMMARY = 'TrainQ priority queues over predicted run times, DQN placement with learned host speeds (shipped weights, learning online)';
 
 const backends = new Map<BackendPreference, Promise<ResolvedBackend>>();
 

@@ -10,6 +10,7 @@ import { BestFitPlacement, FastestPlacement, FirstFitPlacement, RandomPlacement 
 import { PriorityClassifier } from '../core/priorityClassifier';
 import { fcfsDiscipline, priorityDiscipline, sjfDiscipline } from './queueDisciplines';
 import { createRng } from './rng';
+import { SoonestFinishPlacement, withLearnedRuntimes } from './learnedRuntimes';
 import type { PolicyContext, PolicyInstance } from './policyTypes';
 
 export interface PolicyEntry {
@@ -56,7 +57,12 @@ export const POLICIES: readonly PolicyEntry[] = [
     summary: 'TrainQ priority queues, a random host with room (seeded)',
     create: (ctx) => withPriority(ctx, new RandomPlacement(createRng(ctx.seed, 'placement-random').next)),
   },
-  { name: 'dqn', summary: DQN_SUMMARY, create: createDqnPolicy },
+  {
+    name: 'learned-soonest',
+    summary: 'TrainQ priority queues over predicted run times, host of soonest predicted finish (the run-time model without the agent)',
+    create: (ctx) => withLearnedRuntimes(withPriority(ctx, new SoonestFinishPlacement())),
+  },
+  { name: 'dqn', summary: DQN_SUMMARY, create: async (ctx) => withLearnedRuntimes(await createDqnPolicy(ctx)) },
 ];
 
 /** The policies run when none are named: all of them. */
