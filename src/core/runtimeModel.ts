@@ -37,7 +37,7 @@ export type { PredictionRecord, RuntimeModelState } from './runtimeModelState';
 
 /** Pseudo-runs behind the declared speed and behind a host's overall factor. */
 const HOST_PRIOR_RUNS = 10;
-const PAIR_PRIOR_RUNS = 6;
+const PAIR_PRIOR_RUNS = 1;
 /** Speed statistics are exponentially forgotten past this many runs, so a changed host is relearned. */
 const SPEED_MEMORY = 200;
 const VAR_DECAY = 0.03;
@@ -80,9 +80,12 @@ export interface Prediction {
 
 interface Means {
   idSum: number;
+  /** Effective (recency-weighted) number of the identity's runs, and their plain count. */
   idN: number;
-  famSum: number;
-  famN: number;
+  idCount: number;
+  /** The same (recency-weighted) for the script's other identities at this width. */
+  otherSum: number;
+  otherN: number;
   /** Base times (log) of the identity's censored runs: lower bounds. */
   censored: Array<{ y: number; weight: number }>;
 }
@@ -108,7 +111,7 @@ export class RuntimeModel implements ModelData {
   recent: PredictionRecord[] = [];
   observed = 0;
 
-  static fromState(state: RuntimeModelState): RuntimeModel {
+  static fromState(state: unknown): RuntimeModel {
     return fromModelState(new RuntimeModel(), state);
   }
 
@@ -181,31 +184,52 @@ export class RuntimeModel implements ModelData {
     return p ? (p.sum + PAIR_PRIOR_RUNS * hostLevel) / (p.n + PAIR_PRIOR_RUNS) : hostLevel;
   }
 
+  /**
+   * The job's base time, log seconds, as a normal (mean, variance). Two independent sources, combined
+   * by precision: history (the identity's recent runs, whose mean is itself shrunk toward the script's
+   * other identities) predicts the job with the identity's spread around its mean; the user's estimate
+   * is a noisy measurement of this very job. So the estimate keeps some weight however long the
+   * history: it is what tells two runs of one identity apart (measured: ordering the queue by history
+   * alone, which gives every run of a script the same time, lost JCT against the raw estimates).
+   */
   private base(rec: ScriptRecord | undefined, gpus: number, map: Map<string, string>, estimateSec?: number): Base {
-    // The prior: the user's estimate, or what a job usually takes.
-    let priorMu = estimateSec !== undefined && estimateSec > 0 ? Math.log(estimateSec) : this.meanLog;
-    let priorVar = estimateSec !== undefined && estimateSec > 0 ? this.varEstimate : Math.max(0.05, this.meanSqLog - this.meanLog ** 2);
-    if (!rec || rec.runs.length === 0) {
-      return { mu: priorMu, variance: priorVar + this.varWithin, runs: 0 };
+    const hasEstimate = estimateSec !== undefined && estimateSec > 0;
+    // With no history: what a job usually takes.
+    let histMu = this.meanLog;
+    let histVar = Math.max(0.05, this.meanSqLog - this.meanLog ** 2);
+    let runs = 0;
+    let censored: Means['censored'] = [];
+    if (rec && rec.runs.length > 0) {
+      const def = rec.defs.best();
+      const m = this.meansOf(rec, gpus, map, def);
+      censored = m.censored;
+      runs = m.idCount;
+      if (m.idN + m.otherN > 0) {
+        // The identity's mean: its runs, shrunk toward the script's other identities at this width.
+        const famMean = m.otherN > 0 ? m.otherSum / m.otherN : m.idSum / m.idN;
+        const priorVar = m.otherN > 0 ? this.varBetween + this.varWithin / m.otherN : this.varBetween;
+        const precision = 1 / priorVar + m.idN / this.varWithin;
+        histMu = (famMean / priorVar + m.idSum / this.varWithin) / precision;
+        histVar = 1 / precision + this.varWithin;
+      }
     }
-    const def = rec.defs.best();
-    const { idSum, idN, famSum, famN, censored } = this.meansOf(rec, gpus, map, def);
-    if (def.name !== 'none' && famN > idN) {
-      // The script's other identities at this width: another prior, as good as identities are alike.
-      const famVar = this.varBetween + this.varWithin / famN;
-      const precision = 1 / priorVar + 1 / famVar;
-      priorMu = (priorMu / priorVar + famSum / famN / famVar) / precision;
-      priorVar = 1 / precision;
+    let mu = histMu;
+    let variance = histVar;
+    if (hasEstimate && runs + (rec?.runs.length ?? 0) === 0) {
+      // No history of the script at all: the user's word, not what other scripts take.
+      histVar = Infinity;
     }
-    const precision = 1 / priorVar + idN / this.varWithin;
-    let mu = (priorMu / priorVar + idSum / this.varWithin) / precision;
-    const postVar = 1 / precision;
+    if (hasEstimate) {
+      const precision = 1 / histVar + 1 / this.varEstimate;
+      mu = (histMu / histVar + Math.log(estimateSec) / this.varEstimate) / precision;
+      variance = 1 / precision;
+    }
     if (censored.length > 0) {
       // Each censored run counts as its expected length given that it ran at least that long, weighed
       // by its recency like any run (an old cancelled run says little about the script as it is now).
-      const sd = Math.sqrt(this.varWithin + postVar);
-      let sum = mu * precision * this.varWithin;
-      let n = precision * this.varWithin;
+      const sd = Math.sqrt(variance);
+      let sum = mu * (this.varWithin / variance);
+      let n = this.varWithin / variance;
       for (const c of censored) {
         const a = (c.y - mu) / sd;
         sum += c.weight * Math.max(mu, mu + sd * millsRatio(a));
@@ -213,7 +237,7 @@ export class RuntimeModel implements ModelData {
       }
       mu = Math.max(mu, sum / n);
     }
-    return { mu, variance: postVar + this.varWithin, runs: idN };
+    return { mu, variance, runs };
   }
 
   /** Learns the three spreads from how far this run fell from each level's prediction. */
@@ -226,8 +250,8 @@ export class RuntimeModel implements ModelData {
     const m = this.meansOf(rec, o.gpus, map, rec.defs.best());
     if (m.idN > 0) {
       this.varWithin = Math.max(0.0025, ema(this.varWithin, ((y - m.idSum / m.idN) ** 2 * m.idN) / (m.idN + 1)));
-    } else if (m.famN > 0) {
-      this.varBetween = Math.max(0.01, ema(this.varBetween, (y - m.famSum / m.famN) ** 2 - this.varWithin / m.famN));
+    } else if (m.otherN > 0) {
+      this.varBetween = Math.max(0.01, ema(this.varBetween, (y - m.otherSum / m.otherN) ** 2 - this.varWithin / m.otherN));
     }
   }
 
@@ -239,7 +263,7 @@ export class RuntimeModel implements ModelData {
     const fallback = o.estimateSec !== undefined && o.estimateSec > 0 ? Math.log(o.estimateSec) : this.meanLog;
     for (const def of rec.defs.defs) {
       const m = this.meansOf(rec, o.gpus, map, def);
-      const predicted = m.idN > 0 ? m.idSum / m.idN : m.famN > 0 ? m.famSum / m.famN : fallback;
+      const predicted = m.idN > 0 ? m.idSum / m.idN : m.otherN > 0 ? m.otherSum / m.otherN : fallback;
       rec.defs.score(def, Math.abs(y - predicted));
     }
     rec.defs.refreshRelevant();
@@ -248,11 +272,11 @@ export class RuntimeModel implements ModelData {
   /** Sums of base times (log) of this script's uncensored runs at this width, and of those the definition calls the same identity. */
   private meansOf(rec: ScriptRecord, gpus: number, map: Map<string, string>, def: IdentityDefinition): Means {
     const key = identityKey(gpus, map, def.keys);
-    const m: Means = { idSum: 0, idN: 0, famSum: 0, famN: 0, censored: [] };
+    const m: Means = { idSum: 0, idN: 0, idCount: 0, otherSum: 0, otherN: 0, censored: [] };
     // Newest first, each earlier run weighing RECENCY times the next: a script's run time drifts as
     // its author changes it (on the Helios trace the last run alone beats the median of all runs).
     let idWeight = 1;
-    let famWeight = 1;
+    let otherWeight = 1;
     for (let i = rec.runs.length - 1; i >= 0; i--) {
       const r = rec.runs[i];
       if (r.gpus !== gpus) {
@@ -262,18 +286,21 @@ export class RuntimeModel implements ModelData {
       const same = def.name === 'none' || identityKey(r.gpus, r.map, def.keys) === key;
       if (r.censored) {
         if (same) {
+          // Weighed like the next older run, without moving the others' weights: a censored run can
+          // only add to the mean, never reweigh it.
           m.censored.push({ y, weight: idWeight });
-          idWeight *= RECENCY;
         }
         continue;
       }
-      m.famSum += famWeight * y;
-      m.famN += famWeight;
-      famWeight *= RECENCY;
       if (same) {
         m.idSum += idWeight * y;
         m.idN += idWeight;
+        m.idCount += 1;
         idWeight *= RECENCY;
+      } else {
+        m.otherSum += otherWeight * y;
+        m.otherN += otherWeight;
+        otherWeight *= RECENCY;
       }
     }
     return m;

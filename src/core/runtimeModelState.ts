@@ -6,8 +6,8 @@
  */
 import { argMap, IdentityDefinitions, MAX_TRACKED_KEYS } from './runtimeIdentity';
 
-export const MAX_SCRIPTS = 300;
-export const MAX_RUNS = 48;
+export const MAX_SCRIPTS = 200;
+export const MAX_RUNS = 24;
 export const MAX_RECENT = 200;
 
 /** One finished run as the model predicted it just before learning from it: the dashboard's and the benchmark's error. */

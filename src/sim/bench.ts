@@ -132,12 +132,13 @@ export function formatTable(report: BenchReport, timings: ReadonlyMap<string, Po
 function formatPredictions(report: BenchReport): string {
   const rows = Object.entries(report.policies).flatMap(([name, m]) => {
     const p = m.prediction;
-    return p ? [[name, p.medianAbsLogError.toFixed(3), p.p90AbsLogError.toFixed(3), `${(100 * p.coldStartShare).toFixed(1)}%`, String(p.predictions)]] : [];
+    const warm = p?.afterFiveRunsMedianAbsLogError?.toFixed(3) ?? '-';
+    return p ? [[name, p.medianAbsLogError.toFixed(3), p.p90AbsLogError.toFixed(3), warm, `${(100 * p.coldStartShare).toFixed(1)}%`, String(p.predictions)]] : [];
   });
   if (rows.length === 0) {
     return '';
   }
-  const head = ['prediction', 'median |log err|', 'p90 |log err|', 'cold start', 'predictions'];
+  const head = ['prediction', 'median |log err|', 'p90 |log err|', 'after 5 runs', 'cold start', 'predictions'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [pad(head, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => pad(r, widths))].join('\n');
 }

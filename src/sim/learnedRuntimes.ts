@@ -23,13 +23,15 @@ export interface LearnedRuntimes {
   /** |log(predicted ÷ actual)| of each finished job, and whether its identity had run before. */
   errors: number[];
   cold: number;
+  /** The errors of jobs whose identity had run at least 5 times before. */
+  warmErrors: number[];
 }
 
 const queryOf = (spec: SimJobSpec): RunQuery => ({ script: spec.script, args: spec.args, gpus: spec.gpus, estimateSec: spec.estimateSec });
 
 /** Wraps a policy so that it plans with the model's predictions; the model learns as the run goes. */
 export function withLearnedRuntimes(inner: PolicyInstance, model = new RuntimeModel()): PolicyInstance & { learned: LearnedRuntimes } {
-  const learned: LearnedRuntimes = { model, errors: [], cold: 0 };
+  const learned: LearnedRuntimes = { model, errors: [], cold: 0, warmErrors: [] };
   const specOf = new Map<Job, SimJobSpec>();
   const byIndex = new Map<number, { job: Job; spec: SimJobSpec }>();
   const declared = new Map<string, number>();
@@ -57,7 +59,11 @@ export function withLearnedRuntimes(inner: PolicyInstance, model = new RuntimeMo
           const q = queryOf(entry.spec);
           const declaredSpeed = declared.get(event.host) ?? 1;
           const predicted = model.predictOn(q, [{ name: event.host, declaredSpeed }])[0];
-          learned.errors.push(Math.abs(Math.log(predicted.medianSec / event.runSec)));
+          const error = Math.abs(Math.log(predicted.medianSec / event.runSec));
+          learned.errors.push(error);
+          if (predicted.runs >= 5) {
+            learned.warmErrors.push(error);
+          }
           learned.cold += predicted.runs === 0 ? 1 : 0;
           model.observe({ ...q, host: event.host, declaredSpeed, runSec: event.runSec, censored: false, atMs: event.atSec * 1000 });
         }
@@ -106,9 +112,12 @@ export function predictionReport(learned: LearnedRuntimes): PredictionReport | u
   if (n === 0) {
     return undefined;
   }
-  const sorted = learned.errors.slice().sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(n - 1, Math.floor(q * n))];
-  return { medianAbsLogError: at(0.5), p90AbsLogError: at(0.9), coldStartShare: learned.cold / n, predictions: n };
+  const at = (xs: number[], q: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+  const report: PredictionReport = { medianAbsLogError: at(learned.errors, 0.5), p90AbsLogError: at(learned.errors, 0.9), coldStartShare: learned.cold / n, predictions: n };
+  if (learned.warmErrors.length > 0) {
+    report.afterFiveRunsMedianAbsLogError = at(learned.warmErrors, 0.5);
+  }
+  return report;
 }
 
 /** "Soonest predicted finish": the feasible host where the job's run time (runtimeSec ÷ speed) plus its queue wait is least. */

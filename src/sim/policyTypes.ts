@@ -23,6 +23,8 @@ export interface PredictionReport {
   p90AbsLogError: number;
   coldStartShare: number;
   predictions: number;
+  /** The same median over jobs whose identity had run at least 5 times before (absent when none had). */
+  afterFiveRunsMedianAbsLogError?: number;
 }
 
 export interface PolicyContext {
