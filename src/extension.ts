@@ -9,6 +9,8 @@ import type { Job } from './core/job';
 import { JobManager } from './core/jobManager';
 import { JobStore } from './core/jobStore';
 import type { Logger } from './core/logger';
+import type { Disposable } from './core/emitter';
+import { planEtas } from './core/etaPlanner';
 import { AgentService } from './agent/agentService';
 import { AgentStats } from './agent/agentStats';
 import { MostFreeGpusPlacement } from './core/placement';
@@ -31,7 +33,11 @@ import { JobLogProvider } from './ui/logDocuments';
 import { pythonResolver } from './ui/pythonInterpreter';
 import { JobQueueView, jobsFromArgs } from './ui/queueView';
 import { ResourceStatusBar } from './ui/statusBar';
+import { EtaCache } from './ui/etaCache';
 import { UNTRUSTED_REASON } from './ui/trust';
+
+/** ETAs are replanned this often as time passes (a running job overdue, a drain time drifting), besides after each change. */
+const ETA_REFRESH_MS = 15_000;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const started = Date.now();
@@ -131,12 +137,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   let agentSettings = { backend: config.value.agentBackend, learning: config.value.agentLearning };
   let pausedKey: boolean | undefined;
   const logs = new JobLogProvider(manager);
-  const queueView = new JobQueueView(manager, config);
+  const { etas, disposables: etaDisposables } = queueEtas(manager, () => config.value.agingMinutes * 60_000, logger);
+  const queueView = new JobQueueView(manager, config, etas);
   context.subscriptions.push(
+    ...etaDisposables,
     logs,
     queueView,
     new HostsView(manager),
-    new ResourceStatusBar(manager),
+    new ResourceStatusBar(manager, etas),
     ...registerCommands({
       manager,
       config,
@@ -233,6 +241,33 @@ async function probeOnce(host: Host): Promise<HostStatus> {
   } finally {
     host.dispose();
   }
+}
+
+/**
+ * The queue's ETA plan, replanned (at most once a second) after job and host changes and every
+ * ETA_REFRESH_MS as time passes. While dispatching is paused queued jobs start never, so only the
+ * running jobs are planned and the queue has no drain time.
+ */
+function queueEtas(manager: JobManager, agingMs: () => number, logger: Logger): { etas: EtaCache; disposables: Disposable[] } {
+  const etas = new EtaCache(
+    () => {
+      const jobs = manager.paused ? manager.jobs.filter((j) => j.state !== 'queued') : manager.jobs;
+      const plan = planEtas({ jobs, offers: manager.hostOffers(), nowMs: Date.now(), agingMs: agingMs() }, manager.runtimeModel);
+      return manager.paused ? { ...plan, drainMs: undefined } : plan;
+    },
+    (e) => logger.warn(`TrainQ could not plan the queue's ETAs: ${e instanceof Error ? e.message : String(e)}`),
+  );
+  const ticker = setInterval(() => etas.invalidate(), ETA_REFRESH_MS);
+  etas.invalidate();
+  return {
+    etas,
+    disposables: [
+      manager.onDidChangeJobs(() => etas.invalidate()),
+      manager.onDidChangeHosts(() => etas.invalidate()),
+      { dispose: () => clearInterval(ticker) },
+      etas,
+    ],
+  };
 }
 
 function applyTrust(manager: JobManager): void {

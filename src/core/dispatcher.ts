@@ -8,8 +8,8 @@
 import { isFencedError } from './dispatchFence';
 import { Emitter, type Disposable } from './emitter';
 import type { Job } from './job';
-import { dispatchOrder } from './jobQueues';
-import { launchByHost, launchOne } from './jobLaunch';
+import { dispatchOrder, type RunSecOf } from './jobQueues';
+import { launchByHost, launchOne, type LaunchPredictor } from './jobLaunch';
 import { claim, endingOfExit, endingOfReattach, finish, handleText, neverStarted, requeue, retriesAutomatically, started, type Ending } from './jobTransitions';
 import type { Logger } from './logger';
 import type { Placement } from './placement';
@@ -45,6 +45,12 @@ export interface DispatcherDeps {
   now: () => number;
   /** Timers of the periodic clock; tests pass fakes. */
   timers?: Timers;
+  /** A queued job's expected run time for the within-level order (the learned prediction); the estimate by default. */
+  runSecOf?: RunSecOf;
+  /** A started job ended (any way), its end recorded: the run-time model learns from it. */
+  ended?: (job: Job) => void;
+  /** The run-time model a launch asks for the job's predicted time on its host (the current one: a reload replaces it). */
+  model?: () => LaunchPredictor;
 }
 
 export class Dispatcher implements Disposable {
@@ -169,7 +175,7 @@ export class Dispatcher implements Disposable {
 
   private async dispatchRound(): Promise<void> {
     const jobs = this.deps.jobs();
-    const order = dispatchOrder(jobs, this.deps.now(), this.deps.settings().agingMinutes * 60_000);
+    const order = dispatchOrder(jobs, this.deps.now(), this.deps.settings().agingMinutes * 60_000, this.deps.runSecOf);
     const holdBack = !this.writable
       ? 'Another VS Code window on this workspace dispatches jobs.'
       : (this.blockedReason ?? (this.deps.paused() ? 'Dispatching is paused.' : undefined));
@@ -203,7 +209,7 @@ export class Dispatcher implements Disposable {
   private async launch(launch: PlannedLaunch): Promise<void> {
     const { job, host: name, gpuIndices } = launch;
     const host = this.roster.host(name)!;
-    const outcome = await launchOne(launch, host, () => this.deps.fence?.assertCurrent());
+    const outcome = await launchOne(launch, host, () => this.deps.fence?.assertCurrent(), this.deps.model?.());
     const { logger } = this.deps;
     switch (outcome.kind) {
       case 'fenced':
@@ -290,12 +296,13 @@ export class Dispatcher implements Disposable {
     }
   }
 
-  /** Records the end and tells a learning placement how long the job ran. */
+  /** Records the end and tells a learning placement and the run-time model how long the job ran. */
   private settle(job: Job, ending: Ending): void {
     const { ranForSec } = finish(job, ending, this.deps.now());
     if (ranForSec !== undefined) {
       this.deps.placement.noteFinished?.(job, ranForSec);
     }
+    this.deps.ended?.(job);
   }
 
   private retryIfAllowed(job: Job): void {

@@ -89,6 +89,11 @@ export interface LaunchRequest {
    * so a window stopped during a slow launch (a project sync) finds out before it starts anything.
    */
   assertCurrent?: () => void;
+  /**
+   * The learned 80th percentile of the job's run time on this host, when the run-time model has one:
+   * a Slurm host sizes the job's time limit from it rather than from the user's estimate.
+   */
+  predictedP80Sec?: number;
 }
 
 export type LaunchResult = JobHandle;

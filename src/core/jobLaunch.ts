@@ -9,6 +9,11 @@ import { isFencedError } from './dispatchFence';
 import { groupByHost } from './hostRoster';
 import type { Host, LaunchRequest, LaunchResult } from './host';
 import { isHostUnreachableError } from './hostErrors';
+import { runQueryOf } from './runtimeHistory';
+import type { RuntimeModel } from './runtimeModel';
+
+/** What the launch path asks of the run-time model: a prediction on the chosen host. */
+export type LaunchPredictor = Pick<RuntimeModel, 'predictOn'>;
 
 export type LaunchOutcome =
   /** Running: the host's answer (a process group, or a Slurm job id). */
@@ -27,6 +32,8 @@ export async function launchOne(
   host: Host,
   /** Throws FencedError if this window lost the dispatch lock; checked as the last step before the host starts anything. */
   assertCurrent: () => void = () => undefined,
+  /** The learned model: the request carries the job's predicted p80 on this host (a Slurm time limit). */
+  model?: LaunchPredictor,
 ): Promise<LaunchOutcome> {
   try {
     // Input refuses NUL, but a job saved before it did would get spawn's "must be a string without
@@ -37,6 +44,10 @@ export async function launchOne(
     assertCurrent();
     // The job's own variables come with a later format; hosts set CUDA_VISIBLE_DEVICES and TRAINQ_JOB_ID.
     const request: LaunchRequest = { job, script: job.script, args: job.args, cwd: job.cwd, gpuIndices, env: {}, assertCurrent };
+    const predicted = model?.predictOn(runQueryOf(job), [{ name: host.name, declaredSpeed: host.speed }])[0];
+    if (predicted && Number.isFinite(predicted.p80Sec) && predicted.p80Sec > 0) {
+      request.predictedP80Sec = predicted.p80Sec;
+    }
     return { kind: 'started', result: await host.launch(request) };
   } catch (e) {
     if (isFencedError(e)) {

@@ -13,8 +13,11 @@ import { finish, markRetryOf, specOf } from './jobTransitions';
 import type { Logger } from './logger';
 import type { Placement } from './placement';
 import type { Timers } from './pollClock';
+import { loadRuntimeModel, observationOf, runQueryOf } from './runtimeHistory';
+import type { RuntimeModel } from './runtimeModel';
 import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
 import type { Host, HostStatus } from './host';
+import type { HostOffer } from './scheduler';
 
 export interface Classifier {
   classify(features: JobFeatures): { priority: Priority; path: string };
@@ -71,6 +74,11 @@ export class JobManager implements Disposable {
   private readonly now: () => number;
   private readonly newId: () => string;
 
+  /** What finished jobs taught about run times; saved with the state, rebuilt from the history when it was not. */
+  private model: RuntimeModel;
+  /** Set when the model learned since the last save: serialising it on every commit would be wasted work. */
+  private modelChanged = false;
+
   private readonly changed = new Emitter<void>();
   /** Fires after a change to jobs, waiting reasons or the queue's mode (paused, read-only, blocked). */
   readonly onDidChangeJobs = this.changed.event;
@@ -96,7 +104,13 @@ export class JobManager implements Disposable {
       fence: deps.fence,
       now: this.now,
       timers: deps.timers,
+      runSecOf: (job) => this.predictedBaseSec(job),
+      ended: (job) => this.learnFrom(job),
+      model: () => this.model,
     });
+    const loaded = loadRuntimeModel(deps.state, (name) => deps.hosts.find((h) => h.name === name)?.speed, deps.logger);
+    this.model = loaded.model;
+    this.modelChanged = loaded.rebuilt;
     this.onDidChangeHosts = this.dispatcher.onDidChangeHosts;
     this.onDidFailToStart = this.dispatcher.onDidFailToStart;
     // The classifier comes trained on state.priorityExamples (training twice would cost activation time).
@@ -115,6 +129,14 @@ export class JobManager implements Disposable {
 
   get jobs(): readonly Job[] {
     return this.state.jobs;
+  }
+  /** The learned run-time model (read-only use: views and the ETA planner ask it; this feeds it). */
+  get runtimeModel(): RuntimeModel {
+    return this.model;
+  }
+  /** A job's predicted run time on a speed-1.0 host (its estimate until the script has history). */
+  predictedBaseSec(job: Job): number {
+    return this.model.predictBase(runQueryOf(job)).medianSec;
   }
   get paused(): boolean {
     return this.state.paused;
@@ -135,6 +157,10 @@ export class JobManager implements Disposable {
   }
   hostStatuses(): HostStatus[] {
     return this.dispatcher.roster.statusList();
+  }
+  /** What each online host offers a dispatch round now, for playing the queue forward (ETAs). */
+  hostOffers(): HostOffer[] {
+    return this.dispatcher.roster.offers();
   }
   host(name: string | undefined): Host | undefined {
     return this.dispatcher.roster.host(name);
@@ -164,7 +190,7 @@ export class JobManager implements Disposable {
 
   /** Classifies (and so validates) the spec and appends a queued job. */
   private createJob(spec: JobSpec): Job {
-    const { priority, path: reason } = this.deps.classifier.classify(featuresOf(spec));
+    const { priority, path: reason } = this.deps.classifier.classify(this.classifierFeatures(spec));
     const job: Job = {
       ...spec,
       args: [...spec.args],
@@ -179,6 +205,25 @@ export class JobManager implements Disposable {
     this.state.jobs.push(job);
     this.deps.placement.noteSubmitted?.(job);
     return job;
+  }
+
+  /**
+   * The classifier's runtime feature is the learned median once the script has history: the user's
+   * estimate for a script that ran before is a worse guess than what it took.
+   */
+  private classifierFeatures(spec: JobSpec): JobFeatures {
+    const features = featuresOf(spec);
+    const p = this.model.predictBase(runQueryOf(spec));
+    return p.scriptRuns > 0 ? { ...features, runtimeSec: Math.max(1, Math.round(p.medianSec)) } : features;
+  }
+
+  /** An ended job that had started: one observation for the model, saved with the next commit. */
+  private learnFrom(job: Job): void {
+    const o = observationOf(job, (name) => this.dispatcher.roster.host(name)?.speed);
+    if (o) {
+      this.model.observe(o);
+      this.modelChanged = true;
+    }
   }
 
   async cancel(id: string): Promise<void> {
@@ -221,12 +266,12 @@ export class JobManager implements Disposable {
     job.priorityOverridden = true;
     job.priorityReason = 'Set by you.';
     job.prioritySetAt = this.now();
-    const example: PriorityExample = { features: featuresOf(job), label: priority, at: this.now() };
+    const example: PriorityExample = { features: this.classifierFeatures(job), label: priority, at: this.now() };
     this.state.priorityExamples = [...this.state.priorityExamples, example].slice(-MAX_EXAMPLES);
     this.deps.classifier.retrain(this.state.priorityExamples);
     for (const other of this.state.jobs) {
       if (other.state === 'queued' && !other.priorityOverridden) {
-        const verdict = this.deps.classifier.classify(featuresOf(other));
+        const verdict = this.deps.classifier.classify(this.classifierFeatures(other));
         other.priority = verdict.priority;
         other.priorityReason = verdict.path;
       }
@@ -290,6 +335,9 @@ export class JobManager implements Disposable {
   /** A read-only window adopts the state another window saved. */
   replaceState(state: WorkspaceState): void {
     this.state = state;
+    // Read-only: this window saves nothing, so a rebuilt model is only kept in memory.
+    this.model = loadRuntimeModel(state, (name) => this.dispatcher.roster.host(name)?.speed, this.deps.logger).model;
+    this.modelChanged = false;
     this.deps.classifier.retrain(state.priorityExamples);
     this.changed.fire();
   }
@@ -316,6 +364,10 @@ export class JobManager implements Disposable {
   private async commit(): Promise<void> {
     if (this.deps.placement.observe) {
       this.deps.placement.observe(this.now(), this.state.jobs.reduce((n, j) => (j.state === 'queued' ? n + 1 : n), 0));
+    }
+    if (this.modelChanged) {
+      this.state.runtimeModel = this.model.toState();
+      this.modelChanged = false;
     }
     this.changed.fire();
     await this.deps.persistence.save(this.state);

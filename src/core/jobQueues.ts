@@ -10,7 +10,14 @@ export interface QueuedEntry {
   effective: Priority;
   /** Levels gained by waiting (0 when not aged). */
   promotedLevels: number;
+  /** The run time the within-level tie-break uses, set by reorder (once per round, not per comparison). */
+  runSec?: number;
 }
+
+/** A job's expected run time for ordering; the product passes the learned model's prediction. */
+export type RunSecOf = (job: Job) => number;
+
+const estimateOf: RunSecOf = (job) => job.runtimeSec;
 
 /** Rank → priority, High first. */
 const BY_RANK: readonly Priority[] = ['high', 'medium', 'low'];
@@ -34,12 +41,16 @@ function age(entry: QueuedEntry, now: number, agingMs: number): QueuedEntry {
   return entry;
 }
 
-/** Queued jobs in dispatch order: higher effective priority first, then shortest estimate, then oldest. */
-export function dispatchOrder(jobs: readonly Job[], now: number, agingMs: number): QueuedEntry[] {
+/**
+ * Queued jobs in dispatch order: higher effective priority first, then shortest expected run time
+ * (`runSecOf`, the user's estimate by default), then oldest.
+ */
+export function dispatchOrder(jobs: readonly Job[], now: number, agingMs: number, runSecOf: RunSecOf = estimateOf): QueuedEntry[] {
   return reorder(
     jobs.filter((j) => j.state === 'queued').map((job) => ({ job, effective: job.priority, promotedLevels: 0 })),
     now,
     agingMs,
+    runSecOf,
   );
 }
 
@@ -48,18 +59,19 @@ export function dispatchOrder(jobs: readonly Job[], now: number, agingMs: number
  * `now` and sorts them in place. Array sort is a merge sort that runs in near-linear time on input
  * still in the order of the previous round, so a long queue no longer costs a full sort per round.
  */
-export function reorder(entries: QueuedEntry[], now: number, agingMs: number): QueuedEntry[] {
+export function reorder(entries: QueuedEntry[], now: number, agingMs: number, runSecOf: RunSecOf = estimateOf): QueuedEntry[] {
   for (const entry of entries) {
     age(entry, now, agingMs);
+    // Computed once per entry: a prediction costs far more than a comparison, and a sort makes n log n of those.
+    entry.runSec = runSecOf(entry.job);
   }
   return entries.sort(compareEntries);
 }
 
-
 function compareEntries(a: QueuedEntry, b: QueuedEntry): number {
   return (
     rankOf(a.effective) - rankOf(b.effective) ||
-    a.job.runtimeSec - b.job.runtimeSec ||
+    (a.runSec ?? a.job.runtimeSec) - (b.runSec ?? b.job.runtimeSec) ||
     a.job.createdAt - b.job.createdAt ||
     // The last tie-break only has to be total and stable; code-unit order is that, and cheap.
     (a.job.id < b.job.id ? -1 : a.job.id > b.job.id ? 1 : 0)
@@ -80,9 +92,9 @@ export interface QueueGroups {
   finishedTotal: number;
 }
 
-export function groupJobs(jobs: readonly Job[], now: number, agingMs: number, finishedCap: number): QueueGroups {
+export function groupJobs(jobs: readonly Job[], now: number, agingMs: number, finishedCap: number, runSecOf: RunSecOf = estimateOf): QueueGroups {
   const queued: Record<Priority, QueuedEntry[]> = { high: [], medium: [], low: [] };
-  for (const entry of dispatchOrder(jobs, now, agingMs)) {
+  for (const entry of dispatchOrder(jobs, now, agingMs, runSecOf)) {
     queued[entry.effective].push(entry);
   }
   const running = jobs.filter((j) => j.state === 'running').sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));

@@ -161,7 +161,10 @@ export class RuntimeModel implements ModelData {
       const y = logSec + logSpeed;
       this.learnSpreads(rec, o, map, y);
       this.scoreDefinitions(rec, o, map, y);
-      this.learnSpeed(rec, o.host, before.mu - logSec);
+      const elsewhere = this.elsewhere(rec, o.gpus, map, o.host);
+      if (elsewhere !== undefined) {
+        this.learnSpeed(rec, o.host, elsewhere - logSec);
+      }
       this.recent.push({ atMs: o.atMs, script: o.script, host: o.host, predictedSec: Math.exp(before.mu - logSpeed), actualSec: o.runSec, runs: before.runs });
       if (this.recent.length > MAX_RECENT) {
         this.recent.splice(0, this.recent.length - MAX_RECENT);
@@ -221,7 +224,7 @@ export class RuntimeModel implements ModelData {
     }
     if (hasEstimate) {
       const precision = 1 / histVar + 1 / this.varEstimate;
-      mu = (histMu / histVar + Math.log(estimateSec) / this.varEstimate) / precision;
+      mu = (histMu / histVar + (Math.log(estimateSec) + estimateBias(rec)) / this.varEstimate) / precision;
       variance = 1 / precision;
     }
     if (censored.length > 0) {
@@ -243,7 +246,12 @@ export class RuntimeModel implements ModelData {
   /** Learns the three spreads from how far this run fell from each level's prediction. */
   private learnSpreads(rec: ScriptRecord, o: RunObservation, map: Map<string, string>, y: number): void {
     if (o.estimateSec !== undefined && o.estimateSec > 0) {
-      this.varEstimate = ema(this.varEstimate, (y - Math.log(o.estimateSec)) ** 2);
+      // How far this script's estimates fall from its runs: a user who always types "2h" for a
+      // 30-minute script is corrected per script, and only the rest of the error counts as noise.
+      const residual = y - Math.log(o.estimateSec);
+      this.varEstimate = ema(this.varEstimate, (residual - estimateBias(rec)) ** 2);
+      rec.estimate.n += 1;
+      rec.estimate.sum += residual;
     }
     this.meanLog += VAR_DECAY * (y - this.meanLog);
     this.meanSqLog += VAR_DECAY * (y * y - this.meanSqLog);
@@ -270,7 +278,18 @@ export class RuntimeModel implements ModelData {
   }
 
   /** Sums of base times (log) of this script's uncensored runs at this width, and of those the definition calls the same identity. */
-  private meansOf(rec: ScriptRecord, gpus: number, map: Map<string, string>, def: IdentityDefinition): Means {
+  /**
+   * The job's base time (log) as its runs on OTHER hosts say, or undefined when it has none: the only
+   * evidence of how fast this host is. Its own runs here say nothing about that, and neither does the
+   * user's estimate: a script that always ran on one host in a quarter of its estimate would otherwise
+   * make that host look four times fast, and every prediction at speed 1.0 stay near the estimate.
+   */
+  private elsewhere(rec: ScriptRecord, gpus: number, map: Map<string, string>, host: string): number | undefined {
+    const m = this.meansOf(rec, gpus, map, rec.defs.best(), host);
+    return m.idN > 0 ? m.idSum / m.idN : m.otherN > 0 ? m.otherSum / m.otherN : undefined;
+  }
+
+  private meansOf(rec: ScriptRecord, gpus: number, map: Map<string, string>, def: IdentityDefinition, excludeHost?: string): Means {
     const key = identityKey(gpus, map, def.keys);
     const m: Means = { idSum: 0, idN: 0, idCount: 0, otherSum: 0, otherN: 0, censored: [] };
     // Newest first, each earlier run weighing RECENCY times the next: a script's run time drifts as
@@ -279,7 +298,7 @@ export class RuntimeModel implements ModelData {
     let otherWeight = 1;
     for (let i = rec.runs.length - 1; i >= 0; i--) {
       const r = rec.runs[i];
-      if (r.gpus !== gpus) {
+      if (r.gpus !== gpus || r.host === excludeHost) {
         continue;
       }
       const y = r.logSec + this.logSpeed(rec, r.host, this.declared.get(r.host) ?? 1);
@@ -331,6 +350,11 @@ export class RuntimeModel implements ModelData {
       this.scripts.delete(oldest.script);
     }
   }
+}
+
+/** The script's mean log(run ÷ estimate), shrunk toward none by one pseudo-run. */
+function estimateBias(rec: ScriptRecord | undefined): number {
+  return rec ? rec.estimate.sum / (rec.estimate.n + 1) : 0;
 }
 
 function tallyOf(map: Map<string, Tally>, key: string): Tally {

@@ -42,6 +42,8 @@ export interface ScriptRecord {
   runs: Run[];
   defs: IdentityDefinitions;
   speeds: Map<string, Tally>;
+  /** log(run ÷ the user's estimate) over the script's runs: how the user's estimates lean. */
+  estimate: Tally;
   lastMs: number;
 }
 
@@ -60,7 +62,7 @@ export interface ModelData {
 }
 
 export function newScriptRecord(script: string, lastMs: number): ScriptRecord {
-  return { script, runs: [], defs: new IdentityDefinitions(), speeds: new Map(), lastMs };
+  return { script, runs: [], defs: new IdentityDefinitions(), speeds: new Map(), estimate: { n: 0, sum: 0 }, lastMs };
 }
 
 export const RUNTIME_MODEL_VERSION = 1;
@@ -76,6 +78,7 @@ export interface RuntimeModelState {
     runs: Array<{ args: string[]; gpus: number; host: string; sec: number; censored: boolean; atMs: number }>;
     defs: Array<{ name: string; score: number | null; scored: number }>;
     speeds: Array<{ host: string; n: number; sum: number }>;
+    estimate: { n: number; sum: number };
   }>;
   recent: PredictionRecord[];
 }
@@ -92,7 +95,11 @@ export function toModelState(m: ModelData): RuntimeModelState {
     version: RUNTIME_MODEL_VERSION,
     spreads: { estimate: m.varEstimate, within: m.varWithin, between: m.varBetween, meanLog: m.meanLog, meanSqLog: m.meanSqLog },
     observed: m.observed,
-    hosts: [...m.hosts].map(([name, t]) => ({ name, n: t.n, sum: t.sum, declared: m.declared.get(name) })),
+    // Every host seen, learned from or not: a run's base time needs its host's declared speed.
+    hosts: [...new Set([...m.hosts.keys(), ...m.declared.keys()])].map((name) => {
+      const t = m.hosts.get(name);
+      return { name, n: t?.n ?? 0, sum: t?.sum ?? 0, declared: m.declared.get(name) };
+    }),
     scripts: [...m.scripts.values()].map((rec) => ({
       script: rec.script,
       lastMs: rec.lastMs,
@@ -100,6 +107,7 @@ export function toModelState(m: ModelData): RuntimeModelState {
       // JSON has no NaN: an unscored definition is saved as null.
       defs: rec.defs.defs.map((d) => ({ name: d.name, score: Number.isNaN(d.score) ? null : d.score, scored: d.scored })),
       speeds: [...rec.speeds].map(([host, t]) => ({ host, n: t.n, sum: t.sum })),
+      estimate: { ...rec.estimate },
     })),
     recent: m.recent.slice(),
   };
@@ -138,7 +146,9 @@ export function fromModelState<M extends ModelData>(m: M, state: unknown): M {
   for (const h of list(s.hosts, 'hosts', 10_000)) {
     need(isObj(h) && str(h.name) && finite(h.n) && h.n >= 0 && finite(h.sum), 'a host entry');
     const host = h as { name: string; n: number; sum: number; declared?: unknown };
-    m.hosts.set(host.name, { n: host.n, sum: host.sum });
+    if (host.n > 0) {
+      m.hosts.set(host.name, { n: host.n, sum: host.sum });
+    }
     if (finite(host.declared) && host.declared > 0) {
       m.declared.set(host.name, host.declared);
     }
@@ -166,6 +176,9 @@ export function fromModelState<M extends ModelData>(m: M, state: unknown): M {
       }
     }
     target.defs.refreshRelevant();
+    const est = rec.estimate as Record<string, unknown>;
+    need(isObj(est) && finite(est.n) && est.n >= 0 && finite(est.sum), `the estimate bias of ${rec.script}`);
+    target.estimate = { n: est.n, sum: est.sum };
     for (const t of list(rec.speeds, `speeds of ${rec.script}`, 10_000)) {
       need(isObj(t) && str(t.host) && finite(t.n) && t.n >= 0 && finite(t.sum), `a speed of ${rec.script}`);
       target.speeds.set(t.host as string, { n: t.n as number, sum: t.sum as number });

@@ -13,7 +13,7 @@ import { emptyWorkspaceState } from './workspaceState';
 import type { WorkspaceState } from './workspaceState';
 
 export const STORE_FORMAT = 'trainq-store';
-export const STORE_VERSION = 2;
+export const STORE_VERSION = 3;
 export const STORE_FILE = 'store.json';
 export const BACKUP_FILE = 'store.json.bak';
 
@@ -74,7 +74,7 @@ export class StorePathError extends Error {
 
 /**
  * MIGRATIONS[v] turns a version-v state into a version-(v + 1) state; each old format stays a test
- * fixture (test/fixtures/store-v1.json). A step only reshapes what it knows and leaves the rest for
+ * fixture (test/fixtures/store-v1.json, store-v2.json). A step only reshapes what it knows and leaves the rest for
  * validation to judge, so a damaged job is still set aside with its reason, not lost in the step.
  */
 const MIGRATIONS: Record<number, (state: unknown) => unknown> = {
@@ -85,6 +85,9 @@ const MIGRATIONS: Record<number, (state: unknown) => unknown> = {
     }
     return pgid === undefined ? job : { ...job, handle: { kind: 'process', pgid } };
   }),
+  // v3: the state may carry the learned run-time model. A v2 store has none; it is rebuilt from the
+  // finished jobs when the queue opens (runtimeHistory.ts), so the step has nothing to reshape.
+  2: (state) => state,
 };
 
 function mapJobs(state: unknown, step: (job: Record<string, unknown>) => Record<string, unknown>): unknown {

@@ -3,6 +3,7 @@
  * write keeps the queue, the history and what the classifier learned consistent.
  */
 import type { Importance, Job, JobFeatures, Priority } from './job';
+import type { RuntimeModelState } from './runtimeModel';
 
 /** A labelled example from the user re-prioritising a job; the classifier retrains on these. */
 export interface PriorityExample {
@@ -28,6 +29,11 @@ export interface WorkspaceState {
   lastInputs: Record<string, LastInputs>;
   /** Dispatching paused by the user (running jobs continue). */
   paused: boolean;
+  /**
+   * What the run-time model learned from finished jobs. Absent in older stores and checked only when
+   * the model is built from it: a damaged one is dropped and rebuilt from the jobs, never costing the queue.
+   */
+  runtimeModel?: RuntimeModelState;
 }
 
 export function emptyWorkspaceState(): WorkspaceState {

@@ -9,7 +9,7 @@
  *
  * Flow: the webview posts `ready` once its script runs (again after being hidden and shown, since the
  * page is rebuilt); the extension answers with a full `snapshot`, then sends `update`s, batched and at
- * most four a second, which append chart points and replace the header, decisions and hosts.
+ * most four a second, which append chart points and replace the header, decisions, hosts and predictions.
  */
 import { array, boolean, check, count, finite, nonNegative, nullable, number, object, oneOf, optional, string, timeMs, union } from './schema';
 import type { Checked } from './schema';
@@ -108,6 +108,40 @@ export interface EvaluationView {
   finishedAtMs?: number;
 }
 
+/** One finished job as the run-time model predicted it just before learning from it. */
+export interface PredictionRow {
+  /** When the job ended. */
+  atMs: number;
+  script: string;
+  host: string;
+  predictedSec: number;
+  actualSec: number;
+  /** Earlier runs of the job's identity when it was predicted; 0 is its first run. */
+  runs: number;
+}
+
+export interface HostSpeedView {
+  name: string;
+  /** The speed in the host's settings. */
+  declaredSpeed: number;
+  /** The model's overall speed for the host (all scripts), shrunk toward the declared one. */
+  learnedSpeed: number;
+  /** Finished jobs the learned speed rests on. */
+  runs: number;
+}
+
+export interface PredictionsView {
+  /**
+   * Median |log(predicted ÷ actual)| over the last `window` predictions, one point per finished job:
+   * t its end time, step its ordinal among the predictions kept.
+   */
+  error: Series;
+  window: number;
+  /** Newest first, at most 20. */
+  recent: PredictionRow[];
+  speeds: HostSpeedView[];
+}
+
 export interface Snapshot {
   header: HeaderView;
   charts: Charts;
@@ -115,13 +149,19 @@ export interface Snapshot {
   decisions: DecisionView[];
   hosts: HostView[];
   evaluation: EvaluationView;
+  /**
+   * Optional so that a page state saved by a build without predictions still restores (and senders
+   * that predate them still check); the page shows the empty state when it is missing.
+   */
+  predictions?: PredictionsView;
   /** Most points the webview keeps per chart (the extension's ring length). */
   historyLength: number;
 }
 
 export type ToWebview =
   | { type: 'snapshot'; snapshot: Snapshot }
-  | { type: 'update'; header: HeaderView; append: Charts; decisions: DecisionView[]; hosts: HostView[] }
+  /** predictions, when present, replaces the page's (it is small: the model keeps at most 200 records). */
+  | { type: 'update'; header: HeaderView; append: Charts; decisions: DecisionView[]; hosts: HostView[]; predictions?: PredictionsView }
   | { type: 'evaluation'; evaluation: EvaluationView };
 
 export type FromWebview =
@@ -209,11 +249,23 @@ const evaluation = object<EvaluationView>({
   finishedAtMs: optional(timeMs),
 });
 
+// Run times must be > 0 to be shown as a ratio (the model records only positive ones); speeds likewise.
+const positive = number({ min: Number.MIN_VALUE }, 'a finite number > 0');
+
+const predictions = object<PredictionsView>({
+  error: series,
+  window: count,
+  recent: array(
+    object<PredictionRow>({ atMs: timeMs, script: string, host: string, predictedSec: positive, actualSec: positive, runs: count }),
+  ),
+  speeds: array(object<HostSpeedView>({ name: string, declaredSpeed: positive, learnedSpeed: positive, runs: count })),
+});
+
 const toWebview = union<ToWebview>({
   snapshot: {
-    snapshot: object<Snapshot>({ header, charts, decisions, hosts, evaluation, historyLength: count }),
+    snapshot: object<Snapshot>({ header, charts, decisions, hosts, evaluation, predictions: optional(predictions), historyLength: count }),
   },
-  update: { header, append: charts, decisions, hosts },
+  update: { header, append: charts, decisions, hosts, predictions: optional(predictions) },
   evaluation: { evaluation },
 });
 

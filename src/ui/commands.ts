@@ -12,6 +12,7 @@ import { exportAgentStats, resetAgent } from './agentCommands';
 import { addSlurmCluster, addSshHost, removeHost, testConnection, type HostCommandServices } from './hostCommands';
 import { InputCancelled } from './stepInput';
 import { askJobSpec, pickTrainingScript, prefillFor, validateScript } from './queueInput';
+import { runtimeHint } from './runtimeHint';
 import { requireTrust } from './trust';
 
 export interface CommandServices {
@@ -148,7 +149,12 @@ async function queueScript(s: CommandServices, uri: vscode.Uri): Promise<void> {
   const script = await validateScript(uri);
   const { values, warnings } = await prefillFor(script, s.manager.lastInputs(script.key));
   warnings.forEach((w) => s.logger.warn(`${script.key}: ${w}`));
-  const spec = await askJobSpec(script, values);
+  const model = s.manager.runtimeModel;
+  const hosts = s.manager.hosts.map((h) => ({ name: h.name, declaredSpeed: h.speed }));
+  const cwd = script.folder.uri.fsPath;
+  const spec = await askJobSpec(script, values, (args, gpus) =>
+    runtimeHint(model, { script: script.uri.fsPath, cwd, args, gpus, runtimeSec: values.runtimeSec }, hosts),
+  );
   const job = await s.manager.queue(spec, script.key);
   vscode.window.setStatusBarMessage(`TrainQ: queued ${job.name} as ${priorityLabel(job.priority)}.`, 5000);
 }

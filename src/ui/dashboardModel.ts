@@ -11,9 +11,13 @@ import type { AgentFigures, AgentStats, DecisionRecord, SeriesName, SeriesPoint 
 import { SERIES_NAMES } from '../agent/agentStats';
 import type { Job } from '../core/job';
 import type { HostStatus } from '../core/host';
-import type { Charts, DecisionView, HeaderView, HostView, Series } from '../shared/dashboardProtocol';
+import type { HostRef, PredictionRecord, RuntimeModel } from '../core/runtimeModel';
+import type { Charts, DecisionView, HeaderView, HostView, PredictionsView, Series } from '../shared/dashboardProtocol';
 
 export const RECENT_DECISIONS = 50;
+/** Predictions per point of the error chart: enough to smooth one odd job, few enough to show a change within a day's jobs. */
+export const ERROR_WINDOW = 20;
+export const RECENT_PREDICTIONS = 20;
 export const UPDATE_INTERVAL_MS = 250;
 
 export function headerView(figures: AgentFigures, placement: string): HeaderView {
@@ -89,6 +93,51 @@ export function hostViews(statuses: readonly HostStatus[], speeds: ReadonlyMap<s
       observedJobs: ratios.length,
     };
   });
+}
+
+/** How far off a prediction was, as a factor: |log(predicted ÷ actual)| (0.69 is "off by 2×" either way). */
+export function logError(p: PredictionRecord): number {
+  return Math.abs(Math.log(p.predictedSec / p.actualSec));
+}
+
+/** At each prediction (oldest first), the median log error over it and the `window` − 1 before it. */
+export function windowedErrors(recent: readonly PredictionRecord[], window = ERROR_WINDOW): Series {
+  const s = emptySeries();
+  const errors = recent.map(logError);
+  recent.forEach((p, i) => {
+    s.t.push(p.atMs);
+    s.step.push(i + 1);
+    s.v.push(median(errors.slice(Math.max(0, i - window + 1), i + 1)) ?? 0);
+  });
+  return s;
+}
+
+/**
+ * The Predictions section: the error over time, the last finished jobs newest first, and each host's
+ * learned overall speed. Records with a run time the page cannot show as a ratio are left out (the
+ * model records only positive ones; a state file edited by hand might not).
+ */
+export function predictionsView(
+  model: Pick<RuntimeModel, 'recent' | 'learnedSpeed'>,
+  hosts: readonly HostRef[],
+  window = ERROR_WINDOW,
+  rows = RECENT_PREDICTIONS,
+): PredictionsView {
+  const ok = (x: number): boolean => Number.isFinite(x) && x > 0;
+  const recent = model.recent.filter((p) => ok(p.predictedSec) && ok(p.actualSec));
+  return {
+    error: windowedErrors(recent, window),
+    window,
+    recent: recent
+      .slice(-rows)
+      .reverse()
+      .map((p) => ({ atMs: p.atMs, script: p.script, host: p.host, predictedSec: p.predictedSec, actualSec: p.actualSec, runs: p.runs })),
+    speeds: hosts.map((h) => {
+      const declaredSpeed = h.declaredSpeed > 0 ? h.declaredSpeed : 1;
+      const learned = model.learnedSpeed({ name: h.name, declaredSpeed });
+      return { name: h.name, declaredSpeed, learnedSpeed: learned.speed, runs: learned.runs };
+    }),
+  };
 }
 
 export function emptyCharts(): Charts {

@@ -13,7 +13,7 @@ import type { JobManager } from '../core/jobManager';
 import type { Logger } from '../core/logger';
 import { checkToWebview, parseFromWebview, type Charts, type Snapshot, type ToWebview } from '../shared/dashboardProtocol';
 import type { AgentEvaluation } from './agentEvaluation';
-import { chartsOf, headerView, hostViews, recentDecisions, UpdateBatcher } from './dashboardModel';
+import { chartsOf, headerView, hostViews, predictionsView, recentDecisions, UpdateBatcher } from './dashboardModel';
 
 export interface DashboardDeps {
   extensionUri: vscode.Uri;
@@ -96,6 +96,8 @@ export class AgentDashboard implements vscode.Disposable {
       stats.onOutcome(() => batcher.markDirty()),
       stats.onFigures(() => batcher.markDirty()),
       manager.onDidChangeHosts(() => batcher.markDirty()),
+      // The run-time model learns when a job ends, which is a change of the jobs.
+      manager.onDidChangeJobs(() => batcher.markDirty()),
       evaluation.onDidChange((view) => post({ type: 'evaluation', evaluation: view })),
     );
     panel.webview.html = this.html(panel.webview, root);
@@ -109,13 +111,27 @@ export class AgentDashboard implements vscode.Disposable {
       decisions: recentDecisions(stats),
       hosts: this.hosts(),
       evaluation: evaluation.view,
+      predictions: this.predictions(),
       historyLength: this.deps.historyLength(),
     };
   }
 
   private update(append: Charts): ToWebview {
     const { stats } = this.deps;
-    return { type: 'update', header: headerView(stats.figures, this.deps.placementName()), append, decisions: recentDecisions(stats), hosts: this.hosts() };
+    return {
+      type: 'update',
+      header: headerView(stats.figures, this.deps.placementName()),
+      append,
+      decisions: recentDecisions(stats),
+      hosts: this.hosts(),
+      predictions: this.predictions(),
+    };
+  }
+
+  private predictions() {
+    const { manager } = this.deps;
+    const hosts = manager.hostStatuses().map((s) => ({ name: s.name, declaredSpeed: manager.host(s.name)?.speed ?? 1 }));
+    return predictionsView(manager.runtimeModel, hosts);
   }
 
   private hosts() {

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { Job } from '../core/job';
 import { gpuDescription, gpuLabel, hostDescription, hostTooltipMarkdown, noGpuLabel } from './jobFormat';
+import { speedText } from './etaFormat';
 import type { JobManager } from '../core/jobManager';
 import type { GpuInfo, HostStatus } from '../core/host';
 
@@ -17,7 +18,9 @@ type GpuNode = { readonly kind: 'gpu'; readonly status: HostStatus; readonly gpu
 type NoGpuNode = { readonly kind: 'noGpu'; readonly status: HostStatus };
 export type HostsNode = HostNode | GpuNode | NoGpuNode;
 
-export type HostsViewManager = Pick<JobManager, 'jobs' | 'onDidChangeJobs' | 'onDidChangeHosts' | 'hostStatuses' | 'refreshHosts'>;
+export type HostsViewManager = Pick<JobManager, 'jobs' | 'onDidChangeJobs' | 'onDidChangeHosts' | 'hostStatuses' | 'refreshHosts'> &
+  /** For each host's declared speed beside what the run-time model learned of it; left out without them. */
+  Partial<Pick<JobManager, 'runtimeModel' | 'host'>>;
 
 export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<HostsNode | undefined>();
@@ -45,7 +48,7 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
   getTreeItem(node: HostsNode): vscode.TreeItem {
     switch (node.kind) {
       case 'host':
-        return hostItem(node.status, this.manager.jobs.filter((j) => j.state === 'running' && j.host === node.status.name).length);
+        return hostItem(node.status, this.manager.jobs.filter((j) => j.state === 'running' && j.host === node.status.name).length, this.speedOf(node.status.name));
       case 'gpu': {
         const item = new vscode.TreeItem(gpuLabel(node.gpu), vscode.TreeItemCollapsibleState.None);
         item.id = `gpu:${node.status.name}:${node.gpu.index}`;
@@ -81,6 +84,13 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
     return status.gpus.map((gpu) => ({ kind: 'gpu', status, gpu, heldBy: holders(running, gpu.index) }));
   }
 
+  /** "speed 1.0 declared · 1.6 learned (12 runs)"; undefined when the host or the model is unknown here. */
+  private speedOf(name: string): string | undefined {
+    const declared = this.manager.host?.(name)?.speed;
+    const model = this.manager.runtimeModel;
+    return declared === undefined || !model ? undefined : speedText(declared, model.learnedSpeed({ name, declaredSpeed: declared }));
+  }
+
   /** Host probes and job changes come in bursts; one refresh per burst is enough. */
   private scheduleRefresh(): void {
     if (this.refreshTimer) {
@@ -98,12 +108,12 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
   }
 }
 
-function hostItem(status: HostStatus, runningJobs: number): vscode.TreeItem {
+function hostItem(status: HostStatus, runningJobs: number, speed?: string): vscode.TreeItem {
   const expandable = status.state === 'online';
   const { Expanded, None } = vscode.TreeItemCollapsibleState;
   const item = new vscode.TreeItem(status.name, expandable ? Expanded : None);
   item.id = `host:${status.name}`;
-  item.description = runningJobs > 0 ? `${hostDescription(status)} · ${runningJobs} running` : hostDescription(status);
+  item.description = [hostDescription(status), speed, runningJobs > 0 ? `${runningJobs} running` : undefined].filter((p) => p).join(' · ');
   const icon = status.kind === 'local' ? 'vm' : 'server';
   item.iconPath =
     status.state === 'online'

@@ -11,7 +11,8 @@ import { FeatureError, checkExpectedGain, checkGpus, checkRuntimeSec } from '../
 import type { Importance, JobSpec } from '../core/job';
 import { parseScriptHeader } from '../core/scriptHeader';
 import type { LastInputs } from '../core/workspaceState';
-import { StepInput } from './stepInput';
+import { StepInput, type TextStep } from './stepInput';
+import type { RuntimeHint } from './runtimeHint';
 
 const DEFAULTS: LastInputs = { args: [], gpus: 1, importance: 'normal', runtimeSec: 3600 };
 const RUNNABLE = new Set(['.py', '.sh']);
@@ -89,11 +90,19 @@ const IMPORTANCE_ITEMS: Array<vscode.QuickPickItem & { value: Importance }> = [
   { label: 'Low', description: 'run when GPUs are idle', value: 'low' },
 ];
 
-/** Asks for arguments, GPUs, importance, expected gain and runtime; undefined when cancelled. */
-export async function askJobSpec(script: ScriptChoice, prefill: LastInputs): Promise<JobSpec> {
+/**
+ * Asks for arguments, GPUs, importance, expected gain and runtime; undefined when cancelled. `hint`
+ * gives the runtime step's value and prompt from the script's history, for the arguments and GPUs
+ * just entered (see runtimeHint.ts).
+ */
+export async function askJobSpec(
+  script: ScriptChoice,
+  prefill: LastInputs,
+  hint?: (args: string[], gpus: number) => RuntimeHint | undefined,
+): Promise<JobSpec> {
   const name = path.basename(script.uri.fsPath);
   const input = new StepInput(`Queue ${name}`, 5);
-  const answers = await input.run(() => [
+  const answers = await input.run((sofar) => [
     {
       kind: 'text',
       prompt: 'Arguments for the script (quoted like a shell, but never run through one)',
@@ -115,12 +124,7 @@ export async function askJobSpec(script: ScriptChoice, prefill: LastInputs): Pro
       value: prefill.expectedGain === undefined ? '' : String(prefill.expectedGain),
       validate: (v) => (v.trim() === '' ? undefined : messageOf(() => checkExpectedGain(toNumber(v.replace(/%$/, ''), 'expectedGain')))),
     },
-    {
-      kind: 'text',
-      prompt: 'Runtime estimate (e.g. 45m, 3h, 1h30m, 2d)',
-      value: formatDuration(prefill.runtimeSec).replace(/\s+/g, ''),
-      validate: (v) => messageOf(() => checkRuntimeSec(parseDuration(v))),
-    },
+    runtimeStep(prefill, hintFor(hint, sofar)),
   ]);
   const [argsText, gpusText, importance, gainText, runtimeText] = answers as [string, string, Importance, string, string];
   return {
@@ -132,6 +136,27 @@ export async function askJobSpec(script: ScriptChoice, prefill: LastInputs): Pro
     expectedGain: gainText.trim() === '' ? undefined : toNumber(gainText.replace(/%$/, ''), 'expectedGain'),
     runtimeSec: parseDuration(runtimeText),
   };
+}
+
+function runtimeStep(prefill: LastInputs, hint: RuntimeHint | undefined): TextStep {
+  return {
+    kind: 'text',
+    prompt: hint ? `Runtime on a speed-1.0 host: ${hint.prompt} (e.g. 45m, 3h)` : 'Runtime estimate (e.g. 45m, 3h, 1h30m, 2d)',
+    value: formatDuration(hint?.valueSec ?? prefill.runtimeSec).replace(/\s+/g, ''),
+    validate: (v) => messageOf(() => checkRuntimeSec(parseDuration(v))),
+  };
+}
+
+/** The hint for the arguments and GPUs answered so far; none while they do not parse. */
+function hintFor(hint: ((args: string[], gpus: number) => RuntimeHint | undefined) | undefined, sofar: unknown[]): RuntimeHint | undefined {
+  if (!hint || sofar.length < 2) {
+    return undefined;
+  }
+  try {
+    return hint(parseArgs(String(sofar[0])), toNumber(String(sofar[1]), 'gpus'));
+  } catch {
+    return undefined;
+  }
 }
 
 const FIELD_NAMES = { gpus: 'GPUs', expectedGain: 'Expected gain' } as const;

@@ -8,6 +8,8 @@ import { groupCount, jobDescription, jobTooltipMarkdown, type JobContext } from 
 import type { JobManager } from '../core/jobManager';
 import { groupJobs, type QueueGroups } from '../core/jobQueues';
 import type { ConfigWatcher } from './config';
+import type { EtaCache } from './etaCache';
+import { jobEtaText } from './etaFormat';
 
 const VIEW_ID = 'trainq.jobQueue';
 const MIME = 'application/vnd.code.tree.trainq.jobqueue';
@@ -28,6 +30,8 @@ export interface JobNode {
   readonly job: Job;
   readonly group: GroupNode;
   readonly ctx: JobContext;
+  /** "starts ~14:20 on lab-2 · ends ~16:05", from the cached ETA plan; absent without one. */
+  readonly eta?: string;
 }
 
 export type QueueNode = GroupNode | JobNode;
@@ -36,8 +40,12 @@ export type QueueNode = GroupNode | JobNode;
 export type QueueViewManager = Pick<
   JobManager,
   'jobs' | 'onDidChangeJobs' | 'waitingReason' | 'canDispatch' | 'paused' | 'dispatchBlockedReason' | 'setPriority' | 'job'
->;
+> &
+  /** The learned run time the view orders each level by, as the dispatcher does; the estimate without it. */
+  Partial<Pick<JobManager, 'predictedBaseSec'>>;
 export type QueueViewConfig = Pick<ConfigWatcher, 'value' | 'onDidChange'>;
+/** Where the view reads ETAs: a plan computed elsewhere on its own schedule, never on a refresh. */
+export type QueueViewEtas = Pick<EtaCache, 'plan' | 'onDidUpdate'>;
 
 const GROUP_LABELS: Record<GroupKey, string> = { high: 'High', medium: 'Medium', low: 'Low', running: 'Running', finished: 'Finished' };
 const GROUP_ICONS: Record<GroupKey, vscode.ThemeIcon> = {
@@ -79,6 +87,7 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
   constructor(
     private readonly manager: QueueViewManager,
     private readonly config: QueueViewConfig,
+    private readonly etas?: QueueViewEtas,
   ) {
     this.treeView = vscode.window.createTreeView(VIEW_ID, {
       treeDataProvider: this,
@@ -93,6 +102,9 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
       config.onDidChange(() => this.scheduleRefresh()),
       this.treeView.onDidChangeVisibility(() => this.updateTicking()),
     );
+    if (etas) {
+      this.disposables.push(etas.onDidUpdate(() => this.scheduleRefresh()));
+    }
     this.updateChrome();
   }
 
@@ -115,14 +127,16 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
     }
     const groups = this.currentGroups();
     const now = Date.now();
+    const plan = this.etas?.plan;
     if (node.key === 'running' || node.key === 'finished') {
-      return groups[node.key].map((job) => ({ kind: 'job', job, group: node, ctx: { now } }));
+      return groups[node.key].map((job) => ({ kind: 'job', job, group: node, ctx: { now }, eta: jobEtaText(job, plan, now) }));
     }
     return groups.queued[node.key].map((e) => ({
       kind: 'job',
       job: e.job,
       group: node,
       ctx: { now, effective: e.effective, promotedLevels: e.promotedLevels, waitingReason: this.manager.waitingReason(e.job.id) },
+      eta: jobEtaText(e.job, plan, now),
     }));
   }
 
@@ -188,7 +202,9 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
   private currentGroups(): QueueGroups {
     if (!this.groups) {
       const { agingMinutes, finishedHistory } = this.config.value;
-      this.groups = groupJobs(this.manager.jobs, Date.now(), agingMinutes * 60_000, finishedHistory);
+      const manager = this.manager;
+      const runSecOf = manager.predictedBaseSec ? (job: Job) => manager.predictedBaseSec!(job) : undefined;
+      this.groups = groupJobs(manager.jobs, Date.now(), agingMinutes * 60_000, finishedHistory, runSecOf);
     }
     return this.groups;
   }
@@ -258,7 +274,7 @@ function jobItem(node: JobNode): vscode.TreeItem {
   const { job } = node;
   const item = new vscode.TreeItem(job.name, vscode.TreeItemCollapsibleState.None);
   item.id = job.id;
-  item.description = jobDescription(job, node.ctx);
+  item.description = node.eta ? `${jobDescription(job, node.ctx)} · ${node.eta}` : jobDescription(job, node.ctx);
   item.iconPath = STATE_ICONS[job.state];
   item.contextValue = job.state === 'queued' ? 'job.queued' : job.state === 'running' ? 'job.running' : 'job.finished';
   item.accessibilityInformation = { label: `${job.name}, ${item.description}` };

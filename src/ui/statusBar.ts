@@ -5,6 +5,8 @@
 import * as vscode from 'vscode';
 import { statusBarAccessibilityLabel, statusBarText, statusBarTooltipMarkdown, type QueueCounts } from './jobFormat';
 import type { JobManager } from '../core/jobManager';
+import type { EtaCache } from './etaCache';
+import { drainText } from './etaFormat';
 
 export type StatusBarManager = Pick<JobManager, 'jobs' | 'onDidChangeJobs' | 'onDidChangeHosts' | 'hostStatuses'>;
 
@@ -12,7 +14,11 @@ export class ResourceStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly manager: StatusBarManager) {
+  constructor(
+    private readonly manager: StatusBarManager,
+    /** The queue's ETA plan, for "Queue drains ~18:40" in the tooltip. */
+    private readonly etas?: Pick<EtaCache, 'plan' | 'onDidUpdate'>,
+  ) {
     this.item = vscode.window.createStatusBarItem('trainq.resources', vscode.StatusBarAlignment.Left, 10);
     this.item.name = 'TrainQ';
     this.item.command = 'trainq.showQueue';
@@ -22,6 +28,9 @@ export class ResourceStatusBar implements vscode.Disposable {
       manager.onDidChangeJobs(() => this.render()),
       manager.onDidChangeHosts(() => this.render()),
     );
+    if (etas) {
+      this.disposables.push(etas.onDidUpdate(() => this.render()));
+    }
     this.render();
     this.item.show();
   }
@@ -30,7 +39,8 @@ export class ResourceStatusBar implements vscode.Disposable {
     const counts = countJobs(this.manager);
     const statuses = this.manager.hostStatuses();
     this.item.text = statusBarText(counts, statuses);
-    const md = new vscode.MarkdownString(statusBarTooltipMarkdown(counts, statuses), true);
+    const drain = drainText(this.etas?.plan, Date.now());
+    const md = new vscode.MarkdownString(statusBarTooltipMarkdown(counts, statuses) + (drain ? `\n\n${drain}` : ''), true);
     md.isTrusted = false;
     this.item.tooltip = md;
     this.item.accessibilityInformation = { label: statusBarAccessibilityLabel(counts, statuses), role: 'button' };

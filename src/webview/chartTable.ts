@@ -23,6 +23,7 @@ export class ChartTable {
     private readonly columns: readonly TableColumn[],
     open: boolean,
     onToggle: (open: boolean) => void,
+    private readonly stepLabel = 'step',
   ) {
     this.body = el('div', { className: 'chart-table-body' });
     this.root = el('details', { className: 'chart-table' }, [el('summary', { text: `${title} as a table` }), this.body]);
@@ -58,7 +59,7 @@ export class ChartTable {
       el('thead', {}, [
         el('tr', {}, [
           el('th', { text: 'Time', attrs: { scope: 'col' } }),
-          el('th', { text: 'Step', attrs: { scope: 'col' } }),
+          el('th', { text: this.stepLabel.charAt(0).toUpperCase() + this.stepLabel.slice(1), attrs: { scope: 'col' } }),
           ...this.columns.map((c) => el('th', { text: c.label, attrs: { scope: 'col' } })),
         ]),
       ]),

@@ -4,7 +4,7 @@
  * rebuilds it when the theme or the x axis changes, and follows the panel's width.
  */
 import uPlot from 'uplot';
-import type { ChartName, Charts, Series } from '../shared/dashboardProtocol';
+import type { ChartName, Series } from '../shared/dashboardProtocol';
 import { alignColumns } from '../shared/seriesWindow';
 import type { AlignedColumns, XAxisMode } from '../shared/seriesWindow';
 import { ChartTable } from './chartTable';
@@ -14,8 +14,12 @@ import { el } from './dom';
 import { formatCount, formatValue } from './format';
 import type { ChartId } from './state';
 
+/** A line's data: one of the training charts, or the Predictions section's error (predictions.ts). */
+export type LineName = ChartName | 'predictionError';
+export type LineData = Partial<Record<LineName, Series>>;
+
 interface LineSpec {
-  name: ChartName;
+  name: LineName;
   label: string;
   color: keyof ChartTheme['colors'];
   /**
@@ -29,6 +33,8 @@ export interface ChartSpec {
   id: ChartId;
   title: string;
   lines: LineSpec[];
+  /** What a point's step counts, in the summary and the table view; 'step' (a training step) unless given. */
+  stepLabel?: string;
 }
 
 export const CHART_SPECS: readonly ChartSpec[] = [
@@ -139,7 +145,7 @@ export class DashboardChart {
     const headingId = `chart-${spec.id}-title`;
     this.latest = el('p', { className: 'chart-latest', attrs: { 'aria-live': 'off' } });
     this.plotHost = el('div', { className: 'chart-plot' }, [el('p', { className: 'chart-empty-note', text: 'No points yet.' })]);
-    this.table = new ChartTable(spec.title, spec.lines, tableOpen, onTableToggle);
+    this.table = new ChartTable(spec.title, spec.lines, tableOpen, onTableToggle, spec.stepLabel);
     this.root = el(
       'figure',
       { className: 'chart is-empty', testId: `chart-${spec.id}`, attrs: { 'aria-labelledby': headingId, 'data-points': '0' } },
@@ -150,8 +156,8 @@ export class DashboardChart {
   }
 
   /** Draws the chart's lines from `charts`; returns the number of points drawn. */
-  setData(charts: Charts): number {
-    this.series = this.spec.lines.map((line) => charts[line.name]);
+  setData(charts: LineData): number {
+    this.series = this.spec.lines.map((line) => charts[line.name] ?? { t: [], step: [], v: [] });
     this.columns = alignColumns(this.series, this.context.xAxis);
     const plot = this.plot;
     if (plot) {
@@ -228,7 +234,7 @@ export class DashboardChart {
     const primary = this.series[0];
     const lastStep = primary && primary.step.length > 0 ? primary.step[primary.step.length - 1] : undefined;
     const summary =
-      count === 0 ? 'No points yet' : `Latest: ${latest.join(', ')}${lastStep === undefined ? '' : ` at step ${formatCount(lastStep)}`}`;
+      count === 0 ? 'No points yet' : `Latest: ${latest.join(', ')}${lastStep === undefined ? '' : ` at ${this.spec.stepLabel ?? 'step'} ${formatCount(lastStep)}`}`;
     this.latest.textContent = count === 0 ? '' : `${summary} · ${formatCount(count)} points`;
     this.root.dataset.points = String(count);
     this.root.classList.toggle('is-empty', count === 0);

@@ -13,6 +13,7 @@ import { el, section } from './dom';
 import { EvaluationPanel } from './evaluation';
 import { DashboardHeader } from './header';
 import { HostsTable } from './hostsTable';
+import { PredictionsPanel } from './predictions';
 import type { ChartId, UiState } from './state';
 
 type UpdateMessage = Extract<ToWebview, { type: 'update' }>;
@@ -33,6 +34,7 @@ export class Dashboard {
   private readonly decisions = new DecisionList();
   private readonly hosts = new HostsTable();
   private readonly evaluation: EvaluationPanel;
+  private readonly predictions: PredictionsPanel;
   private readonly charts: DashboardChart[];
   private readonly xAxisButton: HTMLButtonElement;
   private readonly waiting: HTMLElement;
@@ -46,6 +48,9 @@ export class Dashboard {
     const context = { theme: readChartTheme(), xAxis: ui.xAxis };
     this.charts = CHART_SPECS.map(
       (spec) => new DashboardChart(spec, context, ui.openTables.includes(spec.id), (open) => this.tableToggled(spec.id, open)),
+    );
+    this.predictions = new PredictionsPanel(context, ui.openTables.includes('predictionError'), (open) =>
+      this.tableToggled('predictionError', open),
     );
 
     this.xAxisButton = el('button', { className: 'button secondary', testId: 'x-axis', attrs: { type: 'button' } });
@@ -78,6 +83,7 @@ export class Dashboard {
       training,
       section('decisions', 'Recent decisions', [this.decisions.root]),
       section('hosts', 'Hosts', [this.hosts.root]),
+      section('predictions', 'Predictions', [this.predictions.root]),
       section('evaluation', 'Simulator check', [this.evaluation.root]),
     ]);
   }
@@ -100,7 +106,7 @@ export class Dashboard {
     this.decisions.render(snapshot.decisions);
     this.hosts.render(snapshot.hosts);
     this.evaluation.render(snapshot.evaluation);
-    return points;
+    return points + this.predictions.render(snapshot.predictions);
   }
 
   /** Appends chart points and replaces the rest; returns the number of points appended, or undefined before any snapshot. */
@@ -117,10 +123,15 @@ export class Dashboard {
     model.header = update.header;
     model.decisions = update.decisions;
     model.hosts = update.hosts;
+    // An update without predictions (from a sender that predates them) leaves the section as it is.
+    if (update.predictions) {
+      model.predictions = update.predictions;
+    }
     this.drawCharts();
     this.header.render(update.header);
     this.decisions.render(update.decisions);
     this.hosts.render(update.hosts);
+    this.predictions.render(model.predictions);
     return appended;
   }
 
@@ -135,6 +146,7 @@ export class Dashboard {
   rebuildCharts(): void {
     const context = { theme: readChartTheme(), xAxis: this.ui.xAxis };
     this.charts.forEach((c) => c.setContext(context));
+    this.predictions.setContext(context);
   }
 
   tick(nowMs: number): void {

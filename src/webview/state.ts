@@ -14,8 +14,8 @@ export interface VsCodeApi {
   setState(state: unknown): void;
 }
 
-export type ChartId = 'loss' | 'reward' | 'epsilon';
-export const CHART_IDS: readonly ChartId[] = ['loss', 'reward', 'epsilon'];
+export type ChartId = 'loss' | 'reward' | 'epsilon' | 'predictionError';
+export const CHART_IDS: readonly ChartId[] = ['loss', 'reward', 'epsilon', 'predictionError'];
 
 export interface UiState {
   xAxis: XAxisMode;

@@ -122,7 +122,8 @@ export function expectedLoad(bytes: Buffer): Expected {
   if (!isRecord(raw) || raw.format !== 'trainq-store' || !num(1, Infinity, true)(raw.version)) {
     return { kind: 'fallback' };
   }
-  if ((raw.version as number) > 2) {
+  // v3 added only the optional runtimeModel, which loading passes through: v2 and v3 read alike.
+  if ((raw.version as number) > 3) {
     return { kind: 'version' };
   }
   const s = raw.version === 1 ? fromV1(raw.state) : raw.state;

@@ -156,8 +156,8 @@ test('a policy that reports its run-time predictions gets them in its JSON entry
   assert.equal('prediction' in report.policies['fcfs-firstfit'], false);
   assert.equal('prediction' in report.policies.silent, false);
   const table = formatTable(report, timings);
-  assert.match(table, /^prediction +median \|log err\| +p90 \|log err\| +cold start +predictions$/m);
-  assert.match(table, /^predicting +0\.420 +1\.500 +3\.1% +200$/m);
+  assert.match(table, /^prediction +median \|log err\| +p90 \|log err\| +after 5 runs +cold start +predictions$/m);
+  assert.match(table, /^predicting +0\.420 +1\.500 +- +3\.1% +200$/m);
   assert.doesNotMatch(table, /^(silent|fcfs-firstfit) +0\.\d{3} /m);
   // A prediction figure that JSON would write as null is refused like any metric.
   const broken: PolicyEntry = { name: 'broken', summary: 'test', create: async (ctx) => ({ ...(await fcfs.create(ctx)), predictionReport: () => ({ ...prediction, p90AbsLogError: NaN }) }) };

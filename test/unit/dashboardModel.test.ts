@@ -4,7 +4,18 @@ import { AgentStats, type SeriesPoint } from '../../src/agent/agentStats';
 import { csvField, decisionsCsv, statsJson, trainingCsv } from '../../src/agent/statsExport';
 import type { HostStatus } from '../../src/core/host';
 import { parseFromWebview, parseToWebview, type Charts } from '../../src/shared/dashboardProtocol';
-import { chartsOf, downsample, headerView, hostViews, recentDecisions, UpdateBatcher, type Scheduler } from '../../src/ui/dashboardModel';
+import { RuntimeModel } from '../../src/core/runtimeModel';
+import {
+  chartsOf,
+  downsample,
+  headerView,
+  hostViews,
+  predictionsView,
+  recentDecisions,
+  UpdateBatcher,
+  windowedErrors,
+  type Scheduler,
+} from '../../src/ui/dashboardModel';
 import { makeJob } from '../support/builders';
 
 function statsWithDecisions(n: number): AgentStats {
@@ -199,4 +210,91 @@ test('export: CSV quotes job names with commas and quotes; the JSON holds decisi
   assert.equal(doc.decisions.length, 2);
   assert.equal(doc.series.loss[0].value, 0.25);
   assert.equal(doc.figures.backend, 'wasm');
+});
+
+/** A model fed `n` runs of one identity on host a (speed 1), then a new script's first run on b (declared 2). */
+function fedModel(n: number): RuntimeModel {
+  const model = new RuntimeModel();
+  for (let i = 0; i < n; i++) {
+    model.observe({ script: 'train.py', args: [], gpus: 1, estimateSec: 3_600, host: 'a', declaredSpeed: 1, runSec: 1_800, censored: false, atMs: 1_000 * (i + 1) });
+  }
+  model.observe({ script: 'eval.py', args: [], gpus: 1, estimateSec: 600, host: 'b', declaredSpeed: 2, runSec: 600, censored: false, atMs: 1_000 * (n + 1) });
+  return model;
+}
+
+test('predictions: rows newest first from what the model predicted before learning, with runs before', () => {
+  const model = fedModel(3);
+  const view = predictionsView(model, [
+    { name: 'a', declaredSpeed: 1 },
+    { name: 'b', declaredSpeed: 2 },
+    { name: 'idle', declaredSpeed: 1.5 },
+  ]);
+  assert.equal(view.recent.length, 4);
+  assert.deepEqual(
+    view.recent.map((r) => [r.script, r.host, r.runs, r.actualSec, r.atMs]),
+    [
+      ['eval.py', 'b', 0, 600, 4_000],
+      ['train.py', 'a', 2, 1_800, 3_000],
+      ['train.py', 'a', 1, 1_800, 2_000],
+      ['train.py', 'a', 0, 1_800, 1_000],
+    ],
+  );
+  // The first run of an identity on a speed-1 host is predicted at the user's estimate; later runs learn.
+  assert.ok(Math.abs(view.recent[3].predictedSec - 3_600) < 1, `${view.recent[3].predictedSec}`);
+  assert.ok(view.recent[1].predictedSec < view.recent[2].predictedSec && view.recent[1].predictedSec > 1_800, 'the second and third runs move toward 1800 s');
+  // eval.py's first run on b: its estimate ÷ the declared speed 2.
+  assert.ok(Math.abs(view.recent[0].predictedSec - 300) < 1, `${view.recent[0].predictedSec}`);
+  assert.deepEqual(
+    view.recent.map((r) => r.predictedSec),
+    [...model.recent].reverse().map((r) => r.predictedSec),
+  );
+});
+
+test('predictions: the error chart is the median |log(predicted ÷ actual)| over a sliding window', () => {
+  const model = fedModel(3);
+  const errors = model.recent.map((p) => Math.abs(Math.log(p.predictedSec / p.actualSec)));
+  const view = predictionsView(model, [], 2);
+  assert.equal(view.window, 2);
+  assert.deepEqual(view.error.t, [1_000, 2_000, 3_000, 4_000]);
+  assert.deepEqual(view.error.step, [1, 2, 3, 4]);
+  assert.ok(Math.abs(view.error.v[0] - Math.log(2)) < 1e-6, 'the first run was predicted 2× too long');
+  errors.forEach((_, i) => {
+    const w = errors.slice(Math.max(0, i - 1), i + 1);
+    const expected = w.length === 1 ? w[0] : (w[0] + w[1]) / 2;
+    assert.ok(Math.abs(view.error.v[i] - expected) < 1e-12, `point ${i}`);
+  });
+  // A window of 3 over errors 3, 1, 2 (log units): the median, not the mean.
+  const fake = [3, 1, 2].map((e, i) => ({ atMs: i, script: 's', host: 'a', predictedSec: Math.exp(e), actualSec: 1, runs: i }));
+  assert.deepEqual(windowedErrors(fake, 3).v.map((v) => Math.round(v * 1e9) / 1e9), [3, 2, 2]);
+});
+
+test('predictions: at most 20 rows, each host\'s declared and learned speed with its runs, and none before any job', () => {
+  // train.py alternates between a (speed 1) and b (declared 2, but as slow as a): each host's speed is learned from the other's runs.
+  const model = new RuntimeModel();
+  for (let i = 0; i < 30; i++) {
+    const host = i % 2 ? 'b' : 'a';
+    model.observe({ script: 'train.py', args: [], gpus: 1, estimateSec: 1_800, host, declaredSpeed: host === 'b' ? 2 : 1, runSec: 1_800, censored: false, atMs: 1_000 * (i + 1) });
+  }
+  const hosts = [
+    { name: 'a', declaredSpeed: 1 },
+    { name: 'b', declaredSpeed: 2 },
+    { name: 'idle', declaredSpeed: 1.5 },
+  ];
+  const view = predictionsView(model, hosts);
+  assert.equal(view.recent.length, 20);
+  assert.deepEqual(view.recent.map((r) => r.atMs), Array.from({ length: 20 }, (_, i) => 1_000 * (30 - i)), 'the newest 20, newest first');
+  assert.equal(view.error.v.length, 30, 'one chart point per finished job the model kept');
+  const [a, b, idle] = view.speeds;
+  assert.deepEqual([a.name, a.declaredSpeed, b.name, b.declaredSpeed], ['a', 1, 'b', 2]);
+  for (const [i, s] of [a, b].entries()) {
+    assert.deepEqual({ speed: s.learnedSpeed, runs: s.runs }, model.learnedSpeed(hosts[i]));
+  }
+  assert.ok(b.runs > 0, 'b\'s speed rests on runs');
+  assert.ok(b.learnedSpeed < 2, `b runs as slowly as a, so its learned speed falls below the declared 2 (${b.learnedSpeed})`);
+  assert.deepEqual(idle, { name: 'idle', declaredSpeed: 1.5, learnedSpeed: 1.5, runs: 0 }, 'no runs: the declared speed');
+
+  const empty = predictionsView(new RuntimeModel(), [{ name: 'a', declaredSpeed: 0 }]);
+  assert.deepEqual(empty.recent, []);
+  assert.deepEqual(empty.error, { t: [], step: [], v: [] });
+  assert.deepEqual(empty.speeds, [{ name: 'a', declaredSpeed: 1, learnedSpeed: 1, runs: 0 }], 'an unset speed reads as 1');
 });

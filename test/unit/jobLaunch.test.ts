@@ -70,3 +70,18 @@ test('the local host checks the fence as its last step before the spawn: a fence
   assert.deepEqual(await fs.readdir(path.join(jobsRoot, 'fenced-job')).then((names) => names.filter((n) => n !== 'output.log')), [], 'no pgid, no exit: nothing ran');
   await assert.rejects(fs.stat(path.join(jobsRoot, 'started')));
 });
+
+test("the launch request carries the model's p80 for the job on the chosen host (a Slurm time limit); none without a model", async () => {
+  const host = new FakeHost('lab-2', 1, 8, 1.6);
+  const asked: Array<{ script: string; host: string; speed: number }> = [];
+  const model = {
+    predictOn: (q: { script: string }, hosts: ReadonlyArray<{ name: string; declaredSpeed: number }>) =>
+      hosts.map((h) => (asked.push({ script: q.script, host: h.name, speed: h.declaredSpeed }), { medianSec: 900, p80Sec: 1200, runs: 3, scriptRuns: 3 })),
+  };
+  const job = makeJob({ script: '/ws/sub/train.py', cwd: '/ws' });
+  assert.equal((await launchOne({ job, host: 'lab-2', gpuIndices: [0] }, host, undefined, model)).kind, 'started');
+  assert.equal(host.launches[0].predictedP80Sec, 1200);
+  assert.deepEqual(asked, [{ script: path.join('sub', 'train.py'), host: 'lab-2', speed: 1.6 }]);
+  await launchOne({ job, host: 'lab-2', gpuIndices: [0] }, host);
+  assert.equal(host.launches[1].predictedP80Sec, undefined);
+});

@@ -61,3 +61,21 @@ test('setting a priority by hand restarts the aging clock, so a job moved down d
   assert.equal(effectivePriority(job, 3 * HOUR + 1, HOUR).effective, 'low');
   assert.equal(effectivePriority(job, 4 * HOUR, HOUR).effective, 'medium');
 });
+
+test('within a level the tie-break is the given run time (the learned prediction), not the estimate', () => {
+  const jobs = [
+    makeJob({ id: 'says-short', priority: 'medium', runtimeSec: 60 }),
+    makeJob({ id: 'says-long', priority: 'medium', runtimeSec: 7200 }),
+    makeJob({ id: 'high', priority: 'high', runtimeSec: 99_999 }),
+  ];
+  const learned: Record<string, number> = { 'says-short': 5000, 'says-long': 300, high: 1 };
+  assert.deepEqual(
+    dispatchOrder(jobs, 0, 0, (j) => learned[j.id]).map((e) => e.job.id),
+    ['high', 'says-long', 'says-short'],
+  );
+  assert.deepEqual(
+    groupJobs(jobs, 0, 0, 0, (j) => learned[j.id]).queued.medium.map((e) => e.job.id),
+    ['says-long', 'says-short'],
+  );
+  assert.deepEqual(dispatchOrder(jobs, 0, 0).map((e) => e.job.id), ['high', 'says-short', 'says-long'], 'the estimate by default');
+});

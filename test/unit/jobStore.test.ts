@@ -212,10 +212,10 @@ test('the v1 fixture migrates to v2: pgid and slurmJobId become handles, and the
   assert.deepEqual(state.jobs[0].handle, { kind: 'process', pgid: 41233 });
   assert.ok(state.jobs.some((j) => j.handle === undefined), 'a queued job has no handle');
 
-  // Saved by this version it is v2, and loads again unchanged; a change made then survives a reload.
+  // Saved by this version it is the current format, and loads again unchanged; a change made then survives a reload.
   await store.save(state);
   const saved = JSON.parse(await fs.readFile(path.join(dir, 'store.json'), 'utf8'));
-  assert.equal(saved.version, 2);
+  assert.equal(saved.version, STORE_VERSION);
   const again = await JobStore.open(dir, silentLogger);
   assert.deepEqual(again.state, state);
   again.state.jobs[0].reason = 'checked';

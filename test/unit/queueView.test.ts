@@ -96,3 +96,36 @@ test('running jobs cannot be dragged, and a drop outside the priority groups cha
   assert.equal(job.priority, 'high');
   view.dispose();
 });
+
+test('queued and running jobs show their ETAs from the cached plan; a job without one shows none', async () => {
+  const { manager } = await setup();
+  const running = await manager.queue(spec({ gpus: 0, importance: 'high', script: '/ws/r.py' }), 'r');
+  await manager.kick();
+  const queued = await manager.queue(spec({ importance: 'high', gpus: 4, script: '/ws/q.py' }), 'q');
+  const wide = await manager.queue(spec({ importance: 'high', gpus: 64, script: '/ws/w.py' }), 'w');
+  assert.equal(running.state, 'running');
+  const start = new Date();
+  start.setHours(14, 20, 0, 0);
+  const end = new Date(start);
+  end.setHours(16, 5);
+  const { Emitter } = await import('../../src/core/emitter');
+  const updated = new Emitter<void>();
+  const etas = {
+    plan: {
+      nowMs: Date.now(),
+      queued: new Map([[queued.id, { startMs: start.getTime(), endMs: end.getTime(), host: 'lab-2' }]]),
+      running: new Map([[running.id, { endMs: end.getTime(), progress: 0.4 }]]),
+      unplanned: 1,
+    },
+    onDidUpdate: updated.event,
+  };
+  const view = new views.JobQueueView(manager, new configs.ConfigWatcher(), etas);
+  const groups = view.getChildren();
+  const describe = (group: number) => view.getChildren(groups[group]).map((n) => [(n as { job: { id: string } }).job.id, String(view.getTreeItem(n).description)] as const);
+  const high = new Map(describe(0));
+  // The clock text carries a day when the test runs near midnight; the words around it do not change.
+  assert.match(high.get(queued.id)!, /^queued · .* · starts ~(\w+ )?14:20 on lab-2 · ends ~(\w+ )?16:05$/);
+  assert.doesNotMatch(high.get(wide.id)!, /starts/);
+  assert.match(new Map(describe(3)).get(running.id)!, / · ends ~(\w+ )?16:05 · 40 %$/);
+  view.dispose();
+});

@@ -189,7 +189,7 @@ test('a placement that waits with the cluster idle is reported, not silently dro
 test('the policy names are the contract, and every one is available', () => {
   assert.deepEqual(
     POLICIES.map((p) => p.name),
-    ['fcfs-firstfit', 'sjf-firstfit', 'oracle', 'priority-firstfit', 'priority-bestfit', 'priority-least-loaded', 'priority-fastest', 'priority-random', 'dqn'],
+    ['fcfs-firstfit', 'sjf-firstfit', 'oracle', 'priority-firstfit', 'priority-bestfit', 'priority-least-loaded', 'priority-fastest', 'priority-random', 'learned-soonest', 'dqn'],
   );
   assert.deepEqual(defaultPolicyNames(), POLICIES.map((p) => p.name));
   assert.deepEqual(resolvePolicies(['fcfs-firstfit', 'dqn']).map((p) => p.name), ['fcfs-firstfit', 'dqn']);

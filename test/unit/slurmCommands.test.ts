@@ -61,6 +61,14 @@ test('time limit: the host setting wins, else the estimate plus a quarter and te
   assert.equal(timeLimitFor(0), '85', 'no estimate: an hour');
 });
 
+test('time limit: a learned p80 on the host gives p80 plus a half and ten minutes; the host setting still wins', () => {
+  assert.equal(timeLimitFor(3600, undefined, 2000), String(Math.ceil((2000 * 1.5 + 600) / 60)));
+  assert.equal(timeLimitFor(60, undefined, 7200), '190', 'a job that usually runs 2 h is not killed at its 1-minute estimate');
+  assert.equal(timeLimitFor(3600, '4:00:00', 2000), '4:00:00');
+  assert.equal(timeLimitFor(3600, undefined, Number.NaN), '85', 'an unusable prediction falls back to the estimate');
+  assert.equal(timeLimitFor(3600, undefined, 0), '85');
+});
+
 test('sbatch --parsable: id, or id;cluster', () => {
   assert.equal(parseSbatch('1234\n'), '1234');
   assert.equal(parseSbatch('sbatch: warning: x\n77;cluster-a\n'), '77');

@@ -178,8 +178,8 @@ function mutate(g: Gen, s: Obj, envelope: Obj): [string, number?] {
   }
   if (roll < 0.1) {
     const k = g.pick(['version', 'version', 'savedAt', 'format', 'state']);
-    // Version 1 is an older format the reader migrates (the model does it its own way); 3 is newer.
-    envelope[k] = k === 'version' && g.chance(0.7) ? g.pick<unknown>([1, 3, 4, 0, 1.5, '2']) : garbage(g);
+    // Version 1 is an older format the reader migrates (the model does it its own way); 4 and 5 are newer.
+    envelope[k] = k === 'version' && g.chance(0.7) ? g.pick<unknown>([1, 4, 5, 0, 1.5, '3']) : garbage(g);
     return ['envelope'];
   }
   if (roll < 0.16 && examples.length > 0) {

@@ -74,13 +74,18 @@ export function sbatchOptions(o: SbatchOptions): string[] {
 }
 
 /**
- * The host's `timeLimit` when set (the user knows the partition's limits); otherwise the runtime
- * estimate plus a quarter and ten minutes, in whole minutes: estimates are rough, and a job killed
- * just before its end wastes the whole run.
+ * The host's `timeLimit` when set (the user knows the partition's limits); otherwise, when the
+ * run-time model predicts the job on this host, its 80th percentile plus a half; else the runtime
+ * estimate plus a quarter. Ten minutes on top either way (queueing the job, loading data), in whole
+ * minutes: a job killed just before its end wastes the whole run. The p80 needs the wider margin: it
+ * is exceeded by one run in five, the estimate is the user's own upper guess.
  */
-export function timeLimitFor(runtimeSec: number, configured?: string): string {
+export function timeLimitFor(runtimeSec: number, configured?: string, predictedP80Sec?: number): string {
   if (configured) {
     return configured;
+  }
+  if (predictedP80Sec !== undefined && Number.isFinite(predictedP80Sec) && predictedP80Sec > 0) {
+    return String(Math.ceil((predictedP80Sec * 1.5 + 600) / 60));
   }
   const sec = Number.isFinite(runtimeSec) && runtimeSec > 0 ? runtimeSec : 3600;
   return String(Math.ceil((sec * 1.25 + 600) / 60));

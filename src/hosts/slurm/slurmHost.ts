@@ -137,7 +137,7 @@ export class SlurmHost extends RemoteHostBase implements Host {
       jobId: job.id,
       logFile: `${jobDir}/output.log`,
       gpus: job.gpus,
-      timeLimit: timeLimitFor(job.runtimeSec, this.config.timeLimit),
+      timeLimit: timeLimitFor(job.runtimeSec, this.config.timeLimit, request.predictedP80Sec),
       partition: this.config.partition,
       account: this.config.account,
       qos: this.config.qos,
