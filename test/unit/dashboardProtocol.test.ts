@@ -6,7 +6,9 @@ import { CHART_NAMES, checkFromWebview, checkToWebview, parseToWebview } from '.
 import type { Charts, EvaluationView, Snapshot, ToWebview } from '../../src/shared/dashboardProtocol';
 import { alignColumns, appendToWindow, lastPoints } from '../../src/shared/seriesWindow';
 import { createRng } from '../../src/sim/rng';
-import { chartsOf, headerView, hostViews, recentDecisions } from '../../src/ui/dashboardModel';
+import { RuntimeModel } from '../../src/core/runtimeModel';
+import { chartsOf, headerView, hostViews, predictionsView, recentDecisions } from '../../src/ui/dashboardModel';
+import { hostSpeedText, predictionRowText, predictionsSummary } from '../../src/webview/predictionText';
 import { formatDateTime, formatValue } from '../../src/webview/format';
 import { restoreState } from '../../src/webview/state';
 import {
@@ -68,8 +70,21 @@ function baseSnapshot(): Snapshot {
     decisions: recentDecisions(stats),
     hosts: [...hostViews([status], new Map([['box', 1.5]]), jobs), { name: 'local', kind: 'local', state: 'online', gpusUsed: 0, gpusTotal: 0, jobsRunning: 0, speed: 1, observedJobs: 0 }],
     evaluation,
+    predictions: basePredictions(),
     historyLength: 500,
   };
+}
+
+function basePredictions(): NonNullable<Snapshot['predictions']> {
+  const model = new RuntimeModel();
+  [900, 1_200, 1_000].forEach((runSec, i) => {
+    const host = i === 1 ? 'box' : 'local';
+    model.observe({ script: 'train.py', args: ['--lr', '0.1'], gpus: 1, estimateSec: 1_800, host, declaredSpeed: host === 'box' ? 1.5 : 1, runSec, censored: false, atMs: NOW + 60_000 * i });
+  });
+  return predictionsView(model, [
+    { name: 'box', declaredSpeed: 1.5 },
+    { name: 'local', declaredSpeed: 1 },
+  ]);
 }
 
 function baseMessages(): ToWebview[] {
@@ -77,7 +92,7 @@ function baseMessages(): ToWebview[] {
   const append = structuredClone(snapshot.charts);
   return [
     { type: 'snapshot', snapshot },
-    { type: 'update', header: snapshot.header, append, decisions: snapshot.decisions, hosts: snapshot.hosts },
+    { type: 'update', header: snapshot.header, append, decisions: snapshot.decisions, hosts: snapshot.hosts, predictions: snapshot.predictions },
     { type: 'evaluation', evaluation: snapshot.evaluation },
     { type: 'evaluation', evaluation: { state: 'running', message: 'policy 3 of 7', rows: [] } },
   ];
@@ -92,7 +107,15 @@ function render(message: ToWebview, model: Snapshot): string[] {
     const bars = jctBars(e);
     out.push(bars.caption, bars.lowerBound ?? '0%', ...bars.bars.flatMap((b) => [b.width, b.value]));
   };
-  const rest = (m: { header: Snapshot['header']; decisions: Snapshot['decisions']; hosts: Snapshot['hosts'] }, charts: Charts): void => {
+  const rest = (m: Pick<Snapshot, 'header' | 'decisions' | 'hosts' | 'predictions'>, charts: Charts): void => {
+    // The Predictions section (predictions.ts): its summary, rows, speeds, and its chart's table view.
+    out.push(predictionsSummary(m.predictions));
+    m.predictions?.recent.forEach((p) => out.push(...Object.values(predictionRowText(p))));
+    m.predictions?.speeds.forEach((h) => out.push(...Object.values(hostSpeedText(h))));
+    if (m.predictions) {
+      const table = chartTableText('error', [m.predictions.error], 200);
+      out.push(table.caption, ...table.rows.flatMap((r) => [r.time, r.step, ...r.values]));
+    }
     out.push(...Object.values(headerTexts(m.header, NOW)).flatMap((f) => [f.raw, f.text, f.title ?? '']));
     for (const d of m.decisions) {
       const t = decisionText(d);
@@ -201,6 +224,33 @@ function slots(value: unknown, out: Array<[Record<string | number, unknown>, str
   }
   return out;
 }
+
+test('predictions round-trip: the view checks, comes back equal, and reads as text', () => {
+  const predictions = basePredictions();
+  assert.equal(predictions.recent.length, 3);
+  assert.equal(predictions.recent[2].runs, 0, 'the oldest was the first run');
+  for (const message of baseMessages().slice(0, 2)) {
+    const checked = checkToWebview(structuredClone(message));
+    assert.ok(checked.ok, checked.ok ? '' : checked.error);
+    const back = checked.value.type === 'snapshot' ? checked.value.snapshot.predictions : checked.value.type === 'update' ? checked.value.predictions : undefined;
+    assert.deepEqual(back, predictions);
+  }
+  assert.equal(predictionRowText(predictions.recent[2]).runs, 'first run');
+  assert.equal(predictionRowText({ ...predictions.recent[0], predictedSec: 1_250, actualSec: 1_000 }).error, '+25%');
+  assert.equal(predictionRowText({ ...predictions.recent[0], predictedSec: 800, actualSec: 1_000 }).error, '−20%');
+  assert.equal(hostSpeedText({ name: 'x', declaredSpeed: 2, learnedSpeed: 1.5, runs: 3 }).basis, '3 runs');
+  assert.equal(predictionsSummary(undefined), 'No finished job yet: predictions appear after the first job ends.');
+  assert.match(predictionsSummary(predictions), /^3 finished jobs predicted; median \|log\(predicted ÷ actual\)\| over the last 3: /);
+
+  // Optional both ways: a saved page state or a sender from before predictions still checks.
+  const { predictions: _, ...older } = baseSnapshot();
+  assert.ok(checkToWebview({ type: 'snapshot', snapshot: older }).ok);
+  // A run time the page would divide by is refused, naming the field.
+  const bad = structuredClone(baseMessages()[0]) as Extract<ToWebview, { type: 'snapshot' }>;
+  (bad.snapshot.predictions as NonNullable<Snapshot['predictions']>).recent[0].actualSec = 0;
+  const refused = checkToWebview(bad);
+  assert.ok(!refused.ok && refused.error.startsWith('message.snapshot.predictions.recent[0].actualSec: '), refused.ok ? '' : refused.error);
+});
 
 test('fuzz: a seeded PRNG damages valid messages 3,000 times; whatever is accepted renders without throwing', (t) => {
   const rng = createRng(20240612, 'dashboard-protocol').next;
