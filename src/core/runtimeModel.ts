@@ -110,9 +110,13 @@ export class RuntimeModel implements ModelData {
   meanSqLog = Math.log(3600) ** 2 + 1;
   recent: PredictionRecord[] = [];
   observed = 0;
+  /** See refreshAnchor. */
+  anchor = 0;
 
   static fromState(state: unknown): RuntimeModel {
-    return fromModelState(new RuntimeModel(), state);
+    const model = fromModelState(new RuntimeModel(), state);
+    model.refreshAnchor();
+    return model;
   }
 
   toState(): RuntimeModelState {
@@ -182,9 +186,27 @@ export class RuntimeModel implements ModelData {
   logSpeed(rec: ScriptRecord | undefined, host: string, declaredSpeed: number): number {
     const declared = Math.log(declaredSpeed > 0 ? declaredSpeed : 1);
     const h = this.hosts.get(host);
-    const hostLevel = h ? (h.sum + HOST_PRIOR_RUNS * declared) / (h.n + HOST_PRIOR_RUNS) : declared;
+    const hostLevel = h ? (h.sum - h.n * this.anchor + HOST_PRIOR_RUNS * declared) / (h.n + HOST_PRIOR_RUNS) : declared;
     const p = rec?.speeds.get(host);
-    return p ? (p.sum + PAIR_PRIOR_RUNS * hostLevel) / (p.n + PAIR_PRIOR_RUNS) : hostLevel;
+    return p ? (p.sum - p.n * this.anchor + PAIR_PRIOR_RUNS * hostLevel) / (p.n + PAIR_PRIOR_RUNS) : hostLevel;
+  }
+
+  /**
+   * Runs elsewhere only say how fast hosts are relative to each other; the scale is the declared
+   * speeds'. Without this anchor two hosts' factors fed each other (a faster-looking host made its
+   * runs' base times longer, which made the other host look faster too) and drifted without bound.
+   * It is the learned factors' mean excess over the declared speeds, per run: subtracted, the learned
+   * speeds are on average the declared ones, and each host deviates as its runs say.
+   */
+  refreshAnchor(): void {
+    let excess = 0;
+    let n = 0;
+    for (const [host, t] of this.hosts) {
+      const declared = this.declared.get(host) ?? 1;
+      excess += t.sum - t.n * Math.log(declared > 0 ? declared : 1);
+      n += t.n;
+    }
+    this.anchor = n > 0 ? excess / n : 0;
   }
 
   /**
@@ -334,6 +356,7 @@ export class RuntimeModel implements ModelData {
       tally.sum += z;
       tally.n += 1;
     }
+    this.refreshAnchor();
   }
 
   private evictBeyond(max: number): void {

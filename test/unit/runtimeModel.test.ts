@@ -136,3 +136,19 @@ test("millsRatio is φ/(1−Φ): 0.798 at 0, about a for large a", () => {
   assert.ok(Math.abs(millsRatio(10) - 10.098) < 0.01);
   assert.ok(millsRatio(-10) < 1e-10);
 });
+
+test('two equal hosts stay equal: learned speeds do not drift away from the declared ones', () => {
+  const model = new RuntimeModel();
+  const noise = rng(13);
+  for (let i = 0; i < 600; i++) {
+    const script = `s${i % 7}.py`;
+    const runSec = 1000 * (1 + (i % 7)) * Math.exp(0.3 * (noise() - 0.5));
+    model.observe({ script, args: [], gpus: 1, estimateSec: runSec * Math.exp(noise() - 0.5), host: i % 2 ? 'a' : 'b', declaredSpeed: 1, runSec, censored: false, atMs: i });
+  }
+  for (const h of HOSTS) {
+    const { speed } = model.learnedSpeed(h);
+    assert.ok(Math.abs(Math.log(speed)) < 0.1, `${h.name} learned ${speed.toFixed(3)} for a declared 1.0`);
+  }
+  const base = model.predictBase({ script: 's0.py', args: [], gpus: 1, estimateSec: 1000 }).medianSec;
+  assert.ok(Math.abs(Math.log(base / 1000)) < 0.2, `base ${base.toFixed(0)} s for a 1,000 s script`);
+});
