@@ -18,6 +18,7 @@
  *     value given that bound (never below the uncensored mean), so it can only lengthen a prediction.
  * Bounded: at most MAX_SCRIPTS scripts (least recently run dropped), MAX_RUNS runs each.
  */
+import { millsRatio } from './normalTail';
 import { argMap, identityKey, type IdentityDefinition } from './runtimeIdentity';
 import {
   fromModelState,
@@ -393,25 +394,4 @@ const ema = (old: number, sample: number): number => old + VAR_DECAY * (sample -
 
 function toPrediction(mu: number, variance: number, runs: number, scriptRuns: number): Prediction {
   return { medianSec: Math.exp(mu), p80Sec: Math.exp(mu + Z80 * Math.sqrt(variance)), runs, scriptRuns };
-}
-
-/** φ(a) / (1 − Φ(a)): how far above the mean a normal variable lies on average, given it exceeds mean + a·sd. */
-export function millsRatio(a: number): number {
-  if (a > 8) {
-    return a + 1 / a;
-  }
-  const phi = Math.exp(-0.5 * a * a) / Math.sqrt(2 * Math.PI);
-  return phi / Math.max(1e-300, 0.5 * erfc(a / Math.SQRT2));
-}
-
-/** Complementary error function (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7). */
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851973 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
 }

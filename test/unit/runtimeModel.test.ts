@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { RuntimeModel, millsRatio, type RunObservation } from '../../src/core/runtimeModel';
+import { RuntimeModel, type RunObservation } from '../../src/core/runtimeModel';
+import { millsRatio } from '../../src/core/normalTail';
 import { RuntimeModelStateError } from '../../src/core/runtimeModelState';
 import { argMap } from '../../src/core/runtimeIdentity';
 import { SoonestFinishPlacement } from '../../src/sim/learnedRuntimes';
