@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Dispatcher, type DispatchSettings } from './dispatcher';
 import { Emitter, type Disposable } from './emitter';
+import { MAX_RUNTIME_SEC, MIN_RUNTIME_SEC, validateFeatures } from './features';
 import { featuresOf, isFinished, type Job, type JobFeatures, type JobSpec, type Priority } from './job';
 import { finish, markRetryOf, specOf } from './jobTransitions';
 import type { Logger } from './logger';
@@ -213,8 +214,13 @@ export class JobManager implements Disposable {
    */
   private classifierFeatures(spec: JobSpec): JobFeatures {
     const features = featuresOf(spec);
+    // What the user typed is checked as typed, whatever replaces it below.
+    validateFeatures(features);
     const p = this.model.predictBase(runQueryOf(spec));
-    return p.scriptRuns > 0 ? { ...features, runtimeSec: Math.max(1, Math.round(p.medianSec)) } : features;
+    // A learned time outside the classifier's range (a 3-second script) is its nearest bound: the tree
+    // only compares, and a job must never become unqueueable because it ran fast (found in e2e).
+    const learned = Math.min(MAX_RUNTIME_SEC, Math.max(MIN_RUNTIME_SEC, Math.round(p.medianSec)));
+    return p.scriptRuns > 0 ? { ...features, runtimeSec: learned } : features;
   }
 
   /** An ended job that had started: one observation for the model, saved with the next commit. */

@@ -136,3 +136,14 @@ test('the dispatch order within a level follows the learned run time', async () 
   assert.equal(quick.state, 'running', 'the job that usually runs shorter goes first');
   assert.equal(slow.state, 'queued');
 });
+
+test('a script that ran in seconds can be queued again: its learned time is held to the classifier range, and a bad estimate is still refused', async () => {
+  const s = setup();
+  for (let i = 0; i < 3; i++) {
+    await runOnce(s, 3, 0, { runtimeSec: 600 });
+  }
+  const again = await s.manager.queue(spec({ runtimeSec: 600 }), 'train.py');
+  assert.ok(['queued', 'running'].includes(again.state), again.state);
+  assert.equal(s.classifier.seen.at(-1)!.runtimeSec, 60, 'the 3-second history is classified as the shortest runtime the tree knows');
+  await assert.rejects(s.manager.queue(spec({ runtimeSec: 5 }), 'train.py'), /Runtime must be between/);
+});
