@@ -25,6 +25,7 @@
  */
 import type { Job } from '../core/job';
 import type { HostCandidate, Placement, PlacementDecision, RoundView } from '../core/placement';
+import { finishSec } from '../core/placementPolicies';
 import type { AgentStats } from './agentStats';
 import type { ActResult, LearnerCounters } from './dqnLearner';
 import type { Transition } from './replayBuffer';
@@ -230,7 +231,7 @@ export class DqnPlacement implements Placement {
     const target = feasible.find((c) => c.host === host) as HostCandidate;
     // What the run is expected to take from now, a Slurm host's queue wait included; settled against
     // the actual time when the job ends, so an unexpectedly long wait is charged to this decision.
-    const runSec = job.runtimeSec / target.speed + (target.expectedWaitSec ?? 0);
+    const runSec = finishSec(job, target);
     round.recordLaunch(host, job, target.speed);
     this.placed.set(job.id, { runSec, transition: pending });
     // Only the excess over the fastest host is charged: the rest every schedule pays, sooner or later,
@@ -304,9 +305,8 @@ const LATER = 'would finish it later, and no queued job competes for the hosts';
 
 /** The hosts expected to finish the job soonest: what no job competing for them means picking. */
 function soonestFinishing(job: Job, feasible: HostCandidate[]): HostCandidate[] {
-  const finish = (c: HostCandidate) => job.runtimeSec / c.speed + (c.expectedWaitSec ?? 0);
-  const soonest = Math.min(...feasible.map(finish));
-  return feasible.filter((c) => finish(c) <= soonest);
+  const soonest = Math.min(...feasible.map((c) => finishSec(job, c)));
+  return feasible.filter((c) => finishSec(job, c) <= soonest);
 }
 
 /** Why an online host cannot take a job now, in the dashboard's words. */

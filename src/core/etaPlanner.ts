@@ -52,7 +52,7 @@ export interface EtaInput {
   agingMs: number;
 }
 
-export type EtaModel = Pick<RuntimeModel, 'predictOn' | 'predictBase'>;
+export type EtaModel = Pick<RuntimeModel, 'predictOn' | 'predictAll'>;
 
 /** One simulated running job: the fields buildCandidates reads, and when it ends. */
 interface Busy {
@@ -82,15 +82,14 @@ export function planEtas(input: EtaInput, model: EtaModel): EtaPlan {
   // as the dispatcher orders) rides on a copy of the job as runtimeSec, the order's default key: a
   // lookup per entry per event was the planner's largest cost. An unknown host at speed 1.0 is the base.
   const onHost = new Map<string, Map<string, number>>();
-  const baseRef = [...refs, { name: '\u0000base', declaredSpeed: 1 }];
   let queue: QueuedEntry[] = [];
   for (const job of jobs) {
     if (job.state !== 'queued') {
       continue;
     }
-    const predictions = model.predictOn(runQueryOf(job), baseRef);
-    onHost.set(job.id, new Map(refs.map((r, i) => [r.name, predictions[i].medianSec * 1000])));
-    queue.push({ job: { ...job, runtimeSec: predictions[refs.length].medianSec }, effective: job.priority, promotedLevels: 0 });
+    const { base, onHosts } = model.predictAll(runQueryOf(job), refs);
+    onHost.set(job.id, new Map(refs.map((r, i) => [r.name, onHosts[i].medianSec * 1000])));
+    queue.push({ job: { ...job, runtimeSec: base.medianSec }, effective: job.priority, promotedLevels: 0 });
   }
   const placement = soonestFinish(onHost);
   const busyJobs = (): Job[] => busy.map((b) => b.job);

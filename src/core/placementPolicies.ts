@@ -69,3 +69,29 @@ export class RandomPlacement implements Placement {
     return { kind: 'place', host: feasible[index].host };
   }
 }
+
+/**
+ * Seconds until the job would finish on a host that can start it now: its run time there (runtimeSec
+ * ÷ speed; with learned speeds, the predicted time) plus the host's own queue wait (Slurm).
+ */
+export function finishSec(job: Job, c: HostCandidate): number {
+  return job.runtimeSec / c.speed + (c.expectedWaitSec ?? 0);
+}
+
+/** The feasible host where the job would finish soonest (finishSec); ties go to the first. */
+export class SoonestFinishPlacement implements Placement {
+  readonly name = 'soonest-finish';
+
+  choose(job: Job, feasible: HostCandidate[]): PlacementDecision {
+    let best = feasible[0];
+    let bestSec = Infinity;
+    for (const c of feasible) {
+      const sec = finishSec(job, c);
+      if (sec < bestSec) {
+        best = c;
+        bestSec = sec;
+      }
+    }
+    return { kind: 'place', host: best.host };
+  }
+}

@@ -25,7 +25,10 @@ import {
   MAX_RECENT,
   MAX_SCRIPTS,
   MAX_RUNS,
+  estimateBias,
+  evictOldest,
   newScriptRecord,
+  tallyOf,
   toModelState,
   type ModelData,
   type PredictionRecord,
@@ -126,17 +129,37 @@ export class RuntimeModel implements ModelData {
 
   /** The job's base time (on a speed-1.0 host), for ordering the queue and for the classifier. */
   predictBase(q: RunQuery): Prediction {
-    const rec = this.scripts.get(q.script);
-    const base = this.base(rec, q.gpus, argMap(q.args), q.estimateSec);
-    return toPrediction(base.mu, base.variance, base.runs, rec?.runs.length ?? 0);
+    return this.predictAll(q, []).base;
   }
 
   /** The job's run time on each host, one base computation for all of them. */
   predictOn(q: RunQuery, hosts: readonly HostRef[]): Prediction[] {
+    return this.predictAll(q, hosts).onHosts;
+  }
+
+  /** predictBase and predictOn from one base computation: what a planner asking both per job needs. */
+  predictAll(q: RunQuery, hosts: readonly HostRef[]): { base: Prediction; onHosts: Prediction[] } {
     const rec = this.scripts.get(q.script);
     const base = this.base(rec, q.gpus, argMap(q.args), q.estimateSec);
     const scriptRuns = rec?.runs.length ?? 0;
-    return hosts.map((h) => toPrediction(base.mu - this.logSpeed(rec, h.name, h.declaredSpeed), base.variance, base.runs, scriptRuns));
+    return {
+      base: toPrediction(base.mu, base.variance, base.runs, scriptRuns),
+      onHosts: hosts.map((h) => toPrediction(base.mu - this.logSpeed(rec, h.name, h.declaredSpeed), base.variance, base.runs, scriptRuns)),
+    };
+  }
+
+  /** The host a script ran on most often (of its runs kept), or undefined before its first run. */
+  usualHost(script: string): string | undefined {
+    const counts = new Map<string, number>();
+    let usual: string | undefined;
+    for (const run of this.scripts.get(script)?.runs ?? []) {
+      const n = (counts.get(run.host) ?? 0) + 1;
+      counts.set(run.host, n);
+      if (usual === undefined || n > (counts.get(usual) as number)) {
+        usual = run.host;
+      }
+    }
+    return usual;
   }
 
   /** A host's learned speed, overall or for one script's jobs, with the runs it rests on. */
@@ -156,7 +179,7 @@ export class RuntimeModel implements ModelData {
     if (!rec) {
       rec = newScriptRecord(o.script, o.atMs);
       this.scripts.set(o.script, rec);
-      this.evictBeyond(MAX_SCRIPTS);
+      evictOldest(this.scripts, MAX_SCRIPTS);
     }
     rec.defs.track(map);
     this.declared.set(o.host, o.declaredSpeed);
@@ -359,35 +382,6 @@ export class RuntimeModel implements ModelData {
     }
     this.refreshAnchor();
   }
-
-  private evictBeyond(max: number): void {
-    if (this.scripts.size <= max) {
-      return;
-    }
-    let oldest: ScriptRecord | undefined;
-    for (const rec of this.scripts.values()) {
-      if (!oldest || rec.lastMs < oldest.lastMs) {
-        oldest = rec;
-      }
-    }
-    if (oldest) {
-      this.scripts.delete(oldest.script);
-    }
-  }
-}
-
-/** The script's mean log(run ÷ estimate), shrunk toward none by one pseudo-run. */
-function estimateBias(rec: ScriptRecord | undefined): number {
-  return rec ? rec.estimate.sum / (rec.estimate.n + 1) : 0;
-}
-
-function tallyOf(map: Map<string, Tally>, key: string): Tally {
-  let t = map.get(key);
-  if (!t) {
-    t = { n: 0, sum: 0 };
-    map.set(key, t);
-  }
-  return t;
 }
 
 const ema = (old: number, sample: number): number => old + VAR_DECAY * (sample - old);

@@ -61,6 +61,33 @@ export interface ModelData {
   observed: number;
 }
 
+/** The script's mean log(run ÷ estimate), shrunk toward none by one pseudo-run. */
+export function estimateBias(rec: ScriptRecord | undefined): number {
+  return rec ? rec.estimate.sum / (rec.estimate.n + 1) : 0;
+}
+
+export function tallyOf(map: Map<string, Tally>, key: string): Tally {
+  let t = map.get(key);
+  if (!t) {
+    t = { n: 0, sum: 0 };
+    map.set(key, t);
+  }
+  return t;
+}
+
+/** Drops the least recently run script while there are more than `max`: what bounds the model. */
+export function evictOldest(scripts: Map<string, ScriptRecord>, max: number): void {
+  while (scripts.size > max) {
+    let oldest: ScriptRecord | undefined;
+    for (const rec of scripts.values()) {
+      if (!oldest || rec.lastMs < oldest.lastMs) {
+        oldest = rec;
+      }
+    }
+    scripts.delete((oldest as ScriptRecord).script);
+  }
+}
+
 export function newScriptRecord(script: string, lastMs: number): ScriptRecord {
   return { script, runs: [], defs: new IdentityDefinitions(), speeds: new Map(), estimate: { n: 0, sum: 0 }, lastMs };
 }

@@ -119,21 +119,3 @@ export function predictionReport(learned: LearnedRuntimes): PredictionReport | u
   }
   return report;
 }
-
-/** "Soonest predicted finish": the feasible host where the job's run time (runtimeSec ÷ speed) plus its queue wait is least. */
-export class SoonestFinishPlacement implements Placement {
-  readonly name = 'soonest-finish';
-
-  choose(job: Job, feasible: HostCandidate[]): { kind: 'place'; host: string } {
-    let best = feasible[0];
-    let bestSec = Infinity;
-    for (const c of feasible) {
-      const sec = job.runtimeSec / c.speed + (c.expectedWaitSec ?? 0);
-      if (sec < bestSec) {
-        best = c;
-        bestSec = sec;
-      }
-    }
-    return { kind: 'place', host: best.host };
-  }
-}

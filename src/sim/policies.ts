@@ -6,11 +6,11 @@
 import { createDqnPolicy, DQN_SUMMARY } from './dqnPolicy';
 import { createOraclePolicy, ORACLE_SUMMARY } from './oraclePolicy';
 import { MostFreeGpusPlacement, type Placement } from '../core/placement';
-import { BestFitPlacement, FastestPlacement, FirstFitPlacement, RandomPlacement } from '../core/placementPolicies';
+import { BestFitPlacement, FastestPlacement, FirstFitPlacement, RandomPlacement, SoonestFinishPlacement } from '../core/placementPolicies';
 import { PriorityClassifier } from '../core/priorityClassifier';
 import { fcfsDiscipline, priorityDiscipline, sjfDiscipline } from './queueDisciplines';
 import { createRng } from './rng';
-import { SoonestFinishPlacement, withLearnedRuntimes } from './learnedRuntimes';
+import { withLearnedRuntimes } from './learnedRuntimes';
 import type { PolicyContext, PolicyInstance } from './policyTypes';
 
 export interface PolicyEntry {

@@ -27,22 +27,13 @@ export interface HintJob {
  * knows its times from), with the time predicted there; the count is the runs of this identity, or of
  * the script when these arguments are new.
  */
-export function runtimeHint(model: Pick<RuntimeModel, 'predictBase' | 'predictOn' | 'scripts'>, job: HintJob, hosts: readonly HostRef[]): RuntimeHint | undefined {
+export function runtimeHint(model: Pick<RuntimeModel, 'predictBase' | 'predictOn' | 'usualHost'>, job: HintJob, hosts: readonly HostRef[]): RuntimeHint | undefined {
   const q = runQueryOf(job);
   const base = model.predictBase(q);
   if (base.scriptRuns === 0) {
     return undefined;
   }
-  const counts = new Map<string, number>();
-  for (const run of model.scripts.get(q.script)?.runs ?? []) {
-    counts.set(run.host, (counts.get(run.host) ?? 0) + 1);
-  }
-  let usual: string | undefined;
-  for (const [host, n] of counts) {
-    if (usual === undefined || n > counts.get(usual)!) {
-      usual = host;
-    }
-  }
+  const usual = model.usualHost(q.script);
   const ref = hosts.find((h) => h.name === usual);
   const there = ref ? model.predictOn(q, [ref])[0].medianSec : base.medianSec;
   const runs = Math.round(base.runs) > 0 ? Math.round(base.runs) : base.scriptRuns;

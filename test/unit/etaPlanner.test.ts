@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { planEtas, type EtaModel } from '../../src/core/etaPlanner';
-import type { RunQuery } from '../../src/core/runtimeModel';
+import type { HostRef, RunQuery } from '../../src/core/runtimeModel';
 import type { HostOffer } from '../../src/core/scheduler';
 import { makeJob } from '../support/builders';
 
@@ -15,12 +15,14 @@ const offer = (name: string, gpus: number, speed = 1, over: Partial<HostOffer> =
 });
 
 /** The estimate is the truth: base time = estimate, time on a host = estimate ÷ its declared speed. */
-const exact: EtaModel = {
-  predictBase: (q: RunQuery) => ({ medianSec: q.estimateSec ?? 3600, p80Sec: q.estimateSec ?? 3600, runs: 0, scriptRuns: 0 }),
-  predictOn: (q: RunQuery, hosts) => hosts.map((h) => {
+const onHosts = (q: RunQuery, hosts: readonly HostRef[]) =>
+  hosts.map((h) => {
     const sec = (q.estimateSec ?? 3600) / h.declaredSpeed;
     return { medianSec: sec, p80Sec: sec, runs: 0, scriptRuns: 0 };
-  }),
+  });
+const exact: EtaModel = {
+  predictOn: onHosts,
+  predictAll: (q, hosts) => ({ base: { medianSec: q.estimateSec ?? 3600, p80Sec: q.estimateSec ?? 3600, runs: 0, scriptRuns: 0 }, onHosts: onHosts(q, hosts) }),
 };
 
 const NOW = 1_000_000;

@@ -147,3 +147,17 @@ test('a script that ran in seconds can be queued again: its learned time is held
   assert.equal(s.classifier.seen.at(-1)!.runtimeSec, 60, 'the 3-second history is classified as the shortest runtime the tree knows');
   await assert.rejects(s.manager.queue(spec({ runtimeSec: 5 }), 'train.py'), /Runtime must be between/);
 });
+
+test('a queued job\'s kept prediction is renewed once the model learns', async () => {
+  const s = setup();
+  await runOnce(s, 900, 0);
+  const waiting = await s.manager.queue(spec(), 'train.py');
+  const before = s.manager.predictedBaseSec(waiting);
+  assert.equal(s.manager.predictedBaseSec(waiting), before, 'asked twice, the same answer');
+  await s.manager.kick();
+  s.clock.t += 900_000;
+  s.host.exit(waiting.id, 0);
+  await settle();
+  assert.notEqual(s.manager.predictedBaseSec(waiting), before, 'a second run moved the prediction');
+  assert.equal(s.manager.predictedBaseSec(waiting), s.manager.runtimeModel.predictBase({ script: 'train.py', args: ['--lr', '3e-4'], gpus: 1, estimateSec: 7200 }).medianSec);
+});

@@ -4,7 +4,7 @@ import { RuntimeModel, type RunObservation } from '../../src/core/runtimeModel';
 import { millsRatio } from '../../src/core/normalTail';
 import { RuntimeModelStateError } from '../../src/core/runtimeModelState';
 import { argMap } from '../../src/core/runtimeIdentity';
-import { SoonestFinishPlacement } from '../../src/sim/learnedRuntimes';
+import { SoonestFinishPlacement } from '../../src/core/placementPolicies';
 import type { HostCandidate } from '../../src/core/placement';
 import type { Job } from '../../src/core/job';
 
