@@ -83,6 +83,8 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
   private refreshTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private ticks = 0;
+  /** The ETA text each drawn job got, so a new plan that reads the same redraws nothing. */
+  private readonly drawnEtas = new Map<string, { job: Job; eta: string | undefined }>();
 
   constructor(
     private readonly manager: QueueViewManager,
@@ -103,7 +105,9 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
       this.treeView.onDidChangeVisibility(() => this.updateTicking()),
     );
     if (etas) {
-      this.disposables.push(etas.onDidUpdate(() => this.scheduleRefresh()));
+      // Plans come after every host poll and every few seconds; redrawing the tree for a plan that
+      // reads the same would drop an open context menu's element (the e2e menu test counts that).
+      this.disposables.push(etas.onDidUpdate(() => this.etasChanged() && this.scheduleRefresh()));
     }
     this.updateChrome();
   }
@@ -128,16 +132,33 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
     const groups = this.currentGroups();
     const now = Date.now();
     const plan = this.etas?.plan;
+    const etaOf = (job: Job) => {
+      const eta = jobEtaText(job, plan, now);
+      this.drawnEtas.set(job.id, { job, eta });
+      return eta;
+    };
     if (node.key === 'running' || node.key === 'finished') {
-      return groups[node.key].map((job) => ({ kind: 'job', job, group: node, ctx: { now }, eta: jobEtaText(job, plan, now) }));
+      return groups[node.key].map((job) => ({ kind: 'job', job, group: node, ctx: { now }, eta: etaOf(job) }));
     }
     return groups.queued[node.key].map((e) => ({
       kind: 'job',
       job: e.job,
       group: node,
       ctx: { now, effective: e.effective, promotedLevels: e.promotedLevels, waitingReason: this.manager.waitingReason(e.job.id) },
-      eta: jobEtaText(e.job, plan, now),
+      eta: etaOf(e.job),
     }));
+  }
+
+  /** Whether the new plan changes the text of any job drawn since the last refresh. */
+  private etasChanged(): boolean {
+    const plan = this.etas?.plan;
+    const now = Date.now();
+    for (const { job, eta } of this.drawnEtas.values()) {
+      if (jobEtaText(job, plan, now) !== eta) {
+        return true;
+      }
+    }
+    return false;
   }
 
   getParent(node: QueueNode): QueueNode | undefined {
@@ -222,6 +243,7 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
 
   private refresh(): void {
     this.groups = undefined;
+    this.drawnEtas.clear();
     this.changeEmitter.fire(undefined);
     this.updateChrome();
   }

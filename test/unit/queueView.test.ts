@@ -129,3 +129,36 @@ test('queued and running jobs show their ETAs from the cached plan; a job withou
   assert.match(new Map(describe(3)).get(running.id)!, / · ends ~(\w+ )?16:05 · 40 %$/);
   view.dispose();
 });
+
+test('a new ETA plan redraws the queue only when a drawn job reads differently', async () => {
+  const { manager } = await setup();
+  const queued = await manager.queue(spec({ importance: 'high', gpus: 4, script: '/ws/q.py' }), 'q');
+  const at = (h: number, m: number) => new Date(new Date().setHours(h, m, 0, 0)).getTime();
+  const { Emitter } = await import('../../src/core/emitter');
+  const updated = new Emitter<void>();
+  const planWith = (startMs: number) => ({
+    nowMs: Date.now(),
+    queued: new Map([[queued.id, { startMs, endMs: startMs + 3_600_000, host: 'lab-2' }]]),
+    running: new Map(),
+    unplanned: 0,
+  });
+  const etas = { plan: planWith(at(14, 20)), onDidUpdate: updated.event };
+  const view = new views.JobQueueView(manager, new configs.ConfigWatcher(), etas);
+  let redraws = 0;
+  view.onDidChangeTreeData(() => redraws++);
+  const draw = () => view.getChildren().forEach((g) => view.getChildren(g).forEach((n) => view.getTreeItem(n)));
+  const settle = () => new Promise((r) => setTimeout(r, 250));
+  draw();
+  // Same minute, seconds later: the line reads the same, so the tree (and any open menu on it) stays.
+  etas.plan = planWith(at(14, 20) + 20_000);
+  updated.fire();
+  await settle();
+  assert.equal(redraws, 0, 'a plan that reads the same must not redraw');
+  etas.plan = planWith(at(14, 35));
+  updated.fire();
+  await settle();
+  assert.equal(redraws, 1, 'a changed start time redraws once');
+  draw();
+  assert.match(String(view.getTreeItem(view.getChildren(view.getChildren()[0])[0]).description), /starts ~(\w+ )?14:35/);
+  view.dispose();
+});
