@@ -31,9 +31,11 @@ import { HostsView } from './ui/hostsView';
 import { createLog } from './ui/log';
 import { JobLogProvider } from './ui/logDocuments';
 import { pythonResolver } from './ui/pythonInterpreter';
-import { JobQueueView, jobsFromArgs } from './ui/queueView';
+import { JobQueueView } from './ui/queueView';
+import { jobsFromArgs } from './ui/queueNodes';
 import { ResourceStatusBar } from './ui/statusBar';
 import { EtaCache } from './ui/etaCache';
+import { createSweeps } from './ui/sweepSetup';
 import { UNTRUSTED_REASON } from './ui/trust';
 
 /** ETAs are replanned this often as time passes (a running job overdue, a drain time drifting), besides after each change. */
@@ -139,14 +141,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const logs = new JobLogProvider(manager);
   const { etas, disposables: etaDisposables } = queueEtas(manager, () => config.value.agingMinutes * 60_000, logger);
   const queueView = new JobQueueView(manager, config, etas);
+  const sweepParts = createSweeps(context.extensionUri, manager, logger, (job) => logs.open(job));
   context.subscriptions.push(
     ...etaDisposables,
+    ...sweepParts.disposables,
     logs,
     queueView,
     new HostsView(manager),
     new ResourceStatusBar(manager, etas),
     ...registerCommands({
       manager,
+      sweeps: sweepParts.sweeps,
+      showSweep: sweepParts.showSweep,
+      sweepExport: sweepParts.sweepExport,
       config,
       logger,
       channel,

@@ -280,7 +280,7 @@ export class Dispatcher implements Disposable {
     if (!job || job.state !== 'running' || job.host !== host.name) {
       return;
     }
-    this.settle(job, endingOfExit(report, this.cancelling.delete(job.id)));
+    this.settle(job, endingOfExit(report, this.cancelling.delete(job.id), job.stoppedEarly));
     this.deps.logger.info(`${job.name} (${job.id}) ${job.state}${report.exitCode === undefined ? '' : `, exit code ${report.exitCode}`}.`);
     this.retryIfAllowed(job);
     await this.deps.commit();

@@ -148,6 +148,12 @@ export interface Host extends Disposable {
   /** Path on this machine of the job's log (for remote hosts, the local copy). */
   logPath(jobId: string): string;
   /**
+   * Path on this machine of the JSON-lines file the job was told to write metrics to
+   * (TRAINQ_METRICS_FILE); absent where that file stays on another machine (metrics then come
+   * through the log's `trainq:metric` lines only).
+   */
+  metricsPath?(jobId: string): string;
+  /**
    * The jobs were removed from the history: deletes what this host keeps of those it ran (a remote
    * job folder), except what may still run. Absent where a job leaves nothing beyond its local files.
    */

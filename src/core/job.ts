@@ -3,6 +3,8 @@
  * Plain data only (it is persisted as JSON), so every field is serialisable.
  */
 
+import type { JobMetrics } from './metricsProtocol';
+
 export type Priority = 'high' | 'medium' | 'low';
 export const PRIORITIES: readonly Priority[] = ['high', 'medium', 'low'];
 
@@ -27,6 +29,18 @@ export interface JobSpec {
   expectedGain?: number;
   /** The user's runtime estimate in seconds. */
   runtimeSec: number;
+  /** The job's own environment variables (a sweep's trial gets its id and parameters here). */
+  env?: Record<string, string>;
+  /** Set when the job is a trial of a sweep. */
+  sweep?: TrialRef;
+}
+
+/** Which sweep a trial job belongs to, and the hyper-parameters it runs with. */
+export interface TrialRef {
+  sweepId: string;
+  /** 1-based trial number within the sweep. */
+  trial: number;
+  params: Record<string, string | number | boolean>;
 }
 
 export interface Job extends JobSpec {
@@ -58,6 +72,18 @@ export interface Job extends JobSpec {
   retryOf?: string;
   /** 1 for a first run, 2 for its first retry, …; absent means 1. */
   attempt?: number;
+  /**
+   * Why an early-stopping rule ended it: set when the stop is asked (so a reload in between still
+   * records a stop, not a failure); the job then ends Cancelled and is shown "stopped early".
+   */
+  stoppedEarly?: string;
+  /** What the job reported through the metrics protocol (metricsProtocol.ts). */
+  metrics?: JobMetrics;
+  /**
+   * Bytes of the job's log and metrics file already read for reports, saved so a reload neither
+   * loses nor repeats them; `final` once the job's files were read to the end after it ended.
+   */
+  metricsRead?: { log: number; file: number; final?: boolean };
 }
 
 /** How a host finds a started job again (reattach, cancel); stored with the job as `job.handle`. */

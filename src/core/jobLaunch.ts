@@ -42,8 +42,8 @@ export async function launchOne(
     assertNoNul([job.script], () => 'The script path');
     assertNoNul([job.cwd], () => 'The working folder');
     assertCurrent();
-    // The job's own variables come with a later format; hosts set CUDA_VISIBLE_DEVICES and TRAINQ_JOB_ID.
-    const request: LaunchRequest = { job, script: job.script, args: job.args, cwd: job.cwd, gpuIndices, env: {}, assertCurrent };
+    // The job's own variables; hosts add CUDA_VISIBLE_DEVICES, TRAINQ_JOB_ID and TRAINQ_METRICS_FILE.
+    const request: LaunchRequest = { job, script: job.script, args: job.args, cwd: job.cwd, gpuIndices, env: job.env ?? {}, assertCurrent };
     const predicted = model?.predictOn(runQueryOf(job), [{ name: host.name, declaredSpeed: host.speed }])[0];
     if (predicted && Number.isFinite(predicted.p80Sec) && predicted.p80Sec > 0) {
       request.predictedP80Sec = predicted.p80Sec;

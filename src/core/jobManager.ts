@@ -8,15 +8,15 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Dispatcher, type DispatchSettings } from './dispatcher';
 import { Emitter, type Disposable } from './emitter';
-import { MAX_RUNTIME_SEC, MIN_RUNTIME_SEC, validateFeatures } from './features';
-import { featuresOf, isFinished, type Job, type JobFeatures, type JobSpec, type Priority } from './job';
+import { isFinished, type Job, type JobFeatures, type JobSpec, type Priority } from './job';
 import { finish, markRetryOf, specOf } from './jobTransitions';
 import type { Logger } from './logger';
 import type { Placement } from './placement';
 import type { Timers } from './pollClock';
-import { loadRuntimeModel, observationOf, runQueryOf } from './runtimeHistory';
+import { BasePredictions, classifierFeaturesOf, loadRuntimeModel, observationOf, runQueryOf } from './runtimeHistory';
 import type { RuntimeModel } from './runtimeModel';
 import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
+import type { SweepRecord } from './sweep/sweepRecord';
 import type { Host, HostStatus } from './host';
 import type { HostOffer } from './scheduler';
 
@@ -77,7 +77,7 @@ export class JobManager implements Disposable {
 
   /** What finished jobs taught about run times; saved with the state, rebuilt from the history when it was not. */
   private model: RuntimeModel;
-  private baseCache: { model?: RuntimeModel; observed: number; byJob: Map<string, number> } = { observed: -1, byJob: new Map() };
+  private readonly basePredictions = new BasePredictions();
   /** Set when the model learned since the last save: serialising it on every commit would be wasted work. */
   private modelChanged = false;
 
@@ -136,21 +136,9 @@ export class JobManager implements Disposable {
   get runtimeModel(): RuntimeModel {
     return this.model;
   }
-  /**
-   * A job's predicted run time on a speed-1.0 host (its estimate until the script has history), kept
-   * until the model learns: every round and Job Queue refresh asks it for every queued job (5,000
-   * queued: 16.9 ms an order with a prediction each time, 1.2 ms kept).
-   */
+  /** A job's predicted run time on a speed-1.0 host (its estimate until the script has history); see BasePredictions. */
   predictedBaseSec(job: Job): number {
-    if (this.baseCache.model !== this.model || this.baseCache.observed !== this.model.observed) {
-      this.baseCache = { model: this.model, observed: this.model.observed, byJob: new Map() };
-    }
-    let sec = this.baseCache.byJob.get(job.id);
-    if (sec === undefined) {
-      sec = this.model.predictBase(runQueryOf(job)).medianSec;
-      this.baseCache.byJob.set(job.id, sec);
-    }
-    return sec;
+    return this.basePredictions.of(this.model, job);
   }
   get paused(): boolean {
     return this.state.paused;
@@ -187,16 +175,14 @@ export class JobManager implements Disposable {
     return this.deps.classifier.classify(features);
   }
 
-  async queue(spec: JobSpec, inputsKey: string): Promise<Job> {
+  /** Queues a job; `inputsKey` (the script's workspace path) remembers the inputs for next time (not for a sweep's trials). */
+  async queue(spec: JobSpec, inputsKey?: string): Promise<Job> {
     this.assertWritable();
     const job = this.createJob(spec);
-    this.state.lastInputs[inputsKey] = {
-      args: [...spec.args],
-      gpus: spec.gpus,
-      importance: spec.importance,
-      expectedGain: spec.expectedGain,
-      runtimeSec: spec.runtimeSec,
-    };
+    if (inputsKey !== undefined) {
+      const { args, gpus, importance, expectedGain, runtimeSec } = spec;
+      this.state.lastInputs[inputsKey] = { args: [...args], gpus, importance, expectedGain, runtimeSec };
+    }
     await this.commit();
     void this.kick();
     return job;
@@ -221,19 +207,9 @@ export class JobManager implements Disposable {
     return job;
   }
 
-  /**
-   * The classifier's runtime feature is the learned median once the script has history: the user's
-   * estimate for a script that ran before is a worse guess than what it took.
-   */
+  /** The classifier's features, its runtime the learned median once the script has history (runtimeHistory.ts). */
   private classifierFeatures(spec: JobSpec): JobFeatures {
-    const features = featuresOf(spec);
-    // What the user typed is checked as typed, whatever replaces it below.
-    validateFeatures(features);
-    const p = this.model.predictBase(runQueryOf(spec));
-    // A learned time outside the classifier's range (a 3-second script) is its nearest bound: the tree
-    // only compares, and a job must never become unqueueable because it ran fast (found in e2e).
-    const learned = Math.min(MAX_RUNTIME_SEC, Math.max(MIN_RUNTIME_SEC, Math.round(p.medianSec)));
-    return p.scriptRuns > 0 ? { ...features, runtimeSec: learned } : features;
+    return classifierFeaturesOf(spec, this.model);
   }
 
   /** An ended job that had started: one observation for the model, saved with the next commit. */
@@ -257,6 +233,29 @@ export class JobManager implements Disposable {
       throw new Error(`${job.name} is already ${job.state}.`);
     }
     await this.dispatcher.cancelRunning(job);
+  }
+
+  /** Cancels a running trial for an early-stopping rule: it ends Cancelled, shown "stopped early" with `why`. */
+  async stopEarly(id: string, why: string): Promise<void> {
+    this.assertWritable();
+    const job = this.require(id);
+    if (job.state === 'running') {
+      job.stoppedEarly = why;
+      await this.commit();
+      await this.dispatcher.cancelRunning(job);
+    }
+  }
+
+  /** Saved state of collaborators that keep their part of it here (sweeps); read it, change it through update. */
+  get sweeps(): readonly SweepRecord[] {
+    return this.state.sweeps ?? [];
+  }
+
+  /** Applies a collaborator's change (a sweep's progress, what the metrics follower read) and saves it with the rest. */
+  async update(change: (state: WorkspaceState) => void): Promise<void> {
+    this.assertWritable();
+    change(this.state);
+    await this.commit();
   }
 
   async retry(id: string): Promise<Job> {

@@ -27,7 +27,11 @@ export function finish(job: Job, ending: Ending, now: number): { ranForSec?: num
 }
 
 /** What a host's exit report means for a job; `cancelled` when the user asked for the end. */
-export function endingOfExit(report: ExitReport, cancelled: boolean): Ending {
+export function endingOfExit(report: ExitReport, cancelled: boolean, stoppedEarly?: string): Ending {
+  // A stop asked before a reload is still a stop: the flag is saved, the in-memory cancel set is not.
+  if (stoppedEarly !== undefined) {
+    return { state: 'cancelled', exitCode: report.exitCode, reason: `Stopped early: ${stoppedEarly}` };
+  }
   if (cancelled) {
     return { state: 'cancelled', exitCode: report.exitCode, reason: 'Cancelled by you.' };
   }
@@ -75,8 +79,8 @@ export function neverStarted(job: Job, message: string, now: number): void {
 
 /** The spec a retry of `old` is queued with. */
 export function specOf(old: Job): JobSpec {
-  const { script, args, cwd, gpus, importance, expectedGain, runtimeSec } = old;
-  return { script, args: [...args], cwd, gpus, importance, expectedGain, runtimeSec };
+  const { script, args, cwd, gpus, importance, expectedGain, runtimeSec, env, sweep } = old;
+  return { script, args: [...args], cwd, gpus, importance, expectedGain, runtimeSec, ...(env && { env: { ...env } }), ...(sweep && { sweep }) };
 }
 
 /** Makes a freshly created job the retry of `old`; a priority the user set by hand carries over. */

@@ -12,19 +12,13 @@ import { FeatureError, checkExpectedGain, checkGpus, checkImportance, checkRunti
 import { FINISHED_STATES, PRIORITIES } from './job';
 import type { Job, JobHandle, JobState } from './job';
 import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
+import { checkSweep, checkSweepJobFields } from './sweep/sweepRecordCheck';
+import { StoreDamagedError, bool, fail, filled, integer, list, oneOf, optional, plain, record, text, time } from './storeChecks';
 
-/** A store file that cannot be used: unparseable, empty, truncated or failing validation. */
-export class StoreDamagedError extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'StoreDamagedError';
-  }
-}
+export { StoreDamagedError };
 
 /** Every JobState; job.ts lists only the finished ones. */
 const JOB_STATES: readonly JobState[] = ['queued', 'running', ...FINISHED_STATES];
-/** The last instant a Date can hold: a later "time" is damage, and the views would print it as NaN. */
-const MAX_TIME_MS = 8.64e15;
 /**
  * pid_t is a signed 32-bit integer on every host TrainQ runs on. 0 and 1 are never a job's group
  * (signalling group 1 would reach every process of the user), so the hosts refuse them too.
@@ -80,6 +74,10 @@ export function checkState(value: unknown): CheckedState {
     priorityExamples: sortOut(indexed(examples), (i) => `priorityExamples[${i}]`, checkExample, setAside).map(([, e]) => e),
     // fromEntries defines own properties, so a script path such as "__proto__" stays an ordinary key.
     lastInputs: Object.fromEntries(sortOut(inputs, (key) => `lastInputs[${JSON.stringify(key)}]`, checkInputs, setAside)),
+    // Absent in stores from before sweeps; one damaged sweep is set aside like a damaged job.
+    ...(raw.sweeps !== undefined && {
+      sweeps: sortOut(indexed(list(raw.sweeps, 'sweeps')), (i) => `sweeps[${i}]`, checkSweep, setAside).map(([, s]) => s),
+    }),
   } as unknown as WorkspaceState;
   return { state, setAside };
 }
@@ -161,6 +159,7 @@ function checkJob(value: unknown, at: string): Job {
   optional(job, at, 'reason', text);
   optional(job, at, 'retryOf', text);
   optional(job, at, 'attempt', (v, where) => integer(v, where, 1, Number.MAX_SAFE_INTEGER, 'an attempt number'));
+  checkSweepJobFields(job, at);
   if (state === 'running') {
     // The scheduler counts a running job's GPUs as held on its host: without the host or the
     // indices, or with fewer indices than GPUs, it would hand GPUs in use to the next job.
@@ -207,45 +206,6 @@ function checkFeatures(f: Record<string, unknown>, at: string): void {
   }
 }
 
-function fail(what: string): never {
-  throw new StoreDamagedError(what);
-}
-
-function record(value: unknown, at: string): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : fail(`${at} is not an object`);
-}
-
-function list(value: unknown, at: string): unknown[] {
-  return Array.isArray(value) ? value : fail(`${at} is not a list`);
-}
-
-function text(value: unknown, at: string): string {
-  return typeof value === 'string' ? value : fail(`${at} is not a string`);
-}
-
-/** A string that reaches an argv, a path or a file name, where a NUL would cut it short or be refused. */
-function plain(value: unknown, at: string): string {
-  return text(value, at).includes('\0') ? fail(`${at} contains a NUL character`) : (value as string);
-}
-
-function filled(value: unknown, at: string): string {
-  return plain(value, at) === '' ? fail(`${at} is empty`) : (value as string);
-}
-
-function time(value: unknown, at: string): void {
-  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_TIME_MS)) {
-    fail(`${at} is not a time`);
-  }
-}
-
-function integer(value: unknown, at: string, min: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    fail(`${at} is not ${what}`);
-  }
-}
-
 /** Distinct whole numbers from 0: a string, a fraction or a repeat would not match the host's GPU indices. */
 function gpuIndices(value: unknown, at: string): void {
   const ok = Array.isArray(value) && value.every((g) => Number.isSafeInteger(g) && g >= 0) && new Set(value).size === value.length;
@@ -264,21 +224,4 @@ function jobHandle(value: unknown, at: string): void {
     // Anything but digits is damage, not an id.
     fail(`${at}.jobId is not a Slurm job id`);
   }
-}
-
-/** An optional field is absent or valid; JSON has no undefined, so null is damage like any other type. */
-function optional(item: Record<string, unknown>, at: string, key: string, check: (value: unknown, at: string) => unknown): void {
-  if (item[key] !== undefined) {
-    check(item[key], `${at}.${key}`);
-  }
-}
-
-function bool(value: unknown, at: string): void {
-  if (typeof value !== 'boolean') {
-    fail(`${at} is not true or false`);
-  }
-}
-
-function oneOf<T>(value: unknown, allowed: readonly T[], at: string): T {
-  return allowed.includes(value as T) ? (value as T) : fail(`${at} is not one of ${allowed.join(', ')}`);
 }

@@ -4,6 +4,7 @@
  */
 import type { Importance, Job, JobFeatures, Priority } from './job';
 import type { RuntimeModelState } from './runtimeModel';
+import type { SweepRecord } from './sweep/sweepRecord';
 
 /** A labelled example from the user re-prioritising a job; the classifier retrains on these. */
 export interface PriorityExample {
@@ -34,6 +35,8 @@ export interface WorkspaceState {
    * the model is built from it: a damaged one is dropped and rebuilt from the jobs, never costing the queue.
    */
   runtimeModel?: RuntimeModelState;
+  /** Hyper-parameter sweeps and their trials' records; absent in older stores. */
+  sweeps?: SweepRecord[];
 }
 
 export function emptyWorkspaceState(): WorkspaceState {

@@ -4,7 +4,7 @@
  */
 
 /** Set by TrainQ for each job; a host-wide or job value would hand a job GPUs or an id that are not its own. */
-export const RESERVED_ENV: ReadonlySet<string> = new Set(['CUDA_VISIBLE_DEVICES', 'TRAINQ_JOB_ID']);
+export const RESERVED_ENV: ReadonlySet<string> = new Set(['CUDA_VISIBLE_DEVICES', 'TRAINQ_JOB_ID', 'TRAINQ_METRICS_FILE']);
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Why NAME=value cannot be part of a job's environment, or undefined when it can. */

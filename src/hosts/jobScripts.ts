@@ -226,7 +226,7 @@ trainq_cvd=\${TRAINQ_WRAP_CVD-}
 unset TRAINQ_JOB_ID TRAINQ_WRAP_GRACE TRAINQ_WRAP_LOG_CAP TRAINQ_WRAP_CVD
 trainq_run() {
   (
-    export TRAINQ_JOB_ID="$trainq_job_id"
+    export TRAINQ_JOB_ID="$trainq_job_id" TRAINQ_METRICS_FILE="$dir/metrics.jsonl"
     if [ -n "$trainq_cvd_set" ]; then export CUDA_VISIBLE_DEVICES="$trainq_cvd"; fi
     exec "$@"
   )

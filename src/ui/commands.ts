@@ -14,9 +14,13 @@ import { InputCancelled } from './stepInput';
 import { askJobSpec, pickTrainingScript, prefillFor, validateScript } from './queueInput';
 import { runtimeHint } from './runtimeHint';
 import { requireTrust } from './trust';
+import { exportSweep, queueBestConfiguration, queueSweep, sweepOf, type SweepCommandServices } from './sweepCommands';
+import type { SweepRecord } from '../core/sweep/sweepRecord';
 
-export interface CommandServices {
+export interface CommandServices extends SweepCommandServices {
   manager: JobManager;
+  /** The sweep's trials as CSV or JSON text, for Export. */
+  sweepExport: Record<'csv' | 'json', (sweep: SweepRecord) => string>;
   config: ConfigWatcher;
   logger: Logger;
   channel: vscode.LogOutputChannel;
@@ -56,6 +60,32 @@ export const COMMANDS: Record<string, CommandFactory> = {
     }
     await queueScript(s, uri);
   },
+  'trainq.queueSweep': (s) => async (arg?: unknown) => {
+    if (!(await requireTrust('queue a sweep'))) {
+      return;
+    }
+    const { scriptGlobs, scriptExcludes } = s.config.value;
+    const uri = arg instanceof vscode.Uri ? arg : (activeFile() ?? (await pickTrainingScript(scriptGlobs, scriptExcludes)));
+    if (uri) {
+      await queueSweep(s, uri);
+    }
+  },
+  'trainq.sweep.show': (s) => (arg) => s.showSweep(sweepOf(s, arg).id),
+  'trainq.sweep.pause': (s) => (arg) => s.sweeps.pause(sweepOf(s, arg).id),
+  'trainq.sweep.resume': (s) => async (arg) => {
+    if (await requireTrust('resume a sweep')) {
+      await s.sweeps.resume(sweepOf(s, arg).id);
+    }
+  },
+  'trainq.sweep.stop': (s) => (arg) => s.sweeps.stop(sweepOf(s, arg).id),
+  'trainq.sweep.remove': (s) => (arg) => s.sweeps.remove(sweepOf(s, arg).id),
+  'trainq.sweep.queueBest': (s) => async (arg) => {
+    if (await requireTrust('queue a job')) {
+      await queueBestConfiguration(s, sweepOf(s, arg));
+    }
+  },
+  'trainq.sweep.exportCsv': (s) => (arg) => exportSweep(sweepOf(s, arg), 'csv', s.sweepExport.csv),
+  'trainq.sweep.exportJson': (s) => (arg) => exportSweep(sweepOf(s, arg), 'json', s.sweepExport.json),
   'trainq.pauseDispatching': (s) => async () => {
     await s.manager.setPaused(true);
     vscode.window.setStatusBarMessage('TrainQ: dispatching paused; running jobs continue.', 4000);

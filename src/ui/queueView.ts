@@ -3,8 +3,10 @@
  * be dragged into another priority group, and keeps elapsed times ticking while jobs run.
  */
 import * as vscode from 'vscode';
-import type { Job, Priority } from '../core/job';
-import { groupCount, jobDescription, jobTooltipMarkdown, type JobContext } from './jobFormat';
+import type { Job } from '../core/job';
+import { groupCount, jobTooltipMarkdown } from './jobFormat';
+import { metricsTooltip } from '../core/metricsProtocol';
+import { isJobNode, jobItem, parseIds, sweepItem, type GroupKey, type GroupNode, type JobNode, type QueueNode, type SweepNode } from './queueNodes';
 import type { JobManager } from '../core/jobManager';
 import { groupJobs, type QueueGroups } from '../core/jobQueues';
 import type { ConfigWatcher } from './config';
@@ -18,51 +20,28 @@ const TICK_MS = 1000;
 /** Aging moves queued jobs between groups with no event to say so; a periodic regroup catches it. */
 const REGROUP_EVERY_TICKS = 30;
 
-type GroupKey = Priority | 'running' | 'finished';
-
-export interface GroupNode {
-  readonly kind: 'group';
-  readonly key: GroupKey;
-}
-
-export interface JobNode {
-  readonly kind: 'job';
-  readonly job: Job;
-  readonly group: GroupNode;
-  readonly ctx: JobContext;
-  /** "starts ~14:20 on lab-2 · ends ~16:05", from the cached ETA plan; absent without one. */
-  readonly eta?: string;
-}
-
-export type QueueNode = GroupNode | JobNode;
 
 /** What the view needs from the manager; a narrow slice so it can be driven by a fake. */
 export type QueueViewManager = Pick<
   JobManager,
   'jobs' | 'onDidChangeJobs' | 'waitingReason' | 'canDispatch' | 'paused' | 'dispatchBlockedReason' | 'setPriority' | 'job'
 > &
+  /** Sweeps, shown in their own group with their trials under them; none without. */
+  Partial<Pick<JobManager, 'sweeps'>> &
   /** The learned run time the view orders each level by, as the dispatcher does; the estimate without it. */
   Partial<Pick<JobManager, 'predictedBaseSec'>>;
 export type QueueViewConfig = Pick<ConfigWatcher, 'value' | 'onDidChange'>;
 /** Where the view reads ETAs: a plan computed elsewhere on its own schedule, never on a refresh. */
 export type QueueViewEtas = Pick<EtaCache, 'plan' | 'onDidUpdate'>;
 
-const GROUP_LABELS: Record<GroupKey, string> = { high: 'High', medium: 'Medium', low: 'Low', running: 'Running', finished: 'Finished' };
+const GROUP_LABELS: Record<GroupKey, string> = { sweeps: 'Sweeps', high: 'High', medium: 'Medium', low: 'Low', running: 'Running', finished: 'Finished' };
 const GROUP_ICONS: Record<GroupKey, vscode.ThemeIcon> = {
+  sweeps: new vscode.ThemeIcon('beaker'),
   high: new vscode.ThemeIcon('arrow-up'),
   medium: new vscode.ThemeIcon('arrow-right'),
   low: new vscode.ThemeIcon('arrow-down'),
   running: new vscode.ThemeIcon('play'),
   finished: new vscode.ThemeIcon('history'),
-};
-// One instance per state: getTreeItem runs for thousands of jobs per refresh.
-const STATE_ICONS: Record<Job['state'], vscode.ThemeIcon> = {
-  queued: new vscode.ThemeIcon('clock'),
-  running: new vscode.ThemeIcon('sync~spin'),
-  succeeded: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
-  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
-  cancelled: new vscode.ThemeIcon('circle-slash'),
-  lost: new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground')),
 };
 
 export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.TreeDragAndDropController<QueueNode>, vscode.Disposable {
@@ -74,7 +53,7 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
 
   // Group nodes live as long as the view, so a tick can refresh just the Running group by identity.
   private readonly groupNodes = new Map<GroupKey, GroupNode>(
-    (['high', 'medium', 'low', 'running', 'finished'] as const).map((key) => [key, { kind: 'group', key }]),
+    (['sweeps', 'high', 'medium', 'low', 'running', 'finished'] as const).map((key) => [key, { kind: 'group', key }]),
   );
   private readonly treeView: vscode.TreeView<QueueNode>;
   private readonly disposables: vscode.Disposable[] = [];
@@ -118,18 +97,33 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
   }
 
   getTreeItem(node: QueueNode): vscode.TreeItem {
+    if (node.kind === 'sweep') {
+      return sweepItem(node, this.trialsOf(node.sweep.id).length);
+    }
     return node.kind === 'group' ? this.groupItem(node) : jobItem(node);
+  }
+
+  private sweeps() {
+    return this.manager.sweeps ?? [];
+  }
+
+  /** A sweep's trial jobs still in the history, in trial order. */
+  private trialsOf(sweepId: string): Job[] {
+    return this.manager.jobs.filter((j) => j.sweep?.sweepId === sweepId).sort((a, b) => a.sweep!.trial - b.sweep!.trial);
   }
 
   getChildren(node?: QueueNode): QueueNode[] {
     if (!node) {
       // No jobs at all: an empty root lets the view's welcome content (how to queue a script) show.
-      return this.manager.jobs.length === 0 ? [] : [...this.groupNodes.values()];
+      if (this.manager.jobs.length === 0 && this.sweeps().length === 0) {
+        return [];
+      }
+      // The Sweeps group shows only while there is a sweep: most queues have none.
+      return [...this.groupNodes.values()].filter((g) => g.key !== 'sweeps' || this.sweeps().length > 0);
     }
     if (node.kind === 'job') {
       return [];
     }
-    const groups = this.currentGroups();
     const now = Date.now();
     const plan = this.etas?.plan;
     const etaOf = (job: Job) => {
@@ -137,6 +131,13 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
       this.drawnEtas.set(job.id, { job, eta });
       return eta;
     };
+    if (node.kind === 'sweep') {
+      return this.trialsOf(node.sweep.id).map((job) => ({ kind: 'job', job, group: node, ctx: { now }, eta: etaOf(job) }));
+    }
+    if (node.key === 'sweeps') {
+      return [...this.sweeps()].reverse().map((sweep): SweepNode => ({ kind: 'sweep', sweep }));
+    }
+    const groups = this.currentGroups();
     if (node.key === 'running' || node.key === 'finished') {
       return groups[node.key].map((job) => ({ kind: 'job', job, group: node, ctx: { now }, eta: etaOf(job) }));
     }
@@ -162,14 +163,15 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
   }
 
   getParent(node: QueueNode): QueueNode | undefined {
-    return node.kind === 'job' ? node.group : undefined;
+    return node.kind === 'job' ? node.group : node.kind === 'sweep' ? this.groupNodes.get('sweeps') : undefined;
   }
 
   /** The tooltip is built on hover only: building Markdown for thousands of jobs per refresh would be waste. */
   resolveTreeItem(item: vscode.TreeItem, node: QueueNode): vscode.TreeItem {
     if (node.kind === 'job') {
       const scriptDisplay = vscode.workspace.asRelativePath(node.job.script, true);
-      const md = new vscode.MarkdownString(jobTooltipMarkdown(node.job, node.ctx, { scriptDisplay }), true);
+      const metrics = node.job.metrics ? `\n\n${metricsTooltip(node.job.metrics)}` : '';
+      const md = new vscode.MarkdownString(jobTooltipMarkdown(node.job, node.ctx, { scriptDisplay }) + metrics, true);
       md.isTrusted = false;
       item.tooltip = md;
     }
@@ -184,7 +186,7 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
   }
 
   async handleDrop(target: QueueNode | undefined, data: vscode.DataTransfer): Promise<void> {
-    const key = target?.kind === 'job' ? target.group.key : target?.key;
+    const key = target?.kind === 'job' ? (target.group.kind === 'group' ? target.group.key : undefined) : target?.kind === 'group' ? target.key : undefined;
     if (key !== 'high' && key !== 'medium' && key !== 'low') {
       return;
     }
@@ -203,6 +205,14 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
   }
 
   private groupItem(node: GroupNode): vscode.TreeItem {
+    if (node.key === 'sweeps') {
+      const item = new vscode.TreeItem(GROUP_LABELS.sweeps, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = 'group:sweeps';
+      item.description = String(this.sweeps().length);
+      item.iconPath = GROUP_ICONS.sweeps;
+      item.contextValue = 'group.sweeps';
+      return item;
+    }
     const groups = this.currentGroups();
     const shown = node.key === 'running' || node.key === 'finished' ? groups[node.key].length : groups.queued[node.key].length;
     const total = node.key === 'finished' ? groups.finishedTotal : shown;
@@ -225,7 +235,9 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
       const { agingMinutes, finishedHistory } = this.config.value;
       const manager = this.manager;
       const runSecOf = manager.predictedBaseSec ? (job: Job) => manager.predictedBaseSec!(job) : undefined;
-      this.groups = groupJobs(manager.jobs, Date.now(), agingMinutes * 60_000, finishedHistory, runSecOf);
+      // A sweep's trials are shown under their sweep, not in the priority and state groups.
+      const jobs = manager.jobs.filter((j) => !j.sweep || !this.sweeps().some((s) => s.id === j.sweep!.sweepId));
+      this.groups = groupJobs(jobs, Date.now(), agingMinutes * 60_000, finishedHistory, runSecOf);
     }
     return this.groups;
   }
@@ -292,46 +304,3 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
   }
 }
 
-function jobItem(node: JobNode): vscode.TreeItem {
-  const { job } = node;
-  const item = new vscode.TreeItem(job.name, vscode.TreeItemCollapsibleState.None);
-  item.id = job.id;
-  item.description = node.eta ? `${jobDescription(job, node.ctx)} · ${node.eta}` : jobDescription(job, node.ctx);
-  item.iconPath = STATE_ICONS[job.state];
-  item.contextValue = job.state === 'queued' ? 'job.queued' : job.state === 'running' ? 'job.running' : 'job.finished';
-  item.accessibilityInformation = { label: `${job.name}, ${item.description}` };
-  return item;
-}
-
-export function isJobNode(value: unknown): value is JobNode {
-  return typeof value === 'object' && value !== null && (value as JobNode).kind === 'job' && typeof (value as JobNode).job?.id === 'string';
-}
-
-/**
- * Job ids from a command's arguments. A tree item command gets (clicked node, selected nodes) when
- * several are selected; a palette or keybinding invocation gets none, and then `fallback` (the
- * view's selection) is used. Plain id strings are accepted for commands run programmatically.
- */
-export function jobsFromArgs(args: readonly unknown[], fallback: readonly string[] = []): string[] {
-  const ids = new Set<string>();
-  const visit = (arg: unknown) => {
-    if (Array.isArray(arg)) {
-      arg.forEach(visit);
-    } else if (isJobNode(arg)) {
-      ids.add(arg.job.id);
-    } else if (typeof arg === 'string' && arg !== '') {
-      ids.add(arg);
-    }
-  };
-  args.forEach(visit);
-  return ids.size > 0 ? [...ids] : [...fallback];
-}
-
-function parseIds(text: string | undefined): string[] {
-  try {
-    const value: unknown = JSON.parse(text ?? '[]');
-    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-  } catch {
-    return [];
-  }
-}

@@ -7,6 +7,7 @@
 import { forgetMarkedJobIds, markedJobIds } from './markedProcesses';
 import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { Emitter } from '../../core/emitter';
 import type { Job } from '../../core/job';
 import type { Logger } from '../../core/logger';
@@ -114,6 +115,11 @@ export class LocalHost implements Host {
 
   logPath(jobId: string): string {
     return jobFiles(this.jobsRoot, jobId).log;
+  }
+
+  /** The wrapper tells every job to write metrics to metrics.jsonl in its folder (jobScripts.ts). */
+  metricsPath(jobId: string): string {
+    return path.join(jobFiles(this.jobsRoot, jobId).dir, 'metrics.jsonl');
   }
 
   async launch(request: LaunchRequest): Promise<LaunchResult> {

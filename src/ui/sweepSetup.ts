@@ -1,0 +1,87 @@
+/**
+ * Wires sweeps into the window: the metrics follower (every job's reports, also outside sweeps), the
+ * sweep manager on top of the job manager, and the sweep panels with their actions. Kept out of
+ * extension.ts so the composition root stays a list of parts.
+ */
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { JobManager } from '../core/jobManager';
+import type { Logger } from '../core/logger';
+import { MetricsFollower } from '../core/metricsFollower';
+import { SweepManager } from '../core/sweep/sweepManager';
+import { exportSweep, queueBestConfiguration } from './sweepCommands';
+import { SweepPanel } from './sweepPanel';
+import { sweepCsv, sweepJson } from './sweepViewModel';
+import type { Job } from '../core/job';
+
+/** How often running jobs' logs are read for metrics: within a second of a remote poll bringing them. */
+const METRICS_POLL_MS = 1000;
+
+export interface SweepParts {
+  sweeps: SweepManager;
+  showSweep(id: string): void;
+  sweepExport: { csv: typeof sweepCsv; json: typeof sweepJson };
+  disposables: vscode.Disposable[];
+}
+
+export function createSweeps(extensionUri: vscode.Uri, manager: JobManager, logger: Logger, openLog: (job: Job) => Promise<void>): SweepParts {
+  const follower = new MetricsFollower({
+    jobs: () => manager.jobs,
+    host: (name) => manager.host(name),
+    // Only the window that runs the queue saves; a read-only one shows what that window saved.
+    save: async () => {
+      if (manager.canDispatch) {
+        await manager.update(() => undefined);
+      }
+    },
+    onError: (e) => logger.warn(`TrainQ could not read a job's metrics: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  const sweeps = new SweepManager({
+    jobs: manager,
+    onDidReport: follower.onDidReport,
+    newId: randomUUID,
+    onError: (e) => logger.warn(`Sweep: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  follower.start(METRICS_POLL_MS);
+  follower.setFocused(vscode.window.state.focused);
+  const showSweep = (id: string) => {
+    const record = () => sweeps.sweep(id);
+    SweepPanel.show(
+      extensionUri,
+      id,
+      record,
+      {
+        pause: () => sweeps.pause(id),
+        resume: () => sweeps.resume(id),
+        stop: () => sweeps.stop(id),
+        stopTrial: (trial) => sweeps.stopTrial(id, trial),
+        queueBest: (trial) => queueBestConfiguration({ manager, sweeps, showSweep }, record()!, trial),
+        exportData: (format) => exportSweep(record()!, format, format === 'csv' ? sweepCsv : sweepJson),
+        openLog: async (trial) => {
+          const job = manager.job(record()?.trials.find((t) => t.trial === trial)?.jobId ?? '');
+          if (!job) {
+            throw new Error(`Trial ${trial}'s job is no longer in the history.`);
+          }
+          await openLog(job);
+        },
+      },
+      logger,
+    );
+  };
+  // After a reload: trials that were running are followed again by the dispatcher; this queues what
+  // the sweeps may start now.
+  void sweeps.step();
+  return {
+    sweeps,
+    showSweep,
+    sweepExport: { csv: sweepCsv, json: sweepJson },
+    disposables: [
+      follower,
+      sweeps,
+      sweeps.onDidChange(() => SweepPanel.refreshAll()),
+      manager.onDidChangeJobs(() => SweepPanel.refreshAll()),
+      vscode.window.onDidChangeWindowState((s) => follower.setFocused(s.focused)),
+      { dispose: () => SweepPanel.disposeAll() },
+    ],
+  };
+}
