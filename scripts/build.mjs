@@ -51,6 +51,13 @@ const webview = {
   outfile: 'media/dashboard/dashboard.js',
 };
 
+// The sweep view's page script and stylesheet (src/webview/sweepMain.ts), served from media/sweep.
+const sweepView = {
+  ...webview,
+  entryPoints: ['src/webview/sweepMain.ts'],
+  outfile: 'media/sweep/sweep.js',
+};
+
 // The single-threaded kernels only: the agent runs WASM with one thread (backend.ts).
 const require = createRequire(import.meta.url);
 const wasmDist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
@@ -60,7 +67,7 @@ for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) {
 }
 
 if (watch) {
-  await Promise.all([extension, worker, evaluation, webview].map(async (options) => (await esbuild.context(options)).watch()));
+  await Promise.all([extension, worker, evaluation, webview, sweepView].map(async (options) => (await esbuild.context(options)).watch()));
 } else {
-  await Promise.all([extension, worker, evaluation, webview].map((options) => esbuild.build(options)));
+  await Promise.all([extension, worker, evaluation, webview, sweepView].map((options) => esbuild.build(options)));
 }

@@ -13,7 +13,7 @@ import { finish, markRetryOf, specOf } from './jobTransitions';
 import type { Logger } from './logger';
 import type { Placement } from './placement';
 import type { Timers } from './pollClock';
-import { BasePredictions, classifierFeaturesOf, loadRuntimeModel, observationOf, runQueryOf } from './runtimeHistory';
+import { BasePredictions, classifierFeaturesOf, loadRuntimeModel, observationOf } from './runtimeHistory';
 import type { RuntimeModel } from './runtimeModel';
 import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
 import type { SweepRecord } from './sweep/sweepRecord';

@@ -36,8 +36,6 @@ export interface MetricsUpdate {
   names: string[];
 }
 
-type Source = 'log' | 'file';
-
 export class MetricsFollower implements Disposable {
   private readonly clock: PollClock;
   private readonly reported = new Emitter<MetricsUpdate[]>();

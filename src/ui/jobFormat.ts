@@ -162,7 +162,8 @@ function gpuPart(job: Job): string {
  * `running · local · GPU 0,1 · 1:23`, `queued · waiting for 2 free GPUs · ↑ aged · est. 1h 30m`.
  */
 export function jobDescription(job: Job, ctx: JobContext): string {
-  const parts: string[] = [job.state];
+  // A trial an early-stopping rule ended is not something the user cancelled.
+  const parts: string[] = [job.state === 'cancelled' && job.stoppedEarly !== undefined ? 'stopped early' : job.state];
   if (job.state === 'queued') {
     if (ctx.waitingReason) {
       parts.push(shortWaitingReason(ctx.waitingReason));

@@ -7,6 +7,8 @@
  * sort order and the last view are saved with setState, so it draws at once and keeps its order
  * while the fresh snapshot is on its way.
  */
+// The dashboard's stylesheet gives the base (theme, buttons, header fields, tables); sweep.css adds the charts.
+import './dashboard.css';
 import './sweep.css';
 import { parseSweepToWebview, checkSweepToWebview } from '../shared/sweepProtocol';
 import type { SweepFromWebview, SweepView } from '../shared/sweepProtocol';

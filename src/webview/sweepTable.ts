@@ -48,7 +48,7 @@ export class SweepTable {
     private order: SortOrder,
     private readonly actions: TableActions,
   ) {
-    this.table = el('table', { className: 'trials-table', testId: 'sweep-trials' });
+    this.table = el('table', { className: 'data-table trials-table', testId: 'sweep-trials' });
     this.note = el('p', { className: 'muted' });
     this.root = el('div', { className: 'table-scroll' }, [this.table, this.note]);
   }

@@ -100,8 +100,10 @@ function decideMedian(
   const others: number[] = [];
   for (const other of all) {
     const reached = lastStep(other.curve);
-    if (other.trial !== trial.trial && SETTLED_STATES.has(other.state) && reached !== undefined && reached >= step) {
-      others.push(valueAtOrBefore(other.curve, step)!);
+    // A curve that starts after step s (its script's first step was later) has no value to compare.
+    const value = other.trial !== trial.trial && SETTLED_STATES.has(other.state) && reached !== undefined && reached >= step ? valueAtOrBefore(other.curve, step) : undefined;
+    if (value !== undefined) {
+      others.push(value);
     }
   }
   const needed = Math.max(1, minTrials);

@@ -75,7 +75,7 @@ export function earlyStopVerdict(sweep: SweepRecord, t: SweepTrial): string | un
   if (sweep.spec.earlyStopping.rule === 'off' || t.curve.length === 0) {
     return undefined;
   }
-  const rule = createStopRule(sweep.spec.earlyStopping, sweep.spec.goal);
+  const rule = createStopRule(sweep.spec.earlyStopping, sweep.spec.goal, sweep.spec.metric);
   const all = trialRecords(sweep);
   const me = all.find((r) => r.trial === t.trial)!;
   const decision = rule.decide({ ...me, state: 'running' }, all);

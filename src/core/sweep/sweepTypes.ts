@@ -47,7 +47,7 @@ export type EarlyStoppingSpec =
   | { rule: 'off' }
   /**
    * Vizier's median rule: at a step ≥ graceSteps, stop a trial whose best value so far is worse than
-   * the median of the other trials' running means at that step (once minTrials others reached it).
+   * the median of the other finished trials' values at that step (once minTrials others reached it).
    */
   | { rule: 'median'; graceSteps: number; minTrials: number }
   /**
