@@ -23,9 +23,11 @@ section "System packages"
 # chromium: the browser the e2e tier drives; libkrb5-dev, build-essential, pkg-config: code-server's native
 # modules; python3: the fixture training scripts; openssh-server, rsync: the remote-host integration tests;
 # slurm-wlm, munge: the one-node Slurm cluster of the Slurm integration tests; mariadb-server, slurmdbd: its
-# accounting (the sacct tests start their own throwaway database and slurmdbd, not the system services).
+# accounting (the sacct tests start their own throwaway database and slurmdbd, not the system services);
+# python3-sklearn, python3-torch, python3-optuna: the sweep benchmark's real training tasks and its Optuna
+# baseline (bench/sweeps/, npm run bench:sweep), which an integration test runs briefly.
 missing=()
-for pkg in chromium libkrb5-dev build-essential pkg-config python3 openssh-server rsync ca-certificates slurm-wlm munge mariadb-server slurmdbd; do
+for pkg in chromium libkrb5-dev build-essential pkg-config python3 openssh-server rsync ca-certificates slurm-wlm munge mariadb-server slurmdbd python3-sklearn python3-torch python3-optuna; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

@@ -42,6 +42,8 @@ export class MetricsFollower implements Disposable {
   /** Fires after a poll recorded reports (after the save), with every job that got some. */
   readonly onDidReport = this.reported.event;
   private readonly now: () => number;
+  /** Polls run one after another: two at once would read the same bytes twice. */
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: MetricsFollowerDeps) {
     this.now = deps.now ?? Date.now;
@@ -58,7 +60,20 @@ export class MetricsFollower implements Disposable {
   }
 
   /** Reads every running job's new lines, and the rest of those that ended since the last poll. */
-  async poll(): Promise<MetricsUpdate[]> {
+  poll(): Promise<MetricsUpdate[]> {
+    const run = this.chain.then(() => this.pollOnce());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A followed job ended: its last lines are read now, not at the next tick, so its final value counts at once. */
+  pollIfEnded(): void {
+    if (this.deps.jobs().some((j) => j.state !== 'running' && j.metricsRead !== undefined && !j.metricsRead.final)) {
+      void this.poll().catch((e) => this.deps.onError?.(e));
+    }
+  }
+
+  private async pollOnce(): Promise<MetricsUpdate[]> {
     const updates: MetricsUpdate[] = [];
     let finalized = 0;
     for (const job of this.deps.jobs()) {

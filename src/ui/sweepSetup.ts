@@ -46,6 +46,13 @@ export function createSweeps(extensionUri: vscode.Uri, manager: JobManager, logg
   follower.setFocused(vscode.window.state.focused);
   const showSweep = (id: string) => {
     const record = () => sweeps.sweep(id);
+    const existing = () => {
+      const r = record();
+      if (!r) {
+        throw new Error('That sweep is no longer there.');
+      }
+      return r;
+    };
     SweepPanel.show(
       extensionUri,
       id,
@@ -55,8 +62,8 @@ export function createSweeps(extensionUri: vscode.Uri, manager: JobManager, logg
         resume: () => sweeps.resume(id),
         stop: () => sweeps.stop(id),
         stopTrial: (trial) => sweeps.stopTrial(id, trial),
-        queueBest: (trial) => queueBestConfiguration({ manager, sweeps, showSweep }, record()!, trial),
-        exportData: (format) => exportSweep(record()!, format, format === 'csv' ? sweepCsv : sweepJson),
+        queueBest: (trial) => queueBestConfiguration({ manager, sweeps, showSweep }, existing(), trial),
+        exportData: (format) => exportSweep(existing(), format, format === 'csv' ? sweepCsv : sweepJson),
         openLog: async (trial) => {
           const job = manager.job(record()?.trials.find((t) => t.trial === trial)?.jobId ?? '');
           if (!job) {
@@ -79,7 +86,10 @@ export function createSweeps(extensionUri: vscode.Uri, manager: JobManager, logg
       follower,
       sweeps,
       sweeps.onDidChange(() => SweepPanel.refreshAll()),
-      manager.onDidChangeJobs(() => SweepPanel.refreshAll()),
+      manager.onDidChangeJobs(() => {
+        follower.pollIfEnded();
+        SweepPanel.refreshAll();
+      }),
       vscode.window.onDidChangeWindowState((s) => follower.setFocused(s.focused)),
       { dispose: () => SweepPanel.disposeAll() },
     ],
