@@ -6,8 +6,8 @@
  * the panel does not retain its context; each `ready` gets a full snapshot. Live changes are batched
  * (UpdateBatcher, at most four a second) and not sent while the panel is hidden.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewPage } from './webviewHtml';
 import type { AgentStats } from '../agent/agentStats';
 import type { JobManager } from '../core/jobManager';
 import type { Logger } from '../core/logger';
@@ -141,30 +141,7 @@ export class AgentDashboard implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dashboard.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dashboard.css'));
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource} data:`,
-      `style-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>TrainQ Agent</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewPage(webview, root, { script: 'dashboard.js', style: 'dashboard.css', title: 'TrainQ Agent' });
   }
 
   private closed(): void {

@@ -8,8 +8,8 @@
  * `ready` whenever it (re)loads and gets a full snapshot. refresh() sends the whole view again as an
  * `update`, at most twice a second and not while the panel is hidden (showing it reloads the page).
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewPage } from './webviewHtml';
 import type { Logger } from '../core/logger';
 import type { SweepRecord } from '../core/sweep/sweepRecord';
 import { checkSweepToWebview, parseSweepFromWebview, TRIAL_ACTIONS } from '../shared/sweepProtocol';
@@ -189,30 +189,7 @@ export class SweepPanel implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'sweep.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'sweep.css'));
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource} data:`,
-      `style-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>TrainQ Sweep</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewPage(webview, root, { script: 'sweep.js', style: 'sweep.css', title: 'TrainQ Sweep' });
   }
 
   private closed(): void {
