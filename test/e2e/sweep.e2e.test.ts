@@ -22,6 +22,19 @@ import {
   withScreenshotOnFailure,
 } from './workbench';
 import { useWorkbenchSession } from './session';
+import type { Frame, Page } from 'playwright-core';
+
+/** The sweep panel's inner frame: the one whose document holds the trials table. */
+async function sweepFrame(page: Page, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (await frame.locator('[data-testid="sweep-trials"]').count().catch(() => 0)) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error('the sweep panel did not appear');
+}
 
 const JOB_QUEUE = 'Job Queue';
 const SCRIPT = 'train_sweep.py';
@@ -108,6 +121,15 @@ describe('a sweep in the Job Queue: live metrics, early stopping, reload, best c
       const sweep = (await treeRows(page(), JOB_QUEUE)).find((r) => r.label === 'lr grid')!;
       assert.match(sweep.description, /6\/6 trials · best val_acc 0\.9375 \(trial 5\)/);
       await screenshot(page(), 'sweep-finished');
+      // The panel (reopened from the sweep node after the reload) draws the six trials and its charts.
+      await runContextAction(page(), treeRow(page(), JOB_QUEUE, 'lr grid'), 'Show Sweep');
+      const frame = await sweepFrame(page());
+      const deadline = Date.now() + 30_000;
+      while ((await frame.locator('[data-testid="sweep-trials"] tbody tr').count()) < 6 && Date.now() < deadline) await page().waitForTimeout(250);
+      assert.equal(await frame.locator('[data-testid="sweep-trials"] tbody tr').count(), 6, 'six rows in the trials table');
+      assert.equal(await frame.locator('[data-testid="sweep-curves"] svg').count(), 1, 'the learning curves are drawn');
+      assert.equal(await frame.locator('[data-testid="sweep-best"] svg').count(), 1, 'the best-so-far curve is drawn');
+      await screenshot(page(), 'sweep-panel');
     });
   });
 

@@ -10,6 +10,7 @@ import type { HostStatus } from '../../src/core/host';
 import type { SshHostConfig } from '../../src/hosts/hostConfig';
 import { HostUnreachableError } from '../../src/core/hostErrors';
 import { SshHost, type SshHostOptions } from '../../src/hosts/ssh/sshHost';
+import { MetricsFollower } from '../../src/core/metricsFollower';
 import { ensureOpenSsh, SshdFixture } from '../support/sshd';
 import { makeJob as buildJob } from '../support/builders';
 import { pgidOf, request } from '../support/launchRequests';
@@ -237,6 +238,30 @@ test('a script path with spaces runs, and its log streams in while it runs', { s
   assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
   assert.equal(await logOf(host, job.id), `started in ${remote('gpu-b', 'proj')}\nfinished\n`);
   await fs.rm(remote('gpu-b', 'proj', 'go'));
+});
+
+test('a remote job\'s metrics reach TrainQ within one host poll of being printed', { skip }, async () => {
+  const host = newHost('gpu-b');
+  const script = await writeFile('metrics.sh', 'echo "trainq:metric val_acc=0.5 step=1"\nwhile [ ! -e go-metrics ]; do sleep 0.05; done\necho "trainq:metric val_acc=0.75 step=2"\n');
+  const job = makeJob(script, [], { host: 'gpu-b', startedAt: Date.now() });
+  const exited = nextExit(host, job.id);
+  strays.push(pgidOf(await host.launch(request(job, [0]))));
+  // What the extension does: the follower reads the host's local log copy (no remote metrics file).
+  const follower = new MetricsFollower({ jobs: () => [job], host: () => host, save: async () => undefined });
+  const printedAt = Date.now();
+  await waitFor('the first report', async () => (await follower.poll(), job.metrics?.latest.val_acc === 0.5));
+  const firstMs = Date.now() - printedAt;
+  await fs.writeFile(remote('gpu-b', 'proj', 'go-metrics'), '');
+  await exited;
+  job.state = 'succeeded';
+  await follower.poll();
+  assert.deepEqual(job.metrics!.series.val_acc.map((p) => [p.step, p.value]), [[1, 0.5], [2, 0.75]]);
+  assert.equal('metricsPath' in host, false, 'the JSON-lines file stays on the host: not read');
+  // The host polls every 100 ms here; one poll plus the start of the job and a follower read.
+  console.log(`first report read ${firstMs} ms after the launch returned`);
+  assert.ok(firstMs < 5000, `${firstMs} ms`);
+  follower.dispose();
+  await fs.rm(remote('gpu-b', 'proj', 'go-metrics'));
 });
 
 test('cancel stops a job with SIGTERM, and SIGKILLs one that ignores it after the grace period', { skip }, async () => {

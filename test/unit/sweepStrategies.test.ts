@@ -97,7 +97,10 @@ test('grid covers the grid exactly once, then has nothing new', () => {
   for (let p = grid.propose(history); p; p = grid.propose(history)) history.push(done(history.length + 1, p.params, 1));
   assert.equal(history.length, 10);
   assert.equal(new Set(history.map((h) => paramsKey(h.params))).size, 10);
-  assert.deepEqual(history[1].params, { opt: 'sgd', lr: 0.000316227766017 });
+  // Two parameters: consecutive points differ in both (gridOrder), the first is the grid's first.
+  assert.deepEqual(history[0].params, { opt: 'sgd', lr: 0.0001 });
+  assert.notEqual(history[1].params.opt, history[0].params.opt);
+  assert.notEqual(history[1].params.lr, history[0].params.lr);
 });
 
 test('random search never repeats a point of a space of choices, and stops when it is used up', () => {
@@ -216,4 +219,25 @@ test('scores: the best report by goal; finished trials rank before unfinished on
   assert.deepEqual(rankTrials([stoppedHigh, running, silent, finished], goal).map((r) => r.trial.trial), [1, 3, 2]);
   assert.ok(compareAtEqualStep(stoppedHigh, finished, goal)! < 0, 'at step 1, 0.9 beats 0.5');
   assert.ok(compareAtEqualStep(running, finished, goal)! > 0, 'at step 2, 0.6 loses to 0.8');
+});
+
+test('a grid of several parameters is walked so that an early end has tried every value of each; one parameter keeps its written order', () => {
+  const spec: ParamSpec[] = [
+    { kind: 'float', name: 'lr', min: 1e-5, max: 1, log: true },
+    { kind: 'int', name: 'layers', min: 1, max: 5 },
+    { kind: 'choice', name: 'opt', values: ['sgd', 'adam', 'rmsprop'] },
+  ];
+  const grid = createStrategy('grid', spec, 'min', 'loss', 1);
+  const history: TrialRecord[] = [];
+  for (let k = 0; k < 15; k++) history.push(done(k + 1, grid.propose(history)!.params, 1));
+  for (const name of ['lr', 'layers', 'opt']) {
+    const distinct = new Set(history.map((t) => t.params[name])).size;
+    assert.equal(distinct, name === 'opt' ? 3 : 5, `${name}: all its values within 15 of 75 points`);
+  }
+  for (let p = grid.propose(history); p; p = grid.propose(history)) history.push(done(history.length + 1, p.params, 1));
+  assert.equal(new Set(history.map((t) => JSON.stringify(t.params))).size, 75, 'the full walk still covers the grid once');
+  const single = createStrategy('grid', [{ kind: 'choice', name: 'lr', values: [0.3, 0.1, 0.03] }], 'min', 'loss', 1);
+  const one: TrialRecord[] = [];
+  for (let p = single.propose(one); p; p = single.propose(one)) one.push(done(one.length + 1, p.params, 1));
+  assert.deepEqual(one.map((t) => t.params.lr), [0.3, 0.1, 0.03]);
 });
