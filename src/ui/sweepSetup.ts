@@ -75,6 +75,16 @@ export function createSweeps(extensionUri: vscode.Uri, manager: JobManager, logg
       logger,
     );
   };
+  // The palette offers the sweep commands only once there is a sweep to act on.
+  let hasSweepsKey: boolean | undefined;
+  const updateContext = () => {
+    const has = sweeps.sweeps.length > 0;
+    if (has !== hasSweepsKey) {
+      hasSweepsKey = has;
+      void vscode.commands.executeCommand('setContext', 'trainq.hasSweeps', has);
+    }
+  };
+  updateContext();
   // After a reload: trials that were running are followed again by the dispatcher; this queues what
   // the sweeps may start now.
   void sweeps.step();
@@ -87,6 +97,7 @@ export function createSweeps(extensionUri: vscode.Uri, manager: JobManager, logg
       sweeps,
       sweeps.onDidChange(() => SweepPanel.refreshAll()),
       manager.onDidChangeJobs(() => {
+        updateContext();
         follower.pollIfEnded();
         SweepPanel.refreshAll();
       }),

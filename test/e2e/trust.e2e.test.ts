@@ -70,12 +70,16 @@ function jobFilesWritten(server: CodeServer): string[] {
 }
 
 /** The TrainQ commands the palette offers now. */
-async function paletteTrainqCommands(page: Page): Promise<string[]> {
+/**
+ * The palette's TrainQ commands matching `filter`. Narrow filters: the list is virtual, so with a broad
+ * one a command below the fold is not in the page at all (found when sweeps added their commands).
+ */
+async function paletteTrainqCommands(page: Page, filter = 'TrainQ:'): Promise<string[]> {
   await closeQuickInput(page);
   await page.keyboard.press('F1');
   const box = page.locator('.quick-input-widget .quick-input-box input');
   await box.waitFor({ state: 'visible' });
-  await box.fill('>TrainQ:');
+  await box.fill(`>${filter}`);
   const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name');
   await rows.first().waitFor({ state: 'visible' });
   // The list filters as typed; give it a moment to settle on the final filter.
@@ -145,7 +149,7 @@ describe('TrainQ in an untrusted workspace', { timeout: 600_000 }, () => {
     await withScreenshotOnFailure(page(), 'untrusted-queue-file', async () => {
       await openFileByPath(page(), 'train_mnist.py');
       // The palette offers the command for a .py editor; the handler, not a when clause, refuses.
-      assert.ok((await paletteTrainqCommands(page())).includes('TrainQ: Queue Current File'), 'Queue Current File is in the palette');
+      assert.ok((await paletteTrainqCommands(page(), 'TrainQ: Queue')).includes('TrainQ: Queue Current File'), 'Queue Current File is in the palette');
       await runCommand(page(), 'TrainQ: Queue Current File');
       await expectRefusal(page(), /TrainQ cannot queue a training script in an untrusted workspace/, 'untrusted-refusal-queue-file');
       assert.deepEqual(await treeRows(page(), JOB_QUEUE), [], 'nothing was queued');
@@ -155,17 +159,17 @@ describe('TrainQ in an untrusted workspace', { timeout: 600_000 }, () => {
   it('refuses TrainQ: Resume Dispatching, which the palette offers once dispatching is paused', async () => {
     await withScreenshotOnFailure(page(), 'untrusted-resume', async () => {
       // Resume is hidden while not paused (when clause trainq.paused); pausing runs nothing, so it is allowed.
-      assert.ok(!(await paletteTrainqCommands(page())).includes('TrainQ: Resume Dispatching'), 'Resume is hidden while not paused');
+      assert.ok(!(await paletteTrainqCommands(page(), 'TrainQ: Re')).includes('TrainQ: Resume Dispatching'), 'Resume is hidden while not paused');
       await runCommand(page(), 'TrainQ: Pause Dispatching');
       const deadline = Date.now() + 30_000;
-      while (!(await paletteTrainqCommands(page())).includes('TrainQ: Resume Dispatching')) {
+      while (!(await paletteTrainqCommands(page(), 'TrainQ: Re')).includes('TrainQ: Resume Dispatching')) {
         assert.ok(Date.now() < deadline, 'Resume Dispatching never appeared in the palette after pausing');
         await page().waitForTimeout(500);
       }
       await runCommand(page(), 'TrainQ: Resume Dispatching');
       await expectRefusal(page(), /TrainQ cannot start jobs in an untrusted workspace/, 'untrusted-refusal-resume');
       // Still paused: the refusal changed nothing, so Resume is still what the palette offers.
-      assert.ok((await paletteTrainqCommands(page())).includes('TrainQ: Resume Dispatching'), 'still paused after the refusal');
+      assert.ok((await paletteTrainqCommands(page(), 'TrainQ: Re')).includes('TrainQ: Resume Dispatching'), 'still paused after the refusal');
     });
   });
 
@@ -210,7 +214,7 @@ describe('TrainQ in an untrusted workspace', { timeout: 600_000 }, () => {
         (r) => r.label === 'train_mnist.py' && r.description.startsWith('failed'),
         'the seeded failed job',
       );
-      assert.ok(!(await paletteTrainqCommands(page())).includes('TrainQ: Retry'), 'Retry is not in the palette');
+      assert.ok(!(await paletteTrainqCommands(page(), 'TrainQ: Re')).includes('TrainQ: Retry'), 'Retry is not in the palette');
 
       await runContextAction(page(), treeRow(page(), JOB_QUEUE, 'train_mnist.py', 'failed'), 'Retry');
       await expectRefusal(page(), /TrainQ cannot retry a job in an untrusted workspace/, 'untrusted-refusal-retry');

@@ -10,6 +10,7 @@ import type { JobNote } from '../../src/core/host';
 import { parseSlurmHostConfig } from '../../src/hosts/hostConfig';
 import { SBATCH_OPTIONS } from '../../src/hosts/slurm/sbatchOptions';
 import { SlurmHost, type SlurmHostOptions } from '../../src/hosts/slurm/slurmHost';
+import { MetricsFollower } from '../../src/core/metricsFollower';
 import { ourOutcome, SBATCH_CORPUS, type SbatchOutcome } from '../fixtures/sbatchCorpus';
 import { makeJob as buildJob } from '../support/builders';
 import { request, slurmIdOf } from '../support/launchRequests';
@@ -156,6 +157,38 @@ for (const target of ['local', 'login'] as const) {
     const lost = { ...job, id: `${job.id}-lost`, state: 'lost' as const, host: host.name };
     assert.deepEqual(await host.forget([{ ...job, state: 'failed', host: host.name }, lost]), { removed: 1, kept: 0 });
     await assert.rejects(fs.access(folder), 'the job folder is gone');
+  });
+}
+
+for (const target of ['local', 'login'] as const) {
+  test(`${target}: TRAINQ_METRICS_FILE lines reach TrainQ while the job runs, and its last line when it ends`, { skip }, async () => {
+    const host = newHost(target);
+    const go = `go-metrics-${target}`;
+    const script = await writeScript(
+      `metrics-${target}.sh`,
+      `printf '{"val_acc": 0.5, "step": 1}\\n' >> "$TRAINQ_METRICS_FILE"\nwhile [ ! -e ${go} ]; do sleep 0.05; done\n`
+        + `printf '{"val_acc": 0.75, "step": 2}\\n' >> "$TRAINQ_METRICS_FILE"\n`,
+    );
+    const job = makeJob(script, [], { host: host.name, startedAt: Date.now() });
+    const exited = nextExit(host, job.id, 60_000);
+    await launch(host, job);
+    const follower = new MetricsFollower({ jobs: () => [job], host: () => host, save: async () => undefined });
+    await waitFor('the first value from the metrics file', async () => (await follower.poll(), job.metrics?.latest.val_acc === 0.5), 30_000);
+    // The login target runs the job in the synced copy of the project; "local" in the project itself.
+    const cwd = target === 'local' ? project : path.join(fx.server('login').home, 'trainq', 'proj');
+    await fs.writeFile(path.join(cwd, go), '');
+    assert.deepEqual(await exited, { jobId: job.id, exitCode: 0, reason: undefined });
+    job.state = 'succeeded';
+    await follower.poll();
+    assert.deepEqual(job.metrics!.series.val_acc.map((p) => [p.step, p.value]), [[1, 0.5], [2, 0.75]]);
+    if (target === 'login') {
+      const remoteFile = path.join(fx.server('login').home, 'trainq', '.trainq', 'jobs', job.id, 'metrics.jsonl');
+      assert.deepEqual(await fs.readFile(host.metricsPath(job.id)), await fs.readFile(remoteFile), 'the local copy is the remote file');
+    } else {
+      assert.equal(host.metricsPath(job.id), path.join(jobsRoot, job.id, 'metrics.jsonl'), 'on this machine: the job\'s own file');
+    }
+    follower.dispose();
+    await fs.rm(path.join(cwd, go));
   });
 }
 

@@ -246,7 +246,7 @@ test('a remote job\'s metrics reach TrainQ within one host poll of being printed
   const job = makeJob(script, [], { host: 'gpu-b', startedAt: Date.now() });
   const exited = nextExit(host, job.id);
   strays.push(pgidOf(await host.launch(request(job, [0]))));
-  // What the extension does: the follower reads the host's local log copy (no remote metrics file).
+  // What the extension does: the follower reads the host's local log copy (this job writes no metrics file).
   const follower = new MetricsFollower({ jobs: () => [job], host: () => host, save: async () => undefined });
   const printedAt = Date.now();
   await waitFor('the first report', async () => (await follower.poll(), job.metrics?.latest.val_acc === 0.5));
@@ -256,12 +256,37 @@ test('a remote job\'s metrics reach TrainQ within one host poll of being printed
   job.state = 'succeeded';
   await follower.poll();
   assert.deepEqual(job.metrics!.series.val_acc.map((p) => [p.step, p.value]), [[1, 0.5], [2, 0.75]]);
-  assert.equal('metricsPath' in host, false, 'the JSON-lines file stays on the host: not read');
+  assert.equal(existsSync(host.metricsPath(job.id)), false, 'no metrics file on the host: no copy');
   // The host polls every 100 ms here; one poll plus the start of the job and a follower read.
   console.log(`first report read ${firstMs} ms after the launch returned`);
   assert.ok(firstMs < 5000, `${firstMs} ms`);
   follower.dispose();
   await fs.rm(remote('gpu-b', 'proj', 'go-metrics'));
+});
+
+test('a remote job\'s TRAINQ_METRICS_FILE lines come back while it runs, and its last line when it ends', { skip }, async () => {
+  const host = newHost('gpu-b');
+  const script = await writeFile(
+    'metrics-file.sh',
+    'printf \'{"val_acc": 0.5, "step": 1}\\n\' >> "$TRAINQ_METRICS_FILE"\nwhile [ ! -e go-metrics-file ]; do sleep 0.05; done\n'
+      + 'printf \'{"val_acc": 0.75, "step": 2}\\n\' >> "$TRAINQ_METRICS_FILE"\n',
+  );
+  const job = makeJob(script, [], { host: 'gpu-b', startedAt: Date.now() });
+  const exited = nextExit(host, job.id);
+  strays.push(pgidOf(await host.launch(request(job, [0]))));
+  const follower = new MetricsFollower({ jobs: () => [job], host: () => host, save: async () => undefined });
+  await waitFor('the first value from the metrics file', async () => (await follower.poll(), job.metrics?.latest.val_acc === 0.5));
+  assert.equal(existsSync(remote('gpu-b', '.trainq', 'jobs', job.id, 'exit')), false, 'read while the job still runs');
+  await fs.writeFile(remote('gpu-b', 'proj', 'go-metrics-file'), '');
+  assert.deepEqual(await exited, { jobId: job.id, exitCode: 0 });
+  // The end is reported only after the rest of the file was copied: one read then sees the last value.
+  job.state = 'succeeded';
+  await follower.poll();
+  assert.deepEqual(job.metrics!.series.val_acc.map((p) => [p.step, p.value]), [[1, 0.5], [2, 0.75]]);
+  const remoteFile = await fs.readFile(remote('gpu-b', '.trainq', 'jobs', job.id, 'metrics.jsonl'));
+  assert.deepEqual(await fs.readFile(host.metricsPath(job.id)), remoteFile, 'the local copy is the remote file');
+  follower.dispose();
+  await fs.rm(remote('gpu-b', 'proj', 'go-metrics-file'));
 });
 
 test('cancel stops a job with SIGTERM, and SIGKILLs one that ignores it after the grace period', { skip }, async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { MetricsMirror } from '../../src/hosts/remote/metricsMirror';
 import { LogMirror } from '../../src/hosts/remote/remoteLog';
 
 let dir: string;
@@ -56,3 +57,23 @@ test('reset starts a fresh copy', async () => {
   assert.equal(await fs.readFile(file, 'utf8'), '');
   assert.deepEqual([(await LogMirror.open(file, 20)).offset, (await LogMirror.open(file, 20)).capped], [0, false]);
 });
+
+test('the metrics copy resumes at its size, stops at a whole line below its cap, and drains the rest at the end', async () => {
+  const file = path.join(dir, `job-${++seq}`, 'metrics.jsonl');
+  const mirror = await MetricsMirror.open(file, 40);
+  assert.equal(mirror.offset, 0, 'no copy yet: from the start');
+  await mirror.append(Buffer.from('{"a": 1}\n'));
+  const reopened = await MetricsMirror.open(file, 40);
+  assert.equal(reopened.offset, 9, 'a reload resumes at the size on disk');
+  const remote = Buffer.from('{"a": 1}\n{"a": 2}\n{"a": 3}\n{"a": 4}\n{"a": 5}\n');
+  const fetched: number[] = [];
+  const fetch = async (offset: number, max: number) => (fetched.push(offset), { size: remote.length, data: remote.subarray(offset, offset + max) });
+  await reopened.drain(remote.length, 12, fetch);
+  assert.equal(await fs.readFile(file, 'utf8'), '{"a": 1}\n{"a": 2}\n{"a": 3}\n{"a": 4}\n', 'whole lines up to the cap, no torn line');
+  assert.equal(reopened.offset, -1, 'full: nothing more is asked for');
+  assert.deepEqual(fetched, [9, 21, 33], 'in pieces of at most max bytes');
+  await reopened.reset();
+  assert.equal(reopened.offset, 0);
+  await assert.rejects(fs.access(file), 'a fresh launch starts without the old copy');
+});
+

@@ -4,7 +4,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CANCEL_SCRIPT, parseEnsure, parseLaunch, parsePoll, parseProbe, POLL_SCRIPT } from '../../src/hosts/remote/remoteScripts';
+import { parsePoll } from '../../src/hosts/remote/pollFrames';
+import { CANCEL_SCRIPT, parseEnsure, parseLaunch, parseProbe, POLL_SCRIPT } from '../../src/hosts/remote/remoteScripts';
 
 let dir: string;
 
@@ -85,7 +86,7 @@ test('the poll script frames each job: liveness, exit code, log size and bytes f
   const live = spawn('sh', ['-c', 'sleep 30', 'trainq-job', liveDir], { detached: true, stdio: 'ignore' });
   await fs.writeFile(path.join(liveDir, 'pgid'), `${live.pid}\n`);
   try {
-    const out = runLocally(POLL_SCRIPT, [jobs, '1000', 'done', '0', 'dead', '0', 'live', '-1', 'nowhere', '0']);
+    const out = runLocally(POLL_SCRIPT, [jobs, '1000', '1000', 'done', '0', '0', 'dead', '0', '0', 'live', '-1', '-1', 'nowhere', '0', '0']);
     const entries = parsePoll(out);
     assert.deepEqual(entries.map((e) => [e.jobId, e.missing, e.alive, e.exitCode, e.size]), [
       ['done', false, false, 3, binary.length],
@@ -95,11 +96,30 @@ test('the poll script frames each job: liveness, exit code, log size and bytes f
     ]);
     assert.deepEqual(entries[0].data, binary, 'bytes that look like frame markers are data');
     assert.equal(entries[2].pgid, live.pid);
-    const part = parsePoll(runLocally(POLL_SCRIPT, [jobs, '5', 'done', '6']))[0];
+    const part = parsePoll(runLocally(POLL_SCRIPT, [jobs, '5', '5', 'done', '6', '0']))[0];
     assert.equal(part.data.toString(), 'line\n', 'at most maxChunk bytes, from the offset');
   } finally {
     process.kill(-live.pid!, 'SIGKILL');
   }
+});
+
+test('the poll frame carries the metrics file after the log: its size, and bytes from its own offset', async () => {
+  const jobs = path.join(dir, 'metrics-jobs');
+  const log = 'epoch 1\nTRAINQ-END m\n';
+  const metrics = '{"val_acc": 0.5, "step": 1}\n{"val_acc": 0.75, "step": 2}\n';
+  await fs.mkdir(path.join(jobs, 'm'), { recursive: true });
+  await fs.writeFile(path.join(jobs, 'm', 'output.log'), log);
+  await fs.writeFile(path.join(jobs, 'm', 'metrics.jsonl'), metrics);
+  await fs.mkdir(path.join(jobs, 'plain'), { recursive: true });
+  await fs.writeFile(path.join(jobs, 'plain', 'output.log'), log);
+  const [both, none] = parsePoll(runLocally(POLL_SCRIPT, [jobs, '1000', '1000', 'm', '0', '0', 'plain', '0', '0']));
+  assert.deepEqual([both.data.toString(), both.size, both.metrics.toString(), both.metricsSize], [log, log.length, metrics, metrics.length]);
+  assert.deepEqual([none.data.toString(), none.metrics.length, none.metricsSize], [log, 0, 0], 'no metrics file: an empty part');
+  const second = metrics.indexOf('{"val_acc": 0.75');
+  const rest = parsePoll(runLocally(POLL_SCRIPT, [jobs, '1000', '10', 'm', '-1', String(second)]))[0];
+  assert.deepEqual([rest.data.length, rest.metrics.toString()], [0, metrics.slice(second, second + 10)], 'from its offset, at most its chunk; the log not asked for');
+  const full = parsePoll(runLocally(POLL_SCRIPT, [jobs, '1000', '1000', 'm', String(log.length), '-1']))[0];
+  assert.deepEqual([full.metrics.length, full.metricsSize], [0, metrics.length], 'offset -1: the copy is full, only the size comes');
 });
 
 test('a pid reused by an unrelated process does not count as the job', async () => {
@@ -108,7 +128,7 @@ test('a pid reused by an unrelated process does not count as the job', async () 
   const stranger = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
   await fs.writeFile(path.join(jobs, 'j', 'pgid'), `${stranger.pid}\n`);
   try {
-    assert.equal(parsePoll(runLocally(POLL_SCRIPT, [jobs, '10', 'j', '0']))[0].alive, false);
+    assert.equal(parsePoll(runLocally(POLL_SCRIPT, [jobs, '10', '10', 'j', '0', '0']))[0].alive, false);
     assert.equal(runLocally(CANCEL_SCRIPT, [jobs, 'j', String(stranger.pid), '0']).toString().trim(), 'TRAINQ-CANCEL not-running');
     process.kill(stranger.pid!, 0);
   } finally {
@@ -135,7 +155,15 @@ test('cancel of a job whose group is gone still ends what it left running, after
 });
 
 test('a torn or foreign poll answer is an error, never half a log', () => {
-  assert.throws(() => parsePoll(Buffer.from('TRAINQ-POLL\nTRAINQ-JOB a 1 - 10 10 5\nshort\nTRAINQ-END a\n')), /arrived incomplete/);
+  const frame = (log: string, metrics: string, mcount = metrics.length) =>
+    Buffer.from(`TRAINQ-POLL\nTRAINQ-JOB a 1 - ${log.length} ${log.length} 5 ${metrics.length} ${mcount}\n${log}${metrics}\nTRAINQ-END a\n`);
+  assert.deepEqual(parsePoll(frame('log\n', '{"x": 1}\n')).map((e) => [e.data.toString(), e.metrics.toString(), e.metricsSize]), [['log\n', '{"x": 1}\n', 9]]);
+  assert.throws(() => parsePoll(Buffer.from('TRAINQ-POLL\nTRAINQ-JOB a 1 - 10 10 5 0 0\nshort\nTRAINQ-END a\n')), /arrived incomplete/);
+  assert.throws(() => parsePoll(frame('log\n', '{"x": 1}\n', 20)), /arrived incomplete/, 'metrics bytes short of their count');
+  assert.throws(() => parsePoll(frame('log\n', '{"x": 1}\n', 3)), /arrived incomplete/, 'more bytes than counted: the trailer is off');
+  const cut = frame('log\n', '{"x": 1}\n');
+  assert.throws(() => parsePoll(cut.subarray(0, cut.length - 8)), /arrived incomplete/, 'an answer cut off mid-frame');
+  assert.throws(() => parsePoll(Buffer.from('TRAINQ-POLL\nTRAINQ-JOB a 1 - 10 10 5\n0123456789\nTRAINQ-END a\n')), /unexpected poll output/, 'a header without the metrics fields');
   assert.throws(() => parsePoll(Buffer.from('TRAINQ-POLL\nsomething else\n')), /unexpected poll output/);
   assert.throws(() => parsePoll(Buffer.from('nothing')), /did not answer the job poll/);
 });

@@ -85,12 +85,12 @@ test("submit errors name sbatch's message", () => {
 });
 
 test('poll output: squeue rows, an unreachable controller, disabled accounting, and framed log bytes', () => {
-  const frame = (id: string, code: string, data: string, sid: string) =>
-    `TRAINQ-JOB ${id} 0 ${code} ${data.length} ${data.length} ${sid}\n${data}\nTRAINQ-END ${id}\n`;
+  const frame = (id: string, code: string, data: string, sid: string, metrics = '') =>
+    `TRAINQ-JOB ${id} 0 ${code} ${data.length} ${data.length} ${sid} ${metrics.length} ${metrics.length}\n${data}${metrics}\nTRAINQ-END ${id}\n`;
   const ok = parseSlurmPoll(
     Buffer.from(
       'motd\nTRAINQ-SLURM-POLL\n@squeue\n7|trainq-a|RUNNING|None|0|n1\n@rc 0\n@sacct\nSlurm accounting storage is disabled\n@rc 1\nTRAINQ-POLL\n' +
-        frame('a', '-', 'hello\n', '7') +
+        frame('a', '-', 'hello\n', '7', '{"loss": 1}\n') +
         frame('b', '3', '', '-'),
     ),
   );
@@ -101,10 +101,10 @@ test('poll output: squeue rows, an unreachable controller, disabled accounting, 
   assert.equal(ok.controllerError, undefined);
   assert.equal(ok.accountingDisabled, true);
   assert.deepEqual(
-    ok.files.map((f) => [f.jobId, f.exitCode, f.data.toString(), f.pgid]),
+    ok.files.map((f) => [f.jobId, f.exitCode, f.data.toString(), f.pgid, f.metrics.toString()]),
     [
-      ['a', undefined, 'hello\n', 7],
-      ['b', 3, '', undefined],
+      ['a', undefined, 'hello\n', 7, '{"loss": 1}\n'],
+      ['b', 3, '', undefined, ''],
     ],
   );
   const gone = parseSlurmPoll(

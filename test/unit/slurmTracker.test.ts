@@ -30,7 +30,7 @@ function trackerWith(answers: SlurmPoll[], lostAfterMs = 60_000) {
   return { tracker, reports, notes, logged };
 }
 
-const noFiles = { jobId: 'j1', missing: false, alive: false, size: 0, data: Buffer.alloc(0) };
+const noFiles = { jobId: 'j1', missing: false, alive: false, size: 0, data: Buffer.alloc(0), metricsSize: 0, metrics: Buffer.alloc(0) };
 const completed: SlurmJobRow = { slurmId: '41', name: 'trainq-j1', state: 'COMPLETED', exitCode: 0 };
 
 test('a job gone from squeue is not ended while sacct fails: it waits for an answer, then takes it', async () => {

@@ -7,7 +7,6 @@
 import { forgetMarkedJobIds, markedJobIds } from './markedProcesses';
 import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { Emitter } from '../../core/emitter';
 import type { Job } from '../../core/job';
 import type { Logger } from '../../core/logger';
@@ -119,7 +118,7 @@ export class LocalHost implements Host {
 
   /** The wrapper tells every job to write metrics to metrics.jsonl in its folder (jobScripts.ts). */
   metricsPath(jobId: string): string {
-    return path.join(jobFiles(this.jobsRoot, jobId).dir, 'metrics.jsonl');
+    return jobFiles(this.jobsRoot, jobId).metrics;
   }
 
   async launch(request: LaunchRequest): Promise<LaunchResult> {

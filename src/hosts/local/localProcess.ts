@@ -27,6 +27,8 @@ export interface JobFiles {
   pgid: string;
   /** Written by the wrapper when the script ended, before it sweeps what the script left running. */
   ended: string;
+  /** TRAINQ_METRICS_FILE, the JSON lines the job may write (the wrapper names it; see jobScripts.ts). */
+  metrics: string;
 }
 
 export function jobFiles(jobsRoot: string, jobId: string): JobFiles {
@@ -39,6 +41,7 @@ export function jobFiles(jobsRoot: string, jobId: string): JobFiles {
     exitTmp: path.join(dir, 'exit.tmp'),
     pgid: path.join(dir, 'pgid'),
     ended: path.join(dir, 'ended'),
+    metrics: path.join(dir, 'metrics.jsonl'),
   };
 }
 

@@ -9,6 +9,7 @@
 import type { GpuInfo } from '../../core/host';
 import { ALIVE_FN, GPU_APPS_FNS, KILL_SCRIPT, WRAPPER_SCRIPT } from '../jobScripts';
 import { parseGpuApps, parseNvidiaSmiCsv, withGpuApps } from '../nvidiaSmi';
+import { JOB_FILES_FN } from './pollFrames';
 import { shQuote } from './sshTransport';
 
 // Remote scripts and remoteCleanup.ts embed it from here.
@@ -104,49 +105,9 @@ printf 'TRAINQ-PGID %s\\n' "$pg"`);
 
 /**
  * One round trip for every followed job of a host: liveness first, then the exit file (the wrapper
- * writes it before it ends, so "not alive and no exit file" really means lost), then the log's size
- * and the bytes past the given offset (at most maxChunk; offset -1 asks for none), framed by length.
- * Args: jobsDir maxChunk (jobId offset)…
+ * writes it before it ends, so "not alive and no exit file" really means lost), then each job's new
+ * log and metrics bytes in the frame of pollFrames.ts. Args: jobsDir logChunk metricsChunk (jobId logOffset metricsOffset)…
  */
-/**
- * `trainq_files DIR OFF MAX` reads a job folder for the poll scripts: sets `code` (the recorded exit
- * code, or -), `size` (the log's bytes) and `count` (new log bytes after OFF to send, at most MAX;
- * 0 when OFF is negative, i.e. the log copy is full). `trainq_poll_jobs JOBS MAX HANDLE_FN (ID OFF)…`
- * prints a frame per job (`TRAINQ-JOB id alive code size count handle`, the new log bytes, `TRAINQ-END`;
- * `missing` for a folder that is gone), asking HANDLE_FN DIR to set `alive` and `handle`: the SSH poll
- * (process groups) and the Slurm poll (Slurm ids) differ only in that function.
- */
-export const JOB_FILES_FN = `trainq_files() {
-  code=-
-  if [ -f "$1/exit" ]; then
-    read -r c < "$1/exit"
-    case $c in ''|-|*[!0-9-]*) ;; *) code=$c ;; esac
-  fi
-  size=0
-  if [ -f "$1/output.log" ]; then size=$(wc -c < "$1/output.log"); size=$((size + 0)); fi
-  count=0
-  if [ "$2" -ge 0 ] && [ "$size" -gt "$2" ]; then
-    count=$((size - $2))
-    if [ "$count" -gt "$3" ]; then count=$3; fi
-  fi
-}
-trainq_poll_jobs() {
-  pj_jobs=$1 pj_max=$2 pj_handle=$3
-  shift 3
-  printf 'TRAINQ-POLL\\n'
-  while [ "$#" -ge 2 ]; do
-    id=$1 off=$2
-    shift 2
-    dir=$pj_jobs/$id
-    if [ ! -d "$dir" ]; then printf 'TRAINQ-JOB %s missing - 0 0 -\\n\\nTRAINQ-END %s\\n' "$id" "$id"; continue; fi
-    "$pj_handle" "$dir"
-    trainq_files "$dir" "$off" "$pj_max"
-    printf 'TRAINQ-JOB %s %s %s %s %s %s\\n' "$id" "$alive" "$code" "$size" "$count" "$handle"
-    if [ "$count" -gt 0 ]; then tail -c +"$((off + 1))" "$dir/output.log" | head -c "$count"; fi
-    printf '\\nTRAINQ-END %s\\n' "$id"
-  done
-}`;
-
 export const POLL_SCRIPT = main(`${ALIVE_FN}
 ${JOB_FILES_FN}
 # A job's handle is its wrapper's process group, alive while the group runs the wrapper.
@@ -155,9 +116,9 @@ trainq_pgid_handle() {
   if [ -s "$1/pgid" ]; then read -r handle < "$1/pgid"; fi
   case $handle in ''|*[!0-9]*) handle=- ;; *) if trainq_alive "$handle" "$1"; then alive=1; fi ;; esac
 }
-jobs=$1 max=$2
-shift 2
-trainq_poll_jobs "$jobs" "$max" trainq_pgid_handle "$@"`);
+jobs=$1 max=$2 mmax=$3
+shift 3
+trainq_poll_jobs "$jobs" "$max" "$mmax" trainq_pgid_handle "$@"`);
 
 /**
  * SIGTERM to the job's group now, and a detached watcher (KILL_SCRIPT's terminate) that also signals
@@ -273,54 +234,4 @@ export function parseLaunch(stdout: string): { pgid: number; existing: boolean }
     throw new Error(scriptError(stdout) ?? 'the host did not report the job\'s process group');
   }
   return { pgid: Number(m[1]), existing: m[2] !== undefined };
-}
-
-export interface PollEntry {
-  jobId: string;
-  /** The job folder is gone from the host. */
-  missing: boolean;
-  alive: boolean;
-  exitCode?: number;
-  /** Size of the remote log in bytes. */
-  size: number;
-  pgid?: number;
-  /** Log bytes from the requested offset. */
-  data: Buffer;
-}
-
-/** Parses POLL_SCRIPT's framed output; a frame whose trailer does not match is an error (never half a log). */
-export function parsePoll(stdout: Buffer): PollEntry[] {
-  const start = stdout.indexOf('TRAINQ-POLL\n');
-  if (start < 0) {
-    throw new Error('the host did not answer the job poll');
-  }
-  const entries: PollEntry[] = [];
-  let pos = start + 'TRAINQ-POLL\n'.length;
-  while (pos < stdout.length) {
-    const eol = stdout.indexOf(0x0a, pos);
-    if (eol < 0) break;
-    const header = stdout.subarray(pos, eol).toString('utf8');
-    const m = /^TRAINQ-JOB (\S+) (0|1|missing) (-|-?\d+) (\d+) (\d+) (-|\d+)$/.exec(header);
-    if (!m) {
-      throw new Error(`unexpected poll output: ${header.slice(0, 200)}`);
-    }
-    const count = Number(m[5]);
-    const data = stdout.subarray(eol + 1, eol + 1 + count);
-    const trailer = `\nTRAINQ-END ${m[1]}\n`;
-    const trailerAt = eol + 1 + count;
-    if (data.length !== count || stdout.subarray(trailerAt, trailerAt + trailer.length).toString('utf8') !== trailer) {
-      throw new Error(`the log of job ${m[1]} arrived incomplete`);
-    }
-    entries.push({
-      jobId: m[1],
-      missing: m[2] === 'missing',
-      alive: m[2] === '1',
-      exitCode: m[3] === '-' ? undefined : Number(m[3]),
-      size: Number(m[4]),
-      pgid: m[6] === '-' ? undefined : Number(m[6]),
-      data: Buffer.from(data),
-    });
-    pos = trailerAt + trailer.length;
-  }
-  return entries;
 }

@@ -17,6 +17,7 @@ import { assertJobEnv } from '../jobEnv';
 import { slurmIdOf } from '../jobHandle';
 import { assertValidJobId, jobFiles } from '../local/localProcess';
 import { remoteJobsDir } from '../remote/remoteLayout';
+import { MetricsMirror } from '../remote/metricsMirror';
 import { LogMirror } from '../remote/remoteLog';
 import { RemoteHostBase } from '../remote/remoteHost';
 import type { RemoteHostOptions } from '../remote/session';
@@ -64,13 +65,18 @@ export class SlurmHost extends RemoteHostBase implements Host {
       logger: this.logger,
       pollMs: opts.pollMs ?? 3000,
       lostAfterMs: opts.lostAfterMs ?? 10 * 60_000,
-      poll: async (jobs, maxChunk, useSacct) => {
+      poll: async (jobs, maxChunk, metricsChunk, useSacct) => {
         this.jobsDirSeen = await this.session.jobsDir();
-        const args = pollArgs(this.jobsDirSeen, maxChunk, useSacct, jobs);
-        const maxOutputBytes = maxChunk * jobs.length + 1024 * 1024;
+        const args = pollArgs(this.jobsDirSeen, maxChunk, metricsChunk, useSacct, jobs);
+        const maxOutputBytes = (maxChunk + metricsChunk) * jobs.length + 1024 * 1024;
         return parseSlurmPoll((await this.session.run(SLURM_POLL_SCRIPT, args, { maxOutputBytes })).stdout);
       },
-      mirrorFor: local ? undefined : (id) => LogMirror.open(this.logPath(id), opts.maxLogBytes ?? 50 * 1024 * 1024),
+      mirrorFor: local
+        ? undefined
+        : async (id) => ({
+            log: await LogMirror.open(this.logPath(id), opts.maxLogBytes ?? 50 * 1024 * 1024),
+            metrics: await MetricsMirror.open(this.metricsPath(id)),
+          }),
       remoteLog: (id) => `${this.name}:${this.jobsDirSeen}/${id}/output.log`,
       isConnectionError,
       report: (r) => this.exitEmitter.fire(r),
@@ -80,10 +86,22 @@ export class SlurmHost extends RemoteHostBase implements Host {
 
   /** The job's log: a local copy for the ssh target, Slurm's own output file for target "local". */
   logPath(jobId: string): string {
+    return this.localFiles(jobId).log;
+  }
+
+  /**
+   * The job's TRAINQ_METRICS_FILE: the local copy each poll extends for the ssh target; for target
+   * "local" the job folder is on this machine (the shared file system), so the job's own file.
+   */
+  metricsPath(jobId: string): string {
+    return this.localFiles(jobId).metrics;
+  }
+
+  private localFiles(jobId: string) {
     if (!this.transport && this.config.workdir) {
-      return jobFiles(remoteJobsDir(expandHome(this.config.workdir)), jobId).log;
+      return jobFiles(remoteJobsDir(expandHome(this.config.workdir)), jobId);
     }
-    return jobFiles(this.opts.jobsRoot, jobId).log;
+    return jobFiles(this.opts.jobsRoot, jobId);
   }
 
   async probe(options: ProbeOptions = {}): Promise<HostStatus> {
@@ -131,6 +149,7 @@ export class SlurmHost extends RemoteHostBase implements Host {
     if (this.transport && !this.tracker.isTracked(job.id)) {
       // A fresh copy for a new submission; a job followed already (a retried dispatch) keeps its copy.
       await (await LogMirror.open(this.logPath(job.id), this.opts.maxLogBytes ?? 50 * 1024 * 1024)).reset();
+      await (await MetricsMirror.open(this.metricsPath(job.id))).reset();
     }
     const jobDir = `${jobsDir}/${job.id}`;
     const options = sbatchOptions({

@@ -5,7 +5,8 @@
  * is the batch script, and every value in it is a single-quoted literal (shQuote).
  */
 import { WRAPPER_SCRIPT } from '../local/localProcess';
-import { JOB_FILES_FN, main, parsePoll, type PollEntry } from '../remote/remoteScripts';
+import { JOB_FILES_FN, parsePoll, type PollEntry } from '../remote/pollFrames';
+import { main } from '../remote/remoteScripts';
 import { parseSacct, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, type SlurmJobRow } from './slurmCommands';
 import { shQuote } from '../remote/sshTransport';
 
@@ -73,22 +74,23 @@ printf 'TRAINQ-SLURM-ID %s\\n' "$sid"`);
 
 /**
  * One round trip for every tracked job: squeue (by id, or by name for jobs whose id is not known
- * yet), sacct when accounting is on, then each job's exit file and new log bytes in the framing of
- * remoteScripts' POLL_SCRIPT (the pgid field carries the Slurm id from the job folder).
- * Args: jobsDir maxChunk useSacct squeueFormat sacctFormat (jobId slurmId|- offset)…
+ * yet), sacct when accounting is on, then each job's exit file and new log and metrics bytes in the
+ * frame the SSH poll uses too (pollFrames.ts; the handle field carries the Slurm id from the job folder).
+ * Args: jobsDir logChunk metricsChunk useSacct squeueFormat sacctFormat (jobId slurmId|- logOffset metricsOffset)…
  */
 export const SLURM_POLL_SCRIPT = main(`${JOB_FILES_FN}
-jobs=$1 max=$2 acct=$3 qfmt=$4 afmt=$5
-shift 5
+jobs=$1 max=$2 mmax=$3 acct=$4 qfmt=$5 afmt=$6
+shift 6
 ids= names= pairs= i=0
 for a in "$@"; do
-  case $((i % 3)) in
+  case $((i % 4)) in
     0) id=$a ;;
     1) sid=$a
        if [ "$sid" = - ] && [ -s "$jobs/$id/slurm_id" ]; then read -r sid < "$jobs/$id/slurm_id"; fi
        case $sid in ''|-|*[!0-9]*) names="$names\${names:+,}trainq-$id" ;; *) ids="$ids\${ids:+,}$sid" ;; esac ;;
-    # Job ids are [A-Za-z0-9_-] and offsets integers, so the pairs split back into words safely.
+    # Job ids are [A-Za-z0-9_-] and offsets integers, so the triples split back into words safely.
     2) pairs="$pairs $id $a" ;;
+    3) pairs="$pairs $a" ;;
   esac
   i=$((i + 1))
 done
@@ -109,7 +111,7 @@ trainq_slurm_handle() {
 }
 # shellcheck disable=SC2086
 set -- $pairs
-trainq_poll_jobs "$jobs" "$max" trainq_slurm_handle "$@"`);
+trainq_poll_jobs "$jobs" "$max" "$mmax" trainq_slurm_handle "$@"`);
 
 /** Runs one Slurm client command given as argv (sinfo, scancel) behind a marker. */
 export const EXEC_SCRIPT = main(`printf 'TRAINQ-EXEC\\n'
@@ -117,19 +119,24 @@ command -v "$1" >/dev/null 2>&1 || { printf 'TRAINQ-MISSING %s\\n' "$1"; exit 0;
 "$@" 2>&1
 printf '\\nTRAINQ-RC %s\\n' "$?"`);
 
+/** One job of a Slurm poll: its id, its Slurm id if known, and the log and metrics offsets (-1: none). */
+export type SlurmPollJob = [jobId: string, slurmId: string | undefined, logOffset: number, metricsOffset: number];
+
 export function pollArgs(
   jobsDir: string,
   maxChunk: number,
+  metricsChunk: number,
   useSacct: boolean,
-  jobs: ReadonlyArray<[string, string | undefined, number]>,
+  jobs: readonly SlurmPollJob[],
 ): string[] {
   return [
     jobsDir,
     String(maxChunk),
+    String(metricsChunk),
     useSacct ? '1' : '0',
     SQUEUE_FORMAT,
     SACCT_FORMAT,
-    ...jobs.flatMap(([id, sid, off]) => [id, sid ?? '-', String(off)]),
+    ...jobs.flatMap(([id, sid, off, moff]) => [id, sid ?? '-', String(off), String(moff)]),
   ];
 }
 

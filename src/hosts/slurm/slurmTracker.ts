@@ -1,16 +1,17 @@
 /**
  * Follows the jobs a Slurm host submitted: one poll round trip for all of them (squeue, sacct when
- * accounting is on, exit files and new log bytes), a note per job while Slurm holds or runs it, and
- * each end reported exactly once. An unreachable login node or slurmctld is not the end of a job:
+ * accounting is on, exit files, new log and metrics bytes), a note per job while Slurm holds or runs
+ * it, and each end reported exactly once. An unreachable login node or slurmctld is not the end of a job:
  * only a controller that stays away past `lostAfterMs` makes its jobs Lost.
  */
 import type { Logger } from '../../core/logger';
 import type { ExitReport, JobNote, ReattachResult } from '../../core/host';
 import { JobPoller, type PolledJob } from '../remote/jobPoller';
-import { drainLog, POLL_CHUNK, type LogMirror } from '../remote/remoteLog';
-import type { PollEntry } from '../remote/remoteScripts';
+import { METRICS_POLL_CHUNK, type MetricsMirror } from '../remote/metricsMirror';
+import type { PollEntry } from '../remote/pollFrames';
+import { drainLog, FINAL_CHUNK, POLL_CHUNK, type LogMirror } from '../remote/remoteLog';
 import type { SlurmJobRow } from './slurmCommands';
-import type { SlurmPoll } from './slurmScripts';
+import type { SlurmPoll, SlurmPollJob } from './slurmScripts';
 import { verdictFor, verdictWithoutSlurm, type SlurmVerdict } from './slurmStates';
 
 export interface SlurmTrackerDeps {
@@ -18,10 +19,10 @@ export interface SlurmTrackerDeps {
   logger: Logger;
   pollMs: number;
   lostAfterMs: number;
-  /** One poll round trip: (jobId, Slurm id if known, log offset or -1)… */
-  poll: (jobs: Array<[string, string | undefined, number]>, maxChunk: number, useSacct: boolean) => Promise<SlurmPoll>;
-  /** The local copy of a remote log; undefined when the log is on this machine already (target "local"). */
-  mirrorFor?: (jobId: string) => Promise<LogMirror>;
+  /** One poll round trip: (jobId, Slurm id if known, log offset, metrics offset; -1: none)… */
+  poll: (jobs: SlurmPollJob[], maxChunk: number, metricsChunk: number, useSacct: boolean) => Promise<SlurmPoll>;
+  /** The local copies of a remote log and metrics file; undefined when the job folder is on this machine already (target "local"). */
+  mirrorFor?: (jobId: string) => Promise<JobMirrors>;
   remoteLog: (jobId: string) => string;
   /** True for a failure of the way to Slurm (ssh), as opposed to a bug. */
   isConnectionError: (e: unknown) => boolean;
@@ -29,10 +30,15 @@ export interface SlurmTrackerDeps {
   note: (note: JobNote) => void;
 }
 
+export interface JobMirrors {
+  log: LogMirror;
+  metrics: MetricsMirror;
+}
+
 interface Tracked extends PolledJob {
   slurmId?: string;
   gpuIndices: number[];
-  mirror?: LogMirror;
+  mirror?: JobMirrors;
   note?: string;
   /** When TrainQ submitted it; cleared once its queue wait has been observed. */
   submittedAtMs?: number;
@@ -50,7 +56,7 @@ export class SlurmTracker {
     this.poller = new JobPoller({
       ...deps,
       what: 'Slurm poll',
-      poll: (jobs) => this.deps.poll(jobs.map((t) => [t.jobId, t.slurmId, t.mirror && !t.mirror.capped ? t.mirror.offset : -1]), POLL_CHUNK, this.useSacct),
+      poll: (jobs) => this.deps.poll(jobs.map((t) => pollJob(t.jobId, t.slurmId, t.mirror)), POLL_CHUNK, METRICS_POLL_CHUNK, this.useSacct),
       apply: (jobs, poll) => this.apply(jobs, poll),
       lostReason: (seconds, why) =>
         `Slurm on ${deps.hostName} could not be asked for ${seconds} s (${why}); the job may still run there, but TrainQ cannot follow it.`,
@@ -114,7 +120,7 @@ export class SlurmTracker {
     const mirror = await this.deps.mirrorFor?.(jobId);
     let poll: SlurmPoll;
     try {
-      poll = await this.deps.poll([[jobId, slurmId, mirror && !mirror.capped ? mirror.offset : -1]], POLL_CHUNK, this.useSacct);
+      poll = await this.deps.poll([pollJob(jobId, slurmId, mirror)], POLL_CHUNK, METRICS_POLL_CHUNK, this.useSacct);
     } catch (e) {
       if (!this.deps.isConnectionError(e)) throw e;
       await this.track(jobId, slurmId, gpuIndices, Date.now());
@@ -122,14 +128,14 @@ export class SlurmTracker {
     }
     this.noteAccounting(poll);
     const { verdict, entry, row, outage } = this.judge(jobId, slurmId, poll);
-    await mirror?.append(entry?.data ?? Buffer.alloc(0), this.deps.remoteLog(jobId));
+    if (entry) await this.append(mirror, entry);
     const sid = row?.slurmId ?? (entry?.pgid !== undefined ? String(entry.pgid) : slurmId);
     if (outage !== undefined || verdict.kind === 'active') {
       await this.track(jobId, sid, gpuIndices, outage !== undefined ? Date.now() : undefined);
       if (verdict.kind === 'active') this.setNote(this.poller.get(jobId)!, verdict.note);
       return { kind: 'running' };
     }
-    if (mirror) await this.drain(jobId, sid, mirror, entry?.size ?? 0);
+    if (mirror) await this.drain(jobId, sid, mirror, entry);
     return verdict.exitCode !== undefined
       ? { kind: 'exited', exitCode: verdict.exitCode, ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}) }
       : { kind: 'lost', reason: verdict.reason ?? 'unknown' };
@@ -144,7 +150,7 @@ export class SlurmTracker {
     for (const t of jobs) {
       const { verdict, entry, row, outage } = this.judge(t.jobId, t.slurmId, poll);
       t.slurmId ??= row?.slurmId ?? (entry?.pgid !== undefined ? String(entry.pgid) : undefined);
-      if (entry) await t.mirror?.append(entry.data, this.deps.remoteLog(t.jobId));
+      if (entry) await this.append(t.mirror, entry);
       if (outage !== undefined) {
         this.poller.outage([t], outage);
       } else if (verdict.kind === 'active') {
@@ -157,7 +163,7 @@ export class SlurmTracker {
           t.submittedAtMs = undefined;
         }
       } else {
-        await this.finish(t, entry?.size ?? 0, verdict);
+        await this.finish(t, entry, verdict);
       }
     }
   }
@@ -197,12 +203,12 @@ export class SlurmTracker {
     }
   }
 
-  private async finish(t: Tracked, size: number, verdict: Extract<SlurmVerdict, { kind: 'ended' }>): Promise<void> {
+  private async finish(t: Tracked, last: PollEntry | undefined, verdict: Extract<SlurmVerdict, { kind: 'ended' }>): Promise<void> {
     t.finishing = true;
     if (t.mirror) {
-      await this.drain(t.jobId, t.slurmId, t.mirror, size).catch((e) =>
+      await this.drain(t.jobId, t.slurmId, t.mirror, last).catch((e) =>
         this.deps.logger.warn(
-          `${this.deps.hostName}: the end of job ${t.jobId}'s log could not be copied: ${e instanceof Error ? e.message : e}`,
+          `${this.deps.hostName}: the end of job ${t.jobId}'s log or metrics could not be copied: ${e instanceof Error ? e.message : e}`,
         ),
       );
     }
@@ -211,9 +217,27 @@ export class SlurmTracker {
     }
   }
 
-  /** Copies the rest of an ended job's remote log: all of it, or for a capped copy its last part. */
-  private drain(jobId: string, slurmId: string | undefined, mirror: LogMirror, knownSize: number): Promise<void> {
-    const fetch = async (offset: number, max: number) => (await this.deps.poll([[jobId, slurmId, offset]], max, false)).files[0];
-    return drainLog(mirror, knownSize, fetch, this.deps.remoteLog(jobId));
+  private async append(mirror: JobMirrors | undefined, entry: PollEntry): Promise<void> {
+    await mirror?.log.append(entry.data, this.deps.remoteLog(entry.jobId));
+    await mirror?.metrics.append(entry.metrics);
   }
+
+  /**
+   * Copies the rest of an ended job's remote log (all of it, or for a capped copy its last part) and of
+   * its metrics file (up to the cap), so its last lines and final values are not lost.
+   */
+  private async drain(jobId: string, slurmId: string | undefined, mirror: JobMirrors, last: PollEntry | undefined): Promise<void> {
+    // One of the two offsets is -1, so the poll sends at most `max` bytes of the other file.
+    const fetch = async (offset: number, metricsOffset: number, max: number) =>
+      (await this.deps.poll([[jobId, slurmId, offset, metricsOffset]], max, max, false)).files[0];
+    await drainLog(mirror.log, last?.size ?? 0, (offset, max) => fetch(offset, -1, max), this.deps.remoteLog(jobId));
+    await mirror.metrics.drain(last?.metricsSize ?? 0, FINAL_CHUNK, async (offset, max) => {
+      const entry = await fetch(-1, offset, max);
+      return entry && { size: entry.metricsSize, data: entry.metrics };
+    });
+  }
+}
+
+function pollJob(jobId: string, slurmId: string | undefined, mirror: JobMirrors | undefined): SlurmPollJob {
+  return mirror ? [jobId, slurmId, mirror.log.capped ? -1 : mirror.log.offset, mirror.metrics.offset] : [jobId, slurmId, -1, -1];
 }

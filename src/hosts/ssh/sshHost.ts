@@ -11,6 +11,7 @@ import { envEntries } from '../jobEnv';
 import { processGroupOf } from '../jobHandle';
 import { graceDeciseconds } from '../jobScripts';
 import { assertValidJobId, jobFiles } from '../local/localProcess';
+import { MetricsMirror } from '../remote/metricsMirror';
 import { LogMirror } from '../remote/remoteLog';
 import { CANCEL_SCRIPT, LAUNCH_SCRIPT, parseLaunch, parseProbe, PROBE_SCRIPT, SWEEP_SCRIPT } from '../remote/remoteScripts';
 import { RemoteHostBase } from '../remote/remoteHost';
@@ -52,6 +53,7 @@ export class SshHost extends RemoteHostBase implements Host {
       lostAfterMs: opts.lostAfterMs ?? 10 * 60_000,
       maxLogBytes: this.maxLogBytes,
       localLog: (id) => this.logPath(id),
+      localMetrics: (id) => this.metricsPath(id),
       session: this.session,
       report: (report) => this.exitEmitter.fire(report),
       sweep: async (jobId) => {
@@ -91,6 +93,11 @@ export class SshHost extends RemoteHostBase implements Host {
     return jobFiles(this.jobsRoot, jobId).log;
   }
 
+  /** The local copy of the job's TRAINQ_METRICS_FILE, beside the log copy; each poll brings what is new. */
+  metricsPath(jobId: string): string {
+    return jobFiles(this.jobsRoot, jobId).metrics;
+  }
+
   /** Copies a local project folder to <workdir>/<folder name>; concurrent calls for one folder share a copy. */
   sync(localRoot: string): Promise<{ remoteDir: string; method: SyncMethod }> {
     return this.session.sync(localRoot);
@@ -108,6 +115,7 @@ export class SshHost extends RemoteHostBase implements Host {
     const { argv, cwd } = await this.session.placeJob(request);
     // Only our polls write the local copy, and none runs for this job yet; an earlier copy would be stale.
     await (await LogMirror.open(this.logPath(job.id), this.maxLogBytes)).reset();
+    await (await MetricsMirror.open(this.metricsPath(job.id))).reset();
     const grace = String(graceDeciseconds(this.sweepGraceSec));
     const args = [jobsDir, job.id, cwd, gpuIndices.join(','), grace, String(env.length), ...env, ...argv];
     let stdout: string;
