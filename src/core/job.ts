@@ -35,6 +35,9 @@ export interface JobSpec {
   sweep?: TrialRef;
 }
 
+/** A name a job's environment variable may have (checked for host settings, jobs and stored jobs alike). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** Which sweep a trial job belongs to, and the hyper-parameters it runs with. */
 export interface TrialRef {
   sweepId: string;

@@ -251,11 +251,11 @@ export class JobManager implements Disposable {
     return this.state.sweeps ?? [];
   }
 
-  /** Applies a collaborator's change (a sweep's progress, what the metrics follower read) and saves it with the rest. */
-  async update(change: (state: WorkspaceState) => void): Promise<void> {
+  /** Applies a collaborator's change (a sweep's progress, metrics read) and saves it, or with `save` false only redraws. */
+  async update(change: (state: WorkspaceState) => void, save = true): Promise<void> {
     this.assertWritable();
     change(this.state);
-    await this.commit();
+    await (save ? this.commit() : this.changed.fire());
   }
 
   async retry(id: string): Promise<Job> {

@@ -10,11 +10,10 @@
  *
  * Both are written by code we do not control and read back from logs anyone can print to, so every
  * line is treated as hostile: names must look like metric names (and can never be `__proto__` and
- * friends), values must be finite decimal numbers, and size is bounded per line and per reader.
+ * friends), values must be finite decimal numbers, and size is bounded per line (reading the files by whole lines is metricsFollower.ts's).
  * A line with some bad pairs keeps its good ones: one typo must not lose a whole epoch's report, and
  * a bad pair can only ever be left out, never change another pair's meaning.
  */
-import { StringDecoder } from 'node:string_decoder';
 
 /** One line's report: the values by metric name (a null-prototype object) and the step it gave, if any. */
 export interface MetricReport {
@@ -162,94 +161,6 @@ export function parseMetricJsonLine(line: string): MetricReport | undefined {
     }
   }
   return builder.build();
-}
-
-export type MetricsFormat = 'stdout' | 'jsonl';
-
-/**
- * Reads reports out of a growing log or metrics file, fed the new bytes as they arrive. Chunks may
- * split a line or a UTF-8 character anywhere; only complete lines are parsed (call `end()` when the
- * file is final to parse a last line without a newline). `\n`, `\r\n` and a lone `\r` all end a line:
- * progress bars redraw with `\r`, and a report printed after one must still be seen. A line that grows
- * past MAX_METRIC_LINE_CHARS without ending is dropped and the reader resyncs at the next line end, so
- * memory stays bounded whatever a job prints. Feed it Buffers or strings, not both mixed.
- */
-export class MetricsLineReader {
-  private readonly decoder = new StringDecoder('utf8');
-  private readonly parse: (line: string) => MetricReport | undefined;
-  private pending = '';
-  /** True while skipping the rest of an over-long line. */
-  private discarding = false;
-
-  constructor(format: MetricsFormat = 'stdout') {
-    this.parse = format === 'jsonl' ? parseMetricJsonLine : parseMetricLine;
-  }
-
-  /** The reports of the lines this chunk completes, in order. */
-  push(chunk: Buffer | string): MetricReport[] {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    const reports: MetricReport[] = [];
-    let start = 0;
-    for (;;) {
-      const end = nextLineEnd(text, start);
-      if (end < 0) {
-        break;
-      }
-      this.completeLine(text.slice(start, end), reports);
-      start = end + 1;
-    }
-    this.keepPartial(text.slice(start));
-    return reports;
-  }
-
-  /** The file is complete: its last line counts even without a line end. */
-  end(): MetricReport[] {
-    const reports: MetricReport[] = [];
-    this.keepPartial(this.decoder.end());
-    if (!this.discarding && this.pending.length > 0) {
-      this.completeLine('', reports);
-    }
-    this.pending = '';
-    this.discarding = false;
-    return reports;
-  }
-
-  /** Characters held for an unfinished line (never more than MAX_METRIC_LINE_CHARS). */
-  get bufferedChars(): number {
-    return this.pending.length;
-  }
-
-  private completeLine(tail: string, reports: MetricReport[]): void {
-    if (!this.discarding) {
-      const report = this.parse(this.pending + tail);
-      if (report) {
-        reports.push(report);
-      }
-    }
-    this.pending = '';
-    this.discarding = false;
-  }
-
-  private keepPartial(partial: string): void {
-    if (this.discarding || partial.length === 0) {
-      return;
-    }
-    if (this.pending.length + partial.length > MAX_METRIC_LINE_CHARS) {
-      this.pending = '';
-      this.discarding = true;
-    } else {
-      this.pending += partial;
-    }
-  }
-}
-
-const LINE_END = /[\r\n]/g;
-
-/** The index of the next `\n` or `\r` at or after `from`, or -1 (searching from lastIndex reads each character once). */
-function nextLineEnd(text: string, from: number): number {
-  LINE_END.lastIndex = from;
-  const match = LINE_END.exec(text);
-  return match ? match.index : -1;
 }
 
 /** A metric value for people: 3–4 significant digits, exponent notation outside [0.001, 10 000). */

@@ -17,14 +17,21 @@ import { PollClock, type Timers } from './pollClock';
 const CHUNK_BYTES = 256 * 1024;
 /** A "line" longer than this is no report (the protocol caps lines far lower): skipped whole. */
 const MAX_LINE_BYTES = 64 * 1024;
+/** How long reports may sit in memory only; a crash re-reads them (a step-less report then repeats). */
+const DURABLE_EVERY_MS = 10_000;
 /** After its end a job is read to the end of its files, but no further than this in one go. */
 const FINAL_READ_BYTES = 16 * 1024 * 1024;
 
 export interface MetricsFollowerDeps {
   jobs: () => readonly Job[];
   host: (name: string | undefined) => Pick<Host, 'logPath' | 'metricsPath'> | undefined;
-  /** Saves the state once after a poll that recorded something. */
-  save: () => Promise<void>;
+  /**
+   * After a poll that recorded something: `durable` asks for a store save, otherwise only for the views
+   * to redraw from memory. Saves come at most every DURABLE_EVERY_MS, and at once when a job's files
+   * were read to the end, because a report not saved yet is read again after a restart (the offsets
+   * are saved with the reports): writing the whole store every second to show a number was the waste.
+   */
+  save: (durable: boolean) => Promise<void>;
   now?: () => number;
   timers?: Timers;
   onError?: (e: unknown) => void;
@@ -44,6 +51,7 @@ export class MetricsFollower implements Disposable {
   private readonly now: () => number;
   /** Polls run one after another: two at once would read the same bytes twice. */
   private chain: Promise<unknown> = Promise.resolve();
+  private lastDurableMs = -Infinity;
 
   constructor(private readonly deps: MetricsFollowerDeps) {
     this.now = deps.now ?? Date.now;
@@ -94,7 +102,11 @@ export class MetricsFollower implements Disposable {
       }
     }
     if (updates.length > 0 || finalized > 0) {
-      await this.deps.save();
+      const durable = finalized > 0 || this.now() - this.lastDurableMs >= DURABLE_EVERY_MS;
+      if (durable) {
+        this.lastDurableMs = this.now();
+      }
+      await this.deps.save(durable);
     }
     if (updates.length > 0) {
       this.reported.fire(updates);
@@ -175,9 +187,11 @@ export async function readLines(file: string, offset: number, limit: number, end
         break;
       }
       const whole = ending && atEnd ? chunk : chunk.subarray(0, lastNl + 1);
-      for (const line of whole.toString('utf8').split('\n')) {
+      // Cut at a newline byte, which is never inside a UTF-8 character; `\r` ends a line too, so a
+      // report printed after a progress bar's carriage returns is read on its own.
+      for (const line of whole.toString('utf8').split(/\r\n|\r|\n/)) {
         if (line.length > 0) {
-          onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+          onLine(line);
         }
       }
       pos += whole.length;

@@ -13,13 +13,12 @@ export {
   MAX_METRIC_LINE_CHARS,
   MAX_VALUES_PER_LINE,
   METRIC_LINE_PREFIX,
-  MetricsLineReader,
   formatMetricValue,
   isSafeMetricName,
   parseMetricJsonLine,
   parseMetricLine,
 } from './metricLines';
-export type { MetricReport, MetricsFormat } from './metricLines';
+export type { MetricReport } from './metricLines';
 
 export interface JobMetrics {
   /** Per metric name, in the order first reported: its points in increasing step order. */
@@ -93,10 +92,10 @@ export function recordMetrics(metrics: JobMetrics, report: MetricReport, atMs: n
  * start of a long run is one point in 64); spacing by steps keeps the whole curve's shape at one
  * resolution, and the latest value (what the stopping rules judge) is never lost.
  */
-function thin(points: readonly MetricPoint[]): MetricPoint[] {
+export function thin(points: readonly MetricPoint[], maxPoints = MAX_SERIES_POINTS): MetricPoint[] {
   const first = points[0];
   const last = points[points.length - 1];
-  const spacing = (last.step - first.step) / (MAX_SERIES_POINTS / 2);
+  const spacing = (last.step - first.step) / (maxPoints / 2);
   const kept: MetricPoint[] = [first];
   for (let i = 1; i < points.length - 1; i++) {
     if (points[i].step - kept[kept.length - 1].step >= spacing) {

@@ -3,13 +3,14 @@
  * passed literally (no `$VAR` expansion) on every host kind, so both obey one rule for names and values.
  */
 
+import { ENV_NAME } from '../core/job';
+
 /** Set by TrainQ for each job; a host-wide or job value would hand a job GPUs or an id that are not its own. */
 export const RESERVED_ENV: ReadonlySet<string> = new Set(['CUDA_VISIBLE_DEVICES', 'TRAINQ_JOB_ID', 'TRAINQ_METRICS_FILE']);
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Why NAME=value cannot be part of a job's environment, or undefined when it can. */
 export function envEntryProblem(key: string, value: unknown): string | undefined {
-  if (!ENV_KEY.test(key)) {
+  if (!ENV_NAME.test(key)) {
     return `env name '${key}' is not a valid variable name (letters, digits, _; not starting with a digit).`;
   }
   if (RESERVED_ENV.has(key)) {

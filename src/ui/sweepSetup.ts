@@ -29,9 +29,9 @@ export function createSweeps(extensionUri: vscode.Uri, manager: JobManager, logg
     jobs: () => manager.jobs,
     host: (name) => manager.host(name),
     // Only the window that runs the queue saves; a read-only one shows what that window saved.
-    save: async () => {
+    save: async (durable) => {
       if (manager.canDispatch) {
-        await manager.update(() => undefined);
+        await manager.update(() => undefined, durable);
       }
     },
     onError: (e) => logger.warn(`TrainQ could not read a job's metrics: ${e instanceof Error ? e.message : String(e)}`),

@@ -3,7 +3,8 @@
  * JSON exports, and the throttle that keeps updates to the page at most twice a second. Editor-free,
  * so it is unit-tested without VS Code (test/unit/sweepViewModel.test.ts).
  */
-import { bestOfCurve, bestTrial, formatMetric, sweepProgressText } from '../core/sweep/sweepRecord';
+import { bestOfCurve, bestTrial, sweepProgressText } from '../core/sweep/sweepRecord';
+import { formatMetricValue } from '../core/metricsProtocol';
 import type { SweepRecord, SweepTrial } from '../core/sweep/sweepRecord';
 import type { EarlyStoppingSpec, ParamSpec, ParamValue, Params } from '../core/sweep/sweepTypes';
 import { MAX_CURVE, MAX_TEXT, MAX_TRIALS } from '../shared/sweepProtocol';
@@ -84,7 +85,7 @@ export function budgetText(record: SweepRecord): string {
   }
   if (gpuHours !== undefined) {
     const used = record.trials.reduce((sum, t) => sum + (Number.isFinite(t.gpuSec) ? t.gpuSec : 0), 0) / 3600;
-    parts.push(`${formatMetric(Number(used.toFixed(2)))} of ${gpuHours} GPU-hours`);
+    parts.push(`${formatMetricValue(Number(used.toFixed(2)))} of ${gpuHours} GPU-hours`);
   }
   return parts.length > 0 ? parts.join(' · ') : 'No budget limit';
 }

@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Job } from '../../src/core/job';
-import { MetricsFollower } from '../../src/core/metricsFollower';
+import { MetricsFollower, readLines } from '../../src/core/metricsFollower';
+import { MAX_SERIES_POINTS, emptyJobMetrics, parseMetricJsonLine, parseMetricLine, recordMetrics, type MetricReport } from '../../src/core/metricsProtocol';
 import { makeJob } from '../support/builders';
 
 async function setup(jobs: Job[], withFile = true) {
@@ -82,4 +83,71 @@ test('jobs that never ran and old history without offsets are not read at all', 
   assert.deepEqual(await t.follower().poll(), []);
   assert.equal(old.metrics, undefined);
   assert.equal(t.saves(), 0);
+});
+
+/** Every report readLines hands out while `bytes` arrive in pieces of `size`, read after each piece, then to the end. */
+async function readInPieces(bytes: Buffer, size: number, parse: (line: string) => MetricReport | undefined): Promise<MetricReport[]> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'trainq-lines-'));
+  const file = path.join(dir, 'output.log');
+  await fs.writeFile(file, '');
+  const got: MetricReport[] = [];
+  const take = (line: string) => {
+    const r = parse(line);
+    if (r) got.push(r);
+  };
+  let offset = 0;
+  for (let i = 0; i < bytes.length; i += size) {
+    await fs.appendFile(file, bytes.subarray(i, i + size));
+    offset = await readLines(file, offset, 1 << 20, false, take);
+  }
+  await readLines(file, offset, 1 << 20, true, take);
+  await fs.rm(dir, { recursive: true, force: true });
+  return got;
+}
+const plain = (r: MetricReport) => ({ ...(r.step !== undefined && { step: r.step }), values: { ...r.values } });
+
+test('whole lines only, across pieces split anywhere, even mid-character; \\r\\n and a lone \\r end lines', async () => {
+  const text = 'noise ✓ line\ntrainq:metric a=1 step=1\r\ntrainq:metric b=2.5 step=2\nprogress 50%\rtrainq:metric c=3\n{"ignored": 1}\n';
+  const bytes = Buffer.from(`${text}trainq:metric énergie=1 a=4`);
+  const expected = [{ step: 1, values: { a: 1 } }, { step: 2, values: { b: 2.5 } }, { values: { c: 3 } }, { values: { a: 4 } }];
+  for (let size = 1; size <= 7; size++) {
+    assert.deepEqual((await readInPieces(bytes, size, parseMetricLine)).map(plain), expected, `pieces of ${size} bytes; the last line counts at the end, its bad name dropped`);
+  }
+  // A 3-byte character split between two pieces is decoded whole.
+  const json = Buffer.from('{"loss": 0.5, "note": "€€€"}\n');
+  const cut = json.indexOf(0xe2) + 1;
+  assert.deepEqual((await readInPieces(json, cut, parseMetricJsonLine)).map(plain), [{ values: { loss: 0.5 } }]);
+});
+
+test('10 000 lines at once and one by one: every report, and the series stays bounded', async () => {
+  const lines = Array.from({ length: 10_000 }, (_, i) => (i % 3 === 0 ? `epoch ${i}` : `trainq:metric loss=${1 / (i + 1)} step=${i}`));
+  const bytes = Buffer.from(`${lines.join('\n')}\n`);
+  const whole = await readInPieces(bytes, bytes.length, parseMetricLine);
+  assert.equal(whole.length, lines.filter((l) => l.startsWith('trainq')).length);
+  const oneByOne = await readInPieces(bytes, Math.ceil(bytes.length / 500), parseMetricLine);
+  assert.equal(oneByOne.length, whole.length);
+  const metrics = emptyJobMetrics();
+  whole.forEach((r, i) => recordMetrics(metrics, r, i));
+  assert.ok(metrics.series.loss.length <= MAX_SERIES_POINTS);
+  assert.equal(metrics.series.loss.at(-1)!.step, 9998, 'the latest point survives thinning');
+  assert.equal(metrics.series.loss[0].step, 1, 'and so does the first');
+});
+
+test('reports are saved at most every 10 s (redrawn from memory between), and at once when a job was read to its end', async () => {
+  const job = makeJob({ id: 'j5', state: 'running', host: 'local', startedAt: 1 });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'trainq-durable-'));
+  const host = { logPath: (id: string) => path.join(dir, `${id}.log`) };
+  let now = 0;
+  const asked: boolean[] = [];
+  const f = new MetricsFollower({ jobs: () => [job], host: () => host, now: () => now, save: async (durable) => void asked.push(durable) });
+  for (let s = 1; s <= 12; s++) {
+    await fs.appendFile(host.logPath('j5'), `trainq:metric loss=${1 / s} step=${s}\n`);
+    await f.poll();
+    now += 1000;
+  }
+  assert.deepEqual(asked, [true, false, false, false, false, false, false, false, false, false, true, false]);
+  Object.assign(job, { state: 'succeeded', endedAt: now });
+  await f.poll();
+  assert.equal(asked.at(-1), true, 'the final read is saved at once');
+  assert.equal(job.metrics!.series.loss.length, 12, 'every report is in memory whether saved yet or not');
 });

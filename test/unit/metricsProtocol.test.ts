@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   MAX_METRIC_LINE_CHARS,
-  MetricsLineReader,
   emptyJobMetrics,
   formatMetricValue,
   latestText,
@@ -86,56 +85,6 @@ test('JSON lines: top-level finite numbers only, anything else ignored', () => {
     assert.equal(parseMetricJsonLine(bad), undefined, bad);
   }
   assert.equal(parseMetricJsonLine(`${'['.repeat(2000)}${']'.repeat(2000)}`), undefined, 'deep nesting is no object');
-});
-
-test('the reader parses whole lines only, across chunks split anywhere, even mid-character', () => {
-  const text = 'noise ✓ line\ntrainq:metric a=1 step=1\r\ntrainq:metric b=2.5 step=2\nprogress 50%\rtrainq:metric c=3\n{"ignored": 1}\n';
-  const bytes = Buffer.from(`${text}trainq:metric énergie=1 a=4`);
-  const expected = [{ step: 1, values: { a: 1 } }, { step: 2, values: { b: 2.5 } }, { values: { c: 3 } }];
-  for (let size = 1; size <= 7; size++) {
-    const reader = new MetricsLineReader();
-    const got: MetricReport[] = [];
-    for (let i = 0; i < bytes.length; i += size) {
-      got.push(...reader.push(bytes.subarray(i, i + size)));
-    }
-    assert.deepEqual(got.map(plain), expected, `chunks of ${size} bytes`);
-    assert.deepEqual(reader.end().map(plain), [{ values: { a: 4 } }], 'the last line counts at the end; its bad name is dropped');
-  }
-  // A 3-byte character split between two chunks is decoded whole.
-  const json = Buffer.from('{"loss": 0.5, "note": "€€€"}\n');
-  const cut = json.indexOf(0xe2) + 1;
-  const reader = new MetricsLineReader('jsonl');
-  assert.deepEqual(reader.push(json.subarray(0, cut)), []);
-  assert.deepEqual(reader.push(json.subarray(cut)).map(plain), [{ values: { loss: 0.5 } }]);
-});
-
-test('an endless line without a newline is dropped and the reader resyncs at the next one', () => {
-  const reader = new MetricsLineReader();
-  assert.deepEqual(reader.push('trainq:metric a=1 '), []);
-  for (let i = 0; i < 1000; i++) {
-    assert.deepEqual(reader.push('x'.repeat(1000)), []);
-    assert.ok(reader.bufferedChars <= MAX_METRIC_LINE_CHARS);
-  }
-  assert.deepEqual(reader.push(' b=2\ntrainq:metric c=3\n').map(plain), [{ values: { c: 3 } }]);
-  assert.equal(reader.bufferedChars, 0);
-});
-
-test('10 000 lines in one chunk and one by one: every report, bounded buffer', () => {
-  const lines = Array.from({ length: 10_000 }, (_, i) => (i % 3 === 0 ? `epoch ${i}` : `trainq:metric loss=${1 / (i + 1)} step=${i}`));
-  const whole = new MetricsLineReader().push(`${lines.join('\n')}\n`);
-  assert.equal(whole.length, lines.filter((l) => l.startsWith('trainq')).length);
-  const reader = new MetricsLineReader();
-  let count = 0;
-  for (const line of lines) {
-    count += reader.push(`${line}\n`).length;
-    assert.ok(reader.bufferedChars < 100);
-  }
-  assert.equal(count, whole.length);
-  const metrics = emptyJobMetrics();
-  whole.forEach((r, i) => recordMetrics(metrics, r, i));
-  assert.ok(metrics.series.loss.length <= MAX_SERIES_POINTS);
-  assert.equal(metrics.series.loss.at(-1)!.step, 9998, 'the latest point survives thinning');
-  assert.equal(metrics.series.loss[0].step, 1, 'and so does the first');
 });
 
 test('recordMetrics: steps default to the series\u2019 last + 1, going back replaces, repeats change nothing', () => {

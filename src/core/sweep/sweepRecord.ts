@@ -4,7 +4,9 @@
  * leave the history (Clear Finished) while the search must still learn from them; a reloaded sweep
  * rebuilds its strategy from these records alone.
  */
+import { formatMetricValue } from '../metricLines';
 import type { MetricPoint, Params, SweepSpec, TrialRecord, TrialState } from './sweepTypes';
+import { bestLossUpTo, valueOfLoss } from './trialScore';
 
 export type SweepStatus = 'running' | 'paused' | 'stopped' | 'finished';
 
@@ -35,6 +37,7 @@ export interface SweepRecord {
   trials: SweepTrial[];
 }
 
+/** A trial keeps its curve thinned to about this many points (the job keeps up to 500). */
 export const MAX_CURVE_POINTS = 200;
 
 /** What the strategies and stopping rules see of a sweep's trials. */
@@ -48,13 +51,8 @@ export function isActiveTrial(t: SweepTrial): boolean {
 
 /** The best value a curve reached for the goal; undefined for an empty curve. */
 export function bestOfCurve(curve: readonly MetricPoint[], goal: 'min' | 'max'): number | undefined {
-  let best: number | undefined;
-  for (const p of curve) {
-    if (best === undefined || (goal === 'max' ? p.value > best : p.value < best)) {
-      best = p.value;
-    }
-  }
-  return best;
+  const loss = bestLossUpTo(curve, goal);
+  return loss === undefined ? undefined : valueOfLoss(loss, goal);
 }
 
 /** The trial with the best value so far, and that value; undefined before any report. */
@@ -69,30 +67,11 @@ export function bestTrial(sweep: SweepRecord): { trial: SweepTrial; value: numbe
   return best;
 }
 
-/** Keeps a curve within MAX_CURVE_POINTS by dropping every other old point; the newest always stays. */
-export function thinCurve(curve: MetricPoint[]): MetricPoint[] {
-  if (curve.length <= MAX_CURVE_POINTS) {
-    return curve;
-  }
-  const last = curve[curve.length - 1];
-  const thinned = curve.slice(0, -1).filter((_, i) => i % 2 === 0);
-  return [...thinned, last];
-}
-
 /** "12/40 trials · best val_acc 0.981 (trial 7)": the sweep's line in the Job Queue. */
 export function sweepProgressText(sweep: SweepRecord): string {
   const done = sweep.trials.filter((t) => !isActiveTrial(t)).length;
   const of = sweep.spec.budget.trials !== undefined ? `/${sweep.spec.budget.trials}` : '';
   const best = bestTrial(sweep);
-  const bestText = best ? ` · best ${sweep.spec.metric} ${formatMetric(best.value)} (trial ${best.trial.trial})` : '';
+  const bestText = best ? ` · best ${sweep.spec.metric} ${formatMetricValue(best.value)} (trial ${best.trial.trial})` : '';
   return `${done}${of} trials${bestText}`;
-}
-
-/** 4 significant digits, no float noise: 0.9812, 1234, 1.2e-5. */
-export function formatMetric(value: number): string {
-  if (value === 0 || !Number.isFinite(value)) {
-    return String(value);
-  }
-  const abs = Math.abs(value);
-  return abs >= 1e-3 && abs < 1e6 ? String(Number(value.toPrecision(4))) : value.toExponential(2);
 }

@@ -6,13 +6,13 @@
  */
 import { FeatureError, checkExpectedGain, checkGpus, checkImportance, checkRuntimeSec } from '../features';
 import { validateJobMetrics } from '../metricsProtocol';
+import { ENV_NAME } from '../job';
 import { fail, filled, integer, list, oneOf, optional, plain, record, text, time } from '../storeChecks';
 import type { SweepRecord, SweepStatus } from './sweepRecord';
 import { STRATEGY_NAMES, type TrialState } from './sweepTypes';
 
 const STATUSES: readonly SweepStatus[] = ['running', 'paused', 'stopped', 'finished'];
 const TRIAL_STATES: readonly TrialState[] = ['queued', 'running', 'succeeded', 'failed', 'stopped', 'cancelled'];
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_PARALLEL = 64;
 
 /** The fields a job has as a sweep's trial or as a reporter of metrics. */
