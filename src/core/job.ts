@@ -33,6 +33,37 @@ export interface JobSpec {
   env?: Record<string, string>;
   /** Set when the job is a trial of a sweep. */
   sweep?: TrialRef;
+  /** Jobs this one waits for before it may be dispatched (issue 16: dependencies). */
+  after?: JobDependency;
+  /** Where the job may run (issue 16: host constraints); absent means any host. */
+  constraints?: HostConstraints;
+  /** A `.env` file (absolute path) whose variables the job gets beside `env`. */
+  envFile?: string;
+  /** The interpreter a `.py` script runs with, overriding `trainq.python` and the host's. */
+  interpreter?: string;
+  /** Globs (relative to the job's folder) copied back from a remote host when the job ends. */
+  outputs?: string[];
+}
+
+/** `after`: the listed jobs ended (any state); `after-ok`: they all succeeded. */
+export type DependencyMode = 'after' | 'after-ok';
+
+export interface JobDependency {
+  mode: DependencyMode;
+  /** Ids of the jobs waited for. */
+  jobs: string[];
+}
+
+/** Which hosts may take a job. Names and labels match host names and `labels` of `trainq.hosts`. */
+export interface HostConstraints {
+  /** Only these hosts (by name or label); absent or empty means any. */
+  require?: string[];
+  /** Never these hosts (by name or label). */
+  exclude?: string[];
+  /** A pattern the GPU model must contain, case-insensitive (e.g. `A100`). */
+  gpuModel?: string;
+  /** Minimum free memory per GPU, MiB. */
+  minGpuMemMiB?: number;
 }
 
 /** A name a job's environment variable may have (checked for host settings, jobs and stored jobs alike). */
