@@ -7,7 +7,7 @@ import { addHostEntry, hostEntries, removeHostEntry } from './config';
 import { parseHostConfigs, parseSlurmHostConfig, parseSshHostConfig, type SlurmHostConfig, type SshHostConfig } from '../hosts/hostConfig';
 import type { HostStatus } from '../core/host';
 import { listSshConfigHosts } from '../hosts/ssh/sshConfigFile';
-import { hostDescription } from './jobFormat';
+import { hostDescription } from './hostFormat';
 
 export interface HostCommandServices {
   /** Probes a host built from `config` once, without adding it, and disposes it. */

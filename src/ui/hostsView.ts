@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Job } from '../core/job';
-import { gpuDescription, gpuLabel, hostDescription, hostTooltipMarkdown, noGpuLabel } from './jobFormat';
+import { gpuDescription, gpuLabel, hostDescription, hostTooltipMarkdown, noGpuLabel } from './hostFormat';
 import { speedText } from './etaFormat';
 import type { JobManager } from '../core/jobManager';
 import type { GpuInfo, HostStatus } from '../core/host';

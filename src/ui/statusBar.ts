@@ -3,7 +3,7 @@
  * clock probes the hosts (more often while the window is focused), and each probe redraws it.
  */
 import * as vscode from 'vscode';
-import { statusBarAccessibilityLabel, statusBarText, statusBarTooltipMarkdown, type QueueCounts } from './jobFormat';
+import { statusBarAccessibilityLabel, statusBarText, statusBarTooltipMarkdown, type QueueCounts } from './hostFormat';
 import type { JobManager } from '../core/jobManager';
 import type { EtaCache } from './etaCache';
 import { drainText } from './etaFormat';

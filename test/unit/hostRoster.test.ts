@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HostRoster } from '../../src/core/hostRoster';
-import { gpuDescription, shortWaitingReason } from '../../src/ui/jobFormat';
+import { gpuDescription } from '../../src/ui/hostFormat';
+import { shortWaitingReason } from '../../src/ui/jobFormat';
 import { dispatchOrder } from '../../src/core/jobQueues';
 import { silentLogger } from '../../src/core/logger';
 import { FirstFitPlacement } from '../../src/core/placementPolicies';

@@ -8,18 +8,20 @@ import {
   formatElapsed,
   formatGiB,
   formatTimestamp,
-  gpuDescription,
-  gpuLabel,
   groupCount,
-  hostDescription,
   jobDescription,
   jobTooltipMarkdown,
-  noGpuLabel,
   shortWaitingReason,
+} from '../../src/ui/jobFormat';
+import {
+  gpuDescription,
+  gpuLabel,
+  hostDescription,
+  noGpuLabel,
   statusBarAccessibilityLabel,
   statusBarText,
   statusBarTooltipMarkdown,
-} from '../../src/ui/jobFormat';
+} from '../../src/ui/hostFormat';
 import type { HostStatus } from '../../src/core/host';
 
 const T0 = 1_700_000_000_000;
