@@ -74,9 +74,11 @@ async function optunaRun(task: string, file: TaskFile, sampler: 'tpe' | 'random'
     cwd: TASK_DIR,
     maxBuffer: 64 * 1024 * 1024,
   });
-  const result = JSON.parse(fs.readFileSync(out, 'utf8')) as { best: number; bestCurve: Array<[number, number]>; trials: unknown[] };
+  type OptunaTrial = { params: Record<string, string | number | boolean>; values: number[] };
+  const result = JSON.parse(fs.readFileSync(out, 'utf8')) as { best: number; bestCurve: Array<[number, number]>; trials: OptunaTrial[] };
   fs.rmSync(out, { force: true });
-  return { best: result.best, curve: result.bestCurve, trials: result.trials.length, wallSec: (Date.now() - started) / 1000, proposeMs: [] };
+  const bestParams = result.trials.find((t) => t.values.includes(result.best))?.params;
+  return { best: result.best, bestParams, curve: result.bestCurve, trials: result.trials.length, wallSec: (Date.now() - started) / 1000, proposeMs: [] };
 }
 
 /** Runs `jobs` with at most `limit` at once (2 cores: two sweeps side by side). */

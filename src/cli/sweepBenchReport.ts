@@ -13,6 +13,8 @@ export interface RunOutcome {
   curve: Array<[number, number]>;
   trials: number;
   wallSec: number;
+  /** Hyper-parameters of the trial behind `best`, when known. */
+  bestParams?: Record<string, string | number | boolean>;
 }
 
 export interface StrategySummary {
@@ -25,6 +27,8 @@ export interface StrategySummary {
   medianShare: number | null;
   meanTrials: number;
   meanWallSec: number;
+  /** Per seed, the hyper-parameters behind bestAtBudget (null when unknown): input of the noise study. */
+  bestParams: Array<Record<string, string | number | boolean> | null>;
 }
 
 export interface TaskSummary {
@@ -79,6 +83,7 @@ export function aggregate(metric: string, goal: Goal, budgetEpochs: number, outc
       medianShare: m === null || !Number.isFinite(m) ? null : m,
       meanTrials: runs.reduce((s, r) => s + r.trials, 0) / runs.length,
       meanWallSec: runs.reduce((s, r) => s + r.wallSec, 0) / runs.length,
+      bestParams: runs.map((r) => r.bestParams ?? null),
     };
   }
   return { metric, goal, budgetEpochs, strategies };

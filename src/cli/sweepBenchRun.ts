@@ -28,6 +28,8 @@ export interface SweepRunResult {
   wallSec: number;
   /** Proposal time of each trial, ms (strategy only). */
   proposeMs: number[];
+  /** Hyper-parameters of the trial that reported `best` (for re-evaluating it with fresh seeds). */
+  bestParams?: Record<string, string | number | boolean>;
 }
 
 export interface SweepRunOptions {
@@ -66,6 +68,7 @@ export async function runSweepOnce(opts: SweepRunOptions): Promise<SweepRunResul
 
   const curve: Array<[number, number]> = [];
   let best: number | undefined;
+  let bestParams: SweepRunResult['bestParams'];
   const seen = new Map<string, number>();
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
@@ -78,7 +81,10 @@ export async function runSweepOnce(opts: SweepRunOptions): Promise<SweepRunResul
         if (curve.length >= budgetEpochs) {
           break;
         }
-        best = best === undefined || (spec.goal === 'max' ? point.value > best : point.value < best) ? point.value : best;
+        if (best === undefined || (spec.goal === 'max' ? point.value > best : point.value < best)) {
+          best = point.value;
+          bestParams = job.sweep?.params;
+        }
         curve.push([curve.length + 1, best]);
       }
       seen.set(job.id, series.length);
@@ -100,7 +106,7 @@ export async function runSweepOnce(opts: SweepRunOptions): Promise<SweepRunResul
     await finished;
     await follower.poll();
     const record = sweeps.sweep(sweepId)!;
-    return { best, curve, trials: record.trials.length, wallSec: (Date.now() - started) / 1000, proposeMs: [] };
+    return { best, bestParams, curve, trials: record.trials.length, wallSec: (Date.now() - started) / 1000, proposeMs: [] };
   } finally {
     sub.dispose();
     watch.dispose();

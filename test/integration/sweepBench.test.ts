@@ -35,6 +35,8 @@ test('a TrainQ sweep of real training counts exactly the epoch budget and finds 
   assert.ok(result.best! > 0.1 && result.best! <= 1, `best val_acc ${result.best}`);
   // The best-so-far curve never gets worse.
   result.curve.forEach(([, best], i) => i === 0 || assert.ok(best >= result.curve[i - 1][1]));
+  // The configuration behind the best is kept for the noise study, with every parameter of the space.
+  assert.deepEqual(Object.keys(result.bestParams ?? {}).sort(), Object.keys(task.parameters).sort());
 });
 
 test('the Optuna baseline uses exactly the same epoch budget', { timeout: 120_000 }, async () => {
@@ -44,4 +46,21 @@ test('the Optuna baseline uses exactly the same epoch budget', { timeout: 120_00
   fs.rmSync(out, { force: true });
   assert.equal(r.epochsUsed, 12);
   assert.ok(r.best > 0.1 && r.best <= 1);
+});
+
+test('the noise study re-trains a reported best configuration with fresh seeds', { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainq-noise-'));
+  const params = { learning_rate: 0.1, max_depth: 3, subsample: 0.8, min_samples_leaf: 4, max_features: 0.3 };
+  const result = { tasks: { tabular_gbt: { metric: 'val_logloss', goal: 'min', strategies: { random: { bestAtBudget: [0.09], bestParams: [params] } } } } };
+  fs.writeFileSync(path.join(dir, 'result.json'), JSON.stringify(result));
+  const root = path.join(__dirname, '..', '..');
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli', 'sweepNoiseStudy.ts'), '--result', path.join(dir, 'result.json'), '--reseeds', '2', '--out', path.join(dir, 'study.json')], { cwd: root });
+  const study = JSON.parse(fs.readFileSync(path.join(dir, 'study.json'), 'utf8'));
+  const random = study.tasks.tabular_gbt.strategies.random;
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(random.rerunMean.length, 1);
+  assert.ok(random.rerunMean[0] > 0 && random.rerunMean[0] < 1, `re-run mean log loss ${random.rerunMean[0]}`);
+  assert.ok(random.rerunStd[0] >= 0 && Number.isFinite(random.rerunStd[0]));
+  // Luck is the reported value's lead over what the configuration is worth (positive = the report was lucky).
+  assert.equal(random.medianLuck, random.rerunMean[0] - 0.09);
 });
