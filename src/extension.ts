@@ -25,7 +25,7 @@ import { SlurmHost } from './hosts/slurm/slurmHost';
 import { SshHost } from './hosts/ssh/sshHost';
 import { AgentEvaluation } from './ui/agentEvaluation';
 import { COMMANDS, registerCommands } from './ui/commands';
-import { AgentDashboard } from './ui/dashboardPanel';
+import { AgentDashboard, DASHBOARD_VIEW_TYPE } from './ui/dashboardPanel';
 import { ConfigWatcher } from './ui/config';
 import { HostsView } from './ui/hostsView';
 import { createLog } from './ui/log';
@@ -35,6 +35,9 @@ import { JobQueueView } from './ui/queueView';
 import { jobsFromArgs } from './ui/queueNodes';
 import { ResourceStatusBar } from './ui/statusBar';
 import { EtaCache } from './ui/etaCache';
+import { GpuIdleWarnings } from './ui/gpuIdleWarnings';
+import { JobEndNotifications } from './ui/jobNotifications';
+import { registerOutputCopyBack } from './ui/outputCommands';
 import { createSweeps } from './ui/sweepSetup';
 import { UNTRUSTED_REASON } from './ui/trust';
 
@@ -51,9 +54,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // TrainQ's queue belongs to a workspace; without a folder there is nowhere to keep it.
     for (const id of Object.keys(COMMANDS)) {
       context.subscriptions.push(
-        vscode.commands.registerCommand(id, () => vscode.window.showInformationMessage('TrainQ: open a folder to queue training jobs.')),
+        vscode.commands.registerCommand(id, () => vscode.window.showInformationMessage(vscode.l10n.t('TrainQ: open a folder to queue training jobs.'))),
       );
     }
+    // A dashboard left open in a window that now has no folder has nothing to show: closed, not left blank.
+    context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => panel.dispose() }));
     return;
   }
 
@@ -69,6 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const local = new LocalHost({
     jobsRoot,
     maxJobs: config.value.localMaxJobs,
+    labels: config.value.localLabels,
     nvidiaSmi: config.value.nvidiaSmiPath,
     logger,
     // One log cap for every job: local logs on disk, remote ones in their local copies.
@@ -135,18 +141,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     maxPoints: () => 2_000,
     historyLength: () => agent.stats.series.loss.capacity,
   });
-  context.subscriptions.push(evaluation, dashboard);
+  context.subscriptions.push(evaluation, dashboard, dashboard.registerSerializer());
   let agentSettings = { backend: config.value.agentBackend, learning: config.value.agentLearning };
   let pausedKey: boolean | undefined;
   const logs = new JobLogProvider(manager);
   const { etas, disposables: etaDisposables } = queueEtas(manager, () => config.value.agingMinutes * 60_000, logger);
-  const queueView = new JobQueueView(manager, config, etas);
+  const gpuIdle = new GpuIdleWarnings(manager, () => config.value);
+  const queueView = new JobQueueView(manager, config, etas, gpuIdle);
   const sweepParts = createSweeps(context.extensionUri, manager, logger, (job) => logs.open(job));
   context.subscriptions.push(
     ...etaDisposables,
     ...sweepParts.disposables,
     logs,
     queueView,
+    gpuIdle,
+    new JobEndNotifications(manager, () => config.value),
+    registerOutputCopyBack(manager, () => config.value, logger),
     new HostsView(manager),
     new ResourceStatusBar(manager, etas),
     ...registerCommands({
@@ -171,7 +181,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         evaluate: () => evaluation.start(),
       },
     }),
-    manager.onDidFailToStart(({ job, message }) => void vscode.window.showErrorMessage(`TrainQ could not start ${job.name}: ${message}`)),
+    manager.onDidFailToStart(({ job, message }) => void vscode.window.showErrorMessage(vscode.l10n.t('TrainQ could not start {0}: {1}', job.name, message))),
     manager.onDidChangeJobs(() => {
       // The pause/resume buttons swap on this context key; set it only when it changes.
       if (manager.paused !== pausedKey) {
@@ -192,6 +202,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
       agent.stats.setPointCapacity(c.agentStatsHistory);
       local.maxJobs = c.localMaxJobs;
+      local.labels = c.localLabels;
       local.nvidiaSmi = c.nvidiaSmiPath;
       local.maxLogBytes = c.sshMaxLogBytes;
       local.sweepGraceSec = c.cancelGraceSeconds;

@@ -26,6 +26,7 @@
 import type { Job } from '../core/job';
 import type { HostCandidate, Placement, PlacementDecision, RoundView } from '../core/placement';
 import { finishSec } from '../core/placementPolicies';
+import { constraintsText, hasConstraints } from '../core/hostConstraints';
 import type { AgentStats } from './agentStats';
 import type { ActResult, LearnerCounters } from './dqnLearner';
 import type { Transition } from './replayBuffer';
@@ -218,7 +219,7 @@ export class DqnPlacement implements Placement {
       priority: job.priority,
       priorityPath: job.priorityReason,
       candidates: encoded.hosts.map((h, i) => ({ host: h, q: act.q[i] })),
-      infeasible: all.filter((c) => !feasible.includes(c)).map((c) => ({ host: c.host, reason: feasibleHosts.includes(c) ? LATER : whyNot(c, job.gpus) })),
+      infeasible: all.filter((c) => !feasible.includes(c)).map((c) => ({ host: c.host, reason: feasibleHosts.includes(c) ? LATER : whyNot(c, job) })),
       chosen: host,
       explored: act.explored,
     });
@@ -309,10 +310,18 @@ function soonestFinishing(job: Job, feasible: HostCandidate[]): HostCandidate[] 
   return feasible.filter((c) => finishSec(job, c) <= soonest);
 }
 
-/** Why an online host cannot take a job now, in the dashboard's words. */
-function whyNot(c: HostCandidate, gpus: number): string {
+/**
+ * Why an online host cannot take a job now, in the dashboard's words. Hosts a job's constraints rule
+ * out never reach the agent (the scheduler leaves them out of `all`); those that do may lack free GPUs
+ * of the model or memory asked for.
+ */
+function whyNot(c: HostCandidate, job: Job): string {
+  const gpus = job.gpus;
   if (c.runningJobs >= c.maxJobs) {
     return `at its limit of ${c.maxJobs} job${c.maxJobs === 1 ? '' : 's'}`;
+  }
+  if (hasConstraints(job.constraints) && c.freeGpus.length >= gpus) {
+    return `its free GPUs do not meet the job's constraints (${constraintsText(job.constraints)})`;
   }
   return c.totalGpus < gpus ? `has ${c.totalGpus} GPUs, the job needs ${gpus}` : `${c.freeGpus.length} of ${c.totalGpus} GPUs free, the job needs ${gpus}`;
 }

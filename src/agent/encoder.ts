@@ -1,8 +1,8 @@
 /**
  * The agent's state and action encoding: one row of features per (job, action) pair, scored by one
  * shared network, so any number of hosts works. The actions for a job are "place on h" for each host
- * that can take it now (infeasible hosts get no row, so they can never be chosen) and, when allowed,
- * "wait" (always the last row). media/agent/README.md documents the design; this file is the
+ * that can take it now (infeasible hosts, those a job's host constraints rule out among them, get no
+ * row, so they can never be chosen) and, when allowed, "wait" (always the last row). media/agent/README.md documents the design; this file is the
  * definition. Changing a feature's meaning or order must bump FEATURE_VERSION, which makes saved
  * weights refuse to load rather than silently misread.
  *

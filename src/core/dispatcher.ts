@@ -5,6 +5,7 @@
  * this decides what starts. The clock is the dispatcher's own: the editor may only say whether the
  * window is focused, which changes how often it probes.
  */
+import { dependencyHold, redirectDependents, settleDependents } from './dependencies';
 import { isFencedError } from './dispatchFence';
 import { Emitter, type Disposable } from './emitter';
 import type { Job } from './job';
@@ -69,6 +70,9 @@ export class Dispatcher implements Disposable {
   private readonly failed = new Emitter<{ job: Job; message: string }>();
   /** Fires when a job could not be started, so the UI can tell the user once. */
   readonly onDidFailToStart = this.failed.event;
+  private readonly jobEnded = new Emitter<Job>();
+  /** Fires when a started job's end is recorded (exit, reattach, lost; cancels too), before it is saved. */
+  readonly onDidEndJob = this.jobEnded.event;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.roster = new HostRoster(
@@ -175,6 +179,10 @@ export class Dispatcher implements Disposable {
 
   private async dispatchRound(): Promise<void> {
     const jobs = this.deps.jobs();
+    // Ending dependents of a failed job starts nothing, so it is done paused too; a read-only window leaves it to the writer.
+    if (this.writable && settleDependents(jobs, this.deps.now()).length > 0) {
+      await this.deps.commit();
+    }
     const order = dispatchOrder(jobs, this.deps.now(), this.deps.settings().agingMinutes * 60_000, this.deps.runSecOf);
     const holdBack = !this.writable
       ? 'Another VS Code window on this workspace dispatches jobs.'
@@ -188,7 +196,8 @@ export class Dispatcher implements Disposable {
     }
     const running = jobs.filter((j) => j.state === 'running');
     this.deps.placement.beginRound?.({ nowMs: this.deps.now(), queued: order.map((e) => e.job), running });
-    const plan = planDispatch(order, buildCandidates(this.roster.offers(), jobs), this.deps.placement);
+    const offers = this.roster.offers();
+    const plan = planDispatch(order, buildCandidates(offers, jobs), this.deps.placement, { held: dependencyHold(jobs), hosts: offers });
     if (plan.launches.length === 0) {
       this.setWaiting(plan.waiting);
       return;
@@ -303,12 +312,14 @@ export class Dispatcher implements Disposable {
       this.deps.placement.noteFinished?.(job, ranForSec);
     }
     this.deps.ended?.(job);
+    this.jobEnded.fire(job);
   }
 
   private retryIfAllowed(job: Job): void {
     const { retries } = this.deps.settings();
     if (retriesAutomatically(job, retries)) {
       const copy = this.deps.queueCopy(job);
+      redirectDependents(this.deps.jobs(), job.id, copy.id);
       this.deps.logger.info(`${job.name} (${job.id}) ${job.state}; queued again as ${copy.id} (attempt ${copy.attempt} of ${retries + 1}).`);
     }
   }
@@ -336,5 +347,6 @@ export class Dispatcher implements Disposable {
     this.roster.dispose();
     this.hostsChanged.dispose();
     this.failed.dispose();
+    this.jobEnded.dispose();
   }
 }

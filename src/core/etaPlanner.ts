@@ -9,12 +9,14 @@
  * where it would finish soonest (the shipped placements may choose otherwise, and a learning one
  * cannot be played forward), and the hosts' offers stay as probed now.
  */
+import { dependencyState, lookupIn } from './dependencies';
 import type { Job } from './job';
 import { reorder, type QueuedEntry } from './jobQueues';
 import type { HostCandidate, Placement, PlacementDecision } from './placement';
 import { runQueryOf } from './runtimeHistory';
 import type { RuntimeModel } from './runtimeModel';
 import { buildCandidates, planDispatch, type HostOffer } from './scheduler';
+import { withJobMemoryFreed } from './constrainedHosts';
 
 /** An overdue running job is expected to end within this share of its predicted time from now. */
 const OVERDUE_SHARE = 0.1;
@@ -61,7 +63,9 @@ interface Busy {
 }
 
 export function planEtas(input: EtaInput, model: EtaModel): EtaPlan {
-  const { jobs, offers, nowMs, agingMs } = input;
+  const { jobs, nowMs, agingMs } = input;
+  // A constrained job checks free GPU memory: what a running job uses there comes back when it ends.
+  const offers = withJobMemoryFreed(input.offers, jobs);
   const refs = offers.map((o) => ({ name: o.name, declaredSpeed: o.speed }));
   const plan: EtaPlan = { nowMs, queued: new Map(), running: new Map(), unplanned: 0 };
   let busy: Busy[] = [];
@@ -102,7 +106,7 @@ export function planEtas(input: EtaInput, model: EtaModel): EtaPlan {
       reorder(queue, t, agingMs);
       reorderAt = nextPromotion(queue, t, agingMs);
     }
-    const round = planDispatch(queue, buildCandidates(offers, busyJobs()), placement, { explainWaits: false });
+    const round = planDispatch(queue, buildCandidates(offers, busyJobs()), placement, { explainWaits: false, held: heldAt(queue, busy, jobs) });
     if (round.launches.length > 0) {
       const started = new Set<string>();
       for (const { job, host, gpuIndices } of round.launches) {
@@ -133,6 +137,29 @@ export function planEtas(input: EtaInput, model: EtaModel): EtaPlan {
     plan.drainMs = drain;
   }
   return plan;
+}
+
+/**
+ * A queued job starts no earlier than its dependencies' predicted ends: it is held while one is still
+ * queued or running in the played-forward queue. One whose `after-ok` dependency already failed never
+ * starts (the dispatcher ends it), so it stays without an ETA. Undefined when no queued job has any.
+ */
+function heldAt(queue: readonly QueuedEntry[], busy: readonly Busy[], jobs: readonly Job[]): ((job: Job) => string | undefined) | undefined {
+  if (!queue.some((e) => e.job.after)) {
+    return undefined;
+  }
+  const pending = new Set([...queue.map((e) => e.job.id), ...busy.map((b) => b.job.id)]);
+  const lookup = lookupIn(jobs);
+  return (job) => {
+    const after = job.after;
+    if (!after) {
+      return undefined;
+    }
+    if (after.jobs.some((id) => pending.has(id))) {
+      return 'waits for a dependency';
+    }
+    return dependencyState(job, (id) => (pending.has(id) ? undefined : lookup(id))).kind === 'failed' ? 'a dependency failed' : undefined;
+  };
 }
 
 /** The first instant after `t` at which a queued job not yet at High gains a level; Infinity without aging. */

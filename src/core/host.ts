@@ -5,6 +5,7 @@
  */
 import type { Disposable, Event } from './emitter';
 import type { Job, JobHandle } from './job';
+import type { ConflictAnswer, RemoteOutputFile } from './outputPlan';
 
 export type HostKind = 'local' | 'ssh' | 'slurm';
 
@@ -131,6 +132,8 @@ export interface Host extends Disposable {
   readonly speed: number;
   /** Most jobs this host runs at once, GPU or not. */
   readonly maxJobs: number;
+  /** The host's `labels` setting: names that jobs' host constraints may require or exclude. */
+  readonly labels?: readonly string[];
   /** Fires when a job launched or reattached on this host ends. */
   readonly onDidExit: Event<ExitReport>;
   /** Fires when a host goes offline or comes back on its own (remote hosts); absent for hosts that cannot. */
@@ -158,7 +161,48 @@ export interface Host extends Disposable {
    * job folder), except what may still run. Absent where a job leaves nothing beyond its local files.
    */
   forget?(jobs: readonly Job[]): Promise<ForgetOutcome>;
+  /**
+   * Copies the job's output files (its globs) from the host into a local folder. Absent where jobs run
+   * on this machine; a host whose jobs ran in the workspace itself (a shared file system) says so.
+   */
+  fetchOutputs?(request: OutputRequest): Promise<OutputReport>;
 }
+
+/** What to bring back of a finished job, and how to ask about it (issue 16, results back). */
+export interface OutputRequest {
+  job: Job;
+  /** Patterns relative to the job's folder (outputGlobs.ts). */
+  globs: readonly string[];
+  /** Absolute local folder the files land in, keeping their paths below the job's folder. */
+  destDir: string;
+  maxBytes: number;
+  /** The setting that sets maxBytes, named in the message when the outputs are larger. */
+  maxSetting: string;
+  /** Called once when files exist locally with other content; not called when there are none. */
+  resolveConflicts(conflicts: readonly RemoteOutputFile[]): Promise<ConflictAnswer>;
+  /** Called before the copy when it is this large or more (bytes), then with progress until it ends. */
+  progress?: { fromBytes: number; report(doneBytes: number, totalBytes: number): void };
+  signal?: AbortSignal;
+}
+
+export type OutputReport =
+  /** The job ran in the workspace itself (Slurm target "local", sync "none"): nothing to copy. */
+  | { kind: 'inPlace'; folder: string }
+  | { kind: 'tooLarge'; totalBytes: number; files: number; message: string }
+  | {
+      kind: 'copied';
+      /** Workspace paths written (relative to destDir). */
+      written: string[];
+      /** Conflicting files left as they were (the answer was Skip). */
+      skipped: RemoteOutputFile[];
+      /** Already there with the same content. */
+      same: number;
+      /** Never copied: a folder or a symlink at their destination, or a name the host should not send. */
+      blocked: string[];
+      bytes: number;
+      method: 'rsync' | 'tar' | 'none';
+      ms: number;
+    };
 
 /** What a host did when told to forget jobs that left the history. */
 export interface ForgetOutcome {

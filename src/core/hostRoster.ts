@@ -7,6 +7,7 @@ import type { Disposable } from './emitter';
 import type { Job } from './job';
 import type { Logger } from './logger';
 import type { HostOffer } from './scheduler';
+import type { HostTraits } from './hostConstraints';
 import type { ExitReport, Host, HostStatus, JobNote } from './host';
 
 /** Items by the host they name (items without one are left out), each host's in their given order. */
@@ -31,6 +32,20 @@ export interface HostRosterListener {
   /** A host reported a new status by itself (a remote host back from its backoff). */
   statusChanged(): void;
   noted(host: Host, note: JobNote): void;
+}
+
+/**
+ * What host constraints are checked against: the host's labels and, once it answered a probe, its GPUs
+ * (a Slurm partition's GPUs carry no model or memory). Offline, the GPUs are unknown, not absent.
+ */
+function traitsOf(host: Host, status: HostStatus | undefined): HostTraits {
+  const traits: HostTraits = host.labels?.length ? { labels: host.labels } : {};
+  if (host.kind === 'slurm') {
+    traits.opaqueGpus = true;
+  } else if (status?.state === 'online') {
+    traits.gpuSpecs = status.gpus.map((g) => ({ index: g.index, name: g.name, memoryUsedMiB: g.memoryUsedMiB, memoryTotalMiB: g.memoryTotalMiB }));
+  }
+  return traits;
 }
 
 export class HostRoster implements Disposable {
@@ -119,6 +134,7 @@ export class HostRoster implements Disposable {
         maxJobs: h.maxJobs,
         // A Slurm host's learned queue wait: the agent weighs it against starting elsewhere now.
         ...(status?.slurm?.expectedWaitSec !== undefined ? { expectedWaitSec: status.slurm.expectedWaitSec } : {}),
+        ...traitsOf(h, status),
       };
     });
   }

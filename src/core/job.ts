@@ -118,6 +118,11 @@ export interface Job extends JobSpec {
    * loses nor repeats them; `final` once the job's files were read to the end after it ended.
    */
   metricsRead?: { log: number; file: number; final?: boolean };
+  /**
+   * Id of the `after-ok` dependency whose failure (or cancellation, loss, removal) ended this job
+   * before it ran: the job is then Cancelled and shown "dependency failed" (core/dependencies.ts).
+   */
+  dependencyFailed?: string;
 }
 
 /** How a host finds a started job again (reattach, cancel); stored with the job as `job.handle`. */

@@ -9,6 +9,7 @@ import { isFencedError } from './dispatchFence';
 import { groupByHost } from './hostRoster';
 import type { Host, LaunchRequest, LaunchResult } from './host';
 import { isHostUnreachableError } from './hostErrors';
+import { launchEnvironment } from './jobEnvironment';
 import { runQueryOf } from './runtimeHistory';
 import type { RuntimeModel } from './runtimeModel';
 
@@ -42,8 +43,10 @@ export async function launchOne(
     assertNoNul([job.script], () => 'The script path');
     assertNoNul([job.cwd], () => 'The working folder');
     assertCurrent();
-    // The job's own variables; hosts add CUDA_VISIBLE_DEVICES, TRAINQ_JOB_ID and TRAINQ_METRICS_FILE.
-    const request: LaunchRequest = { job, script: job.script, args: job.args, cwd: job.cwd, gpuIndices, env: job.env ?? {}, assertCurrent };
+    // The job's .env file (read now, see jobEnvironment.ts) and own variables; hosts add
+    // CUDA_VISIBLE_DEVICES, TRAINQ_JOB_ID and TRAINQ_METRICS_FILE.
+    const env = await launchEnvironment(job);
+    const request: LaunchRequest = { job, script: job.script, args: job.args, cwd: job.cwd, gpuIndices, env, assertCurrent };
     const predicted = model?.predictOn(runQueryOf(job), [{ name: host.name, declaredSpeed: host.speed }])[0];
     if (predicted && Number.isFinite(predicted.p80Sec) && predicted.p80Sec > 0) {
       request.predictedP80Sec = predicted.p80Sec;

@@ -4,32 +4,32 @@
  * does to a job, is the Dispatcher's (dispatcher.ts); this asks it for a round after each change.
  * Editor-free: the UI calls it and listens to its events; tests drive it with fakes.
  */
+import { constraintsProblem } from './hostConstraints';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Dispatcher, type DispatchSettings } from './dispatcher';
 import { Emitter, type Disposable } from './emitter';
-import { isFinished, type Job, type JobFeatures, type JobSpec, type Priority } from './job';
+import { checkDependency, setDependency } from './dependencies';
+import { isFinished, type Job, type JobDependency, type JobFeatures, type JobSpec, type Priority } from './job';
 import { finish, markRetryOf, specOf } from './jobTransitions';
 import type { Logger } from './logger';
 import type { Placement } from './placement';
 import type { Timers } from './pollClock';
-import { BasePredictions, classifierFeaturesOf, loadRuntimeModel, observationOf } from './runtimeHistory';
+import { RuntimeLearning } from './runtimeHistory';
 import type { RuntimeModel } from './runtimeModel';
-import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
+import type { LastInputs, WorkspaceState } from './workspaceState';
+import { overridePriority, type Classifier } from './priorityOverride';
+import { takeFromHistory } from './jobHistory';
 import type { SweepRecord } from './sweep/sweepRecord';
 import type { Host, HostStatus } from './host';
 import type { HostOffer } from './scheduler';
-
-export interface Classifier {
-  classify(features: JobFeatures): { priority: Priority; path: string };
-  retrain(examples: readonly PriorityExample[]): void;
-}
 
 export interface StatePersistence {
   save(state: WorkspaceState): Promise<void>;
 }
 
 export type JobManagerSettings = DispatchSettings;
+export type { Classifier };
 
 export interface JobManagerDeps {
   persistence: StatePersistence;
@@ -65,9 +65,6 @@ export class ReadOnlyError extends Error {
   }
 }
 
-/** How many re-prioritisations the classifier keeps learning from (most recent first). */
-const MAX_EXAMPLES = 500;
-
 export class JobManager implements Disposable {
   private state: WorkspaceState;
   /** Runs the queue: rounds, host reports, the periodic probe. The extension starts its clock. */
@@ -76,10 +73,7 @@ export class JobManager implements Disposable {
   private readonly newId: () => string;
 
   /** What finished jobs taught about run times; saved with the state, rebuilt from the history when it was not. */
-  private model: RuntimeModel;
-  private readonly basePredictions = new BasePredictions();
-  /** Set when the model learned since the last save: serialising it on every commit would be wasted work. */
-  private modelChanged = false;
+  private readonly learning: RuntimeLearning;
 
   private readonly changed = new Emitter<void>();
   /** Fires after a change to jobs, waiting reasons or the queue's mode (paused, read-only, blocked). */
@@ -107,12 +101,11 @@ export class JobManager implements Disposable {
       now: this.now,
       timers: deps.timers,
       runSecOf: (job) => this.predictedBaseSec(job),
-      ended: (job) => this.learnFrom(job),
-      model: () => this.model,
+      ended: (job) => this.learning.learn(job),
+      model: () => this.learning.model,
     });
-    const loaded = loadRuntimeModel(deps.state, (name) => deps.hosts.find((h) => h.name === name)?.speed, deps.logger);
-    this.model = loaded.model;
-    this.modelChanged = loaded.rebuilt;
+    const speedOf = (name: string) => (this.dispatcher.roster.host(name) ?? deps.hosts.find((h) => h.name === name))?.speed;
+    this.learning = new RuntimeLearning(deps.state, speedOf, deps.logger);
     this.onDidChangeHosts = this.dispatcher.onDidChangeHosts;
     this.onDidFailToStart = this.dispatcher.onDidFailToStart;
     // The classifier comes trained on state.priorityExamples (training twice would cost activation time).
@@ -134,11 +127,11 @@ export class JobManager implements Disposable {
   }
   /** The learned run-time model (read-only use: views and the ETA planner ask it; this feeds it). */
   get runtimeModel(): RuntimeModel {
-    return this.model;
+    return this.learning.model;
   }
   /** A job's predicted run time on a speed-1.0 host (its estimate until the script has history); see BasePredictions. */
   predictedBaseSec(job: Job): number {
-    return this.basePredictions.of(this.model, job);
+    return this.learning.baseSec(job);
   }
   get paused(): boolean {
     return this.state.paused;
@@ -178,6 +171,11 @@ export class JobManager implements Disposable {
   /** Queues a job; `inputsKey` (the script's workspace path) remembers the inputs for next time (not for a sweep's trials). */
   async queue(spec: JobSpec, inputsKey?: string): Promise<Job> {
     this.assertWritable();
+    checkDependency(this.state.jobs, spec.after);
+    const limits = spec.constraints === undefined ? undefined : constraintsProblem(spec.constraints);
+    if (limits) {
+      throw new Error(`Host constraints: ${limits}.`);
+    }
     const job = this.createJob(spec);
     if (inputsKey !== undefined) {
       const { args, gpus, importance, expectedGain, runtimeSec } = spec;
@@ -190,7 +188,7 @@ export class JobManager implements Disposable {
 
   /** Classifies (and so validates) the spec and appends a queued job. */
   private createJob(spec: JobSpec): Job {
-    const { priority, path: reason } = this.deps.classifier.classify(this.classifierFeatures(spec));
+    const { priority, path: reason } = this.deps.classifier.classify(this.learning.features(spec));
     const job: Job = {
       ...spec,
       args: [...spec.args],
@@ -207,26 +205,13 @@ export class JobManager implements Disposable {
     return job;
   }
 
-  /** The classifier's features, its runtime the learned median once the script has history (runtimeHistory.ts). */
-  private classifierFeatures(spec: JobSpec): JobFeatures {
-    return classifierFeaturesOf(spec, this.model);
-  }
-
-  /** An ended job that had started: one observation for the model, saved with the next commit. */
-  private learnFrom(job: Job): void {
-    const o = observationOf(job, (name) => this.dispatcher.roster.host(name)?.speed);
-    if (o) {
-      this.model.observe(o);
-      this.modelChanged = true;
-    }
-  }
-
   async cancel(id: string): Promise<void> {
     this.assertWritable();
     const job = this.require(id);
     if (job.state === 'queued') {
       finish(job, { state: 'cancelled', reason: 'Cancelled before it started.' }, this.now());
       await this.commit();
+      void this.kick(); // its `after` dependents may start, its `after-ok` ones end
       return;
     }
     if (job.state !== 'running') {
@@ -258,6 +243,14 @@ export class JobManager implements Disposable {
     await (save ? this.commit() : this.changed.fire());
   }
 
+  /** Makes a queued job wait for others (undefined: for none); a cycle or an unknown job is refused (dependencies.ts). */
+  async setDependencies(id: string, after: JobDependency | undefined): Promise<void> {
+    this.assertWritable();
+    setDependency(this.state.jobs, this.require(id), after);
+    await this.commit();
+    void this.kick();
+  }
+
   async retry(id: string): Promise<Job> {
     this.assertWritable();
     const job = this.queueCopyOf(this.require(id));
@@ -279,21 +272,7 @@ export class JobManager implements Disposable {
    */
   async setPriority(id: string, priority: Priority): Promise<void> {
     this.assertWritable();
-    const job = this.require(id);
-    job.priority = priority;
-    job.priorityOverridden = true;
-    job.priorityReason = 'Set by you.';
-    job.prioritySetAt = this.now();
-    const example: PriorityExample = { features: this.classifierFeatures(job), label: priority, at: this.now() };
-    this.state.priorityExamples = [...this.state.priorityExamples, example].slice(-MAX_EXAMPLES);
-    this.deps.classifier.retrain(this.state.priorityExamples);
-    for (const other of this.state.jobs) {
-      if (other.state === 'queued' && !other.priorityOverridden) {
-        const verdict = this.deps.classifier.classify(this.classifierFeatures(other));
-        other.priority = verdict.priority;
-        other.priorityReason = verdict.path;
-      }
-    }
+    overridePriority(this.state, this.require(id), priority, this.deps.classifier, (spec) => this.learning.features(spec), this.now());
     await this.commit();
     void this.kick();
   }
@@ -304,20 +283,22 @@ export class JobManager implements Disposable {
     if (!isFinished(job.state)) {
       throw new Error(`${job.name} is ${job.state}; cancel it before removing it from the history.`);
     }
-    this.state.jobs = this.state.jobs.filter((j) => j.id !== id);
-    await this.commit();
-    await this.deps.removeJobFiles(id).catch((e) => this.deps.logger.warn(`Could not delete files of job ${id}: ${e}`));
-    await this.dispatcher.roster.forget([job]);
+    await this.dropFromHistory(takeFromHistory(this.state, (j) => j === job, this.now()));
   }
 
   async clearFinished(): Promise<number> {
     this.assertWritable();
-    const gone = this.state.jobs.filter((j) => isFinished(j.state));
-    this.state.jobs = this.state.jobs.filter((j) => !isFinished(j.state));
-    await this.commit();
-    await Promise.all(gone.map((j) => this.deps.removeJobFiles(j.id).catch(() => undefined)));
-    await this.dispatcher.roster.forget(gone);
+    const gone = takeFromHistory(this.state, () => true, this.now());
+    await this.dropFromHistory(gone);
     return gone.length;
+  }
+
+  /** Saves the state without the jobs taken out, then deletes their files and what their hosts kept. */
+  private async dropFromHistory(gone: Job[]): Promise<void> {
+    await this.commit();
+    const warn = (job: Job) => (e: unknown) => this.deps.logger.warn(`Could not delete files of job ${job.id}: ${e}`);
+    await Promise.all(gone.map((j) => this.deps.removeJobFiles(j.id).catch(warn(j))));
+    await this.dispatcher.roster.forget(gone);
   }
 
   async setPaused(paused: boolean): Promise<void> {
@@ -353,9 +334,7 @@ export class JobManager implements Disposable {
   /** A read-only window adopts the state another window saved. */
   replaceState(state: WorkspaceState): void {
     this.state = state;
-    // Read-only: this window saves nothing, so a rebuilt model is only kept in memory.
-    this.model = loadRuntimeModel(state, (name) => this.dispatcher.roster.host(name)?.speed, this.deps.logger).model;
-    this.modelChanged = false;
+    this.learning.adopt(state);
     this.deps.classifier.retrain(state.priorityExamples);
     this.changed.fire();
   }
@@ -383,10 +362,7 @@ export class JobManager implements Disposable {
     if (this.deps.placement.observe) {
       this.deps.placement.observe(this.now(), this.state.jobs.reduce((n, j) => (j.state === 'queued' ? n + 1 : n), 0));
     }
-    if (this.modelChanged) {
-      this.state.runtimeModel = this.model.toState();
-      this.modelChanged = false;
-    }
+    this.learning.saveInto(this.state);
     this.changed.fire();
     await this.deps.persistence.save(this.state);
   }

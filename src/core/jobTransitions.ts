@@ -79,8 +79,18 @@ export function neverStarted(job: Job, message: string, now: number): void {
 
 /** The spec a retry of `old` is queued with. */
 export function specOf(old: Job): JobSpec {
-  const { script, args, cwd, gpus, importance, expectedGain, runtimeSec, env, sweep } = old;
-  return { script, args: [...args], cwd, gpus, importance, expectedGain, runtimeSec, ...(env && { env: { ...env } }), ...(sweep && { sweep }) };
+  const { script, args, cwd, gpus, importance, expectedGain, runtimeSec, env, sweep, envFile, interpreter, constraints, outputs } = old;
+  return {
+    ...{ script, args: [...args], cwd, gpus, importance, expectedGain, runtimeSec },
+    ...(env && { env: { ...env } }),
+    ...(sweep && { sweep }),
+    // The retry runs in the same environment: its .env file (read again when it starts) and interpreter.
+    ...(envFile !== undefined && { envFile }),
+    ...(interpreter !== undefined && { interpreter }),
+    // Where it may run and what comes back are part of what was asked; its dependencies already ended.
+    ...(constraints && { constraints: structuredClone(constraints) }),
+    ...(outputs && { outputs: [...outputs] }),
+  };
 }
 
 /** Makes a freshly created job the retry of `old`; a priority the user set by hand carries over. */

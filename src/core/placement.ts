@@ -3,9 +3,11 @@
  * The extension ships heuristics here; the DQN agent implements the same interface,
  * and the simulator drives both, so what is benchmarked is what runs.
  */
+import type { HostTraits } from './hostConstraints';
 import type { Job } from './job';
 
-export interface HostCandidate {
+/** Labels and GPU facts (HostTraits) ride along for jobs with host constraints (constrainedHosts.ts). */
+export interface HostCandidate extends HostTraits {
   host: string;
   totalGpus: number;
   /** GPU indices free for TrainQ on this host right now, lowest first. */

@@ -112,3 +112,55 @@ export function classifierFeaturesOf(spec: JobSpec, model: RuntimeModel): JobFea
   const learned = Math.min(MAX_RUNTIME_SEC, Math.max(MIN_RUNTIME_SEC, Math.round(p.medianSec)));
   return p.scriptRuns > 0 ? { ...features, runtimeSec: learned } : features;
 }
+
+/**
+ * The JobManager's learned run times: the model the state opened with, fed each started job that
+ * ended, and written back into the state only when it learned since the last save (serialising it on
+ * every commit would be wasted work).
+ */
+export class RuntimeLearning {
+  private current: RuntimeModel;
+  private changed: boolean;
+  private readonly base = new BasePredictions();
+
+  constructor(state: WorkspaceState, private readonly declaredSpeedOf: DeclaredSpeedOf, private readonly logger: Logger) {
+    const loaded = loadRuntimeModel(state, declaredSpeedOf, logger);
+    this.current = loaded.model;
+    this.changed = loaded.rebuilt;
+  }
+
+  get model(): RuntimeModel {
+    return this.current;
+  }
+
+  /** A job's predicted run time on a speed-1.0 host (its estimate until the script has history). */
+  baseSec(job: Job): number {
+    return this.base.of(this.current, job);
+  }
+
+  features(spec: JobSpec): JobFeatures {
+    return classifierFeaturesOf(spec, this.current);
+  }
+
+  /** An ended job that had started: one observation, saved with the next commit. */
+  learn(job: Job): void {
+    const o = observationOf(job, this.declaredSpeedOf);
+    if (o) {
+      this.current.observe(o);
+      this.changed = true;
+    }
+  }
+
+  /** A read-only window adopts another's state; it saves nothing, so a rebuilt model is only kept in memory. */
+  adopt(state: WorkspaceState): void {
+    this.current = loadRuntimeModel(state, this.declaredSpeedOf, this.logger).model;
+    this.changed = false;
+  }
+
+  saveInto(state: WorkspaceState): void {
+    if (this.changed) {
+      state.runtimeModel = this.current.toState();
+      this.changed = false;
+    }
+  }
+}

@@ -6,6 +6,8 @@
 import type { QueuedEntry } from './jobQueues';
 import type { Job } from './job';
 import { canTake, type HostCandidate, type Placement } from './placement';
+import { ConstrainedRound } from './constrainedHosts';
+import { hasConstraints, type HostProfile, type HostTraits } from './hostConstraints';
 import { plural } from './text';
 
 export interface PlannedLaunch {
@@ -26,6 +28,18 @@ export interface PlanOptions {
    * are the same, without a string per queued job per round.
    */
   explainWaits?: boolean;
+  /**
+   * Why a queued job may not start yet whatever the hosts offer (it waits for its dependencies:
+   * dependencies.ts), or undefined. A held job is passed over like one too wide for the free GPUs,
+   * so it never blocks the jobs behind it.
+   */
+  held?: (job: Job) => string | undefined;
+  /**
+   * Every configured host, online or not, for jobs with host constraints: a job that none of them
+   * could ever run says so ("No host can run this job…"); one an offline host could run waits for it.
+   * Without it only the online hosts are judged.
+   */
+  hosts?: readonly HostProfile[];
 }
 
 /**
@@ -44,30 +58,47 @@ export function planDispatch(order: readonly QueuedEntry[], hosts: readonly Host
   // A GPU held by what an ended job left running is the one wait the user can end by hand: say so.
   const notes = candidates.flatMap((c) => c.gpuNotes ?? []);
   const held = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+  // Made on the first constrained job only, so rounds without one pay nothing.
+  let constrained: ConstrainedRound | undefined;
 
   for (const { job } of order) {
     if (!explain && !anySlot) {
       // Every job slot is taken, so nothing behind this job can start either, and nobody reads the reasons.
       break;
     }
-    if (candidates.length === 0) {
+    const hold = options.held?.(job);
+    if (hold !== undefined) {
+      if (explain) {
+        plan.waiting.set(job.id, hold);
+      }
+      continue;
+    }
+    // A constrained job sees only the hosts it may use, with the GPUs that match (constrainedHosts.ts).
+    const limits = hasConstraints(job.constraints) ? (constrained ??= new ConstrainedRound(candidates, options.hosts)).check(job, job.constraints) : undefined;
+    if (limits?.kind === 'wait') {
+      if (explain) {
+        plan.waiting.set(job.id, limits.reason);
+      }
+      continue;
+    }
+    if (limits === undefined && candidates.length === 0) {
       plan.waiting.set(job.id, 'No host is online.');
       continue;
     }
-    if (job.gpus > largest) {
+    if (limits === undefined && job.gpus > largest) {
       if (explain) {
         plan.waiting.set(job.id, `Needs ${plural(job.gpus, 'GPU')} on one host; the largest host has ${largest}${held}.`);
       }
       continue;
     }
-    if (!anySlot || job.gpus > widestFree) {
+    if (limits === undefined && (!anySlot || job.gpus > widestFree)) {
       if (explain) {
         plan.waiting.set(job.id, anySlot ? `Waiting for ${plural(job.gpus, 'free GPU')} on one host${held}.` : SLOT_REASON);
       }
       continue;
     }
-    const feasible = candidates.filter((c) => canTake(c, job.gpus));
-    const decision = placement.choose(job, feasible, candidates);
+    const feasible = limits ? limits.feasible : candidates.filter((c) => canTake(c, job.gpus));
+    const decision = placement.choose(job, feasible, limits ? limits.allowed : candidates);
     if (decision.kind === 'wait') {
       if (explain) {
         plan.waiting.set(job.id, decision.reason);
@@ -80,13 +111,20 @@ export function planDispatch(order: readonly QueuedEntry[], hosts: readonly Host
       plan.waiting.set(job.id, `Placement '${placement.name}' chose '${decision.host}', which cannot take the job now.`);
       continue;
     }
-    const gpuIndices = target.freeGpus.splice(0, job.gpus);
+    const gpuIndices = limits ? takeGpus(target, (limits.gpusOf.get(target) ?? []).slice(0, job.gpus)) : target.freeGpus.splice(0, job.gpus);
     target.runningJobs += 1;
+    constrained?.launched();
     plan.launches.push({ job, host: target.host, gpuIndices });
     widestFree = widestFreeGpus(candidates);
     anySlot = candidates.some((c) => c.runningJobs < c.maxJobs);
   }
   return plan;
+}
+
+/** Removes the chosen GPUs (those matching a constrained job, not merely the lowest) from the host's free list. */
+function takeGpus(target: HostCandidate, gpus: number[]): number[] {
+  target.freeGpus = target.freeGpus.filter((g) => !gpus.includes(g));
+  return gpus;
 }
 
 const SLOT_REASON = 'Waiting for a free job slot (every host is at its job limit).';
@@ -111,8 +149,11 @@ function widestFreeGpus(candidates: readonly HostCandidate[]): number {
 }
 
 
-/** What a host offers the scheduler, derived from its last probe and the jobs TrainQ runs there. */
-export interface HostOffer {
+/**
+ * What a host offers the scheduler, derived from its last probe and the jobs TrainQ runs there; its
+ * labels and GPU facts (HostTraits) are what host constraints are checked against.
+ */
+export interface HostOffer extends HostTraits {
   name: string;
   online: boolean;
   gpuIndices: number[];
@@ -170,6 +211,7 @@ export function buildCandidates(offers: readonly HostOffer[], jobs: readonly Job
     if (o.expectedWaitSec !== undefined) {
       candidate.expectedWaitSec = o.expectedWaitSec;
     }
+    copyTraits(o, candidate);
     if (o.leftovers !== undefined && o.leftovers.length > 0) {
       // The job's name where it is still in the list (the history), its id otherwise.
       const nameOf = (id: string) => jobs.find((j) => j.id === id)?.name ?? id;
@@ -181,3 +223,16 @@ export function buildCandidates(offers: readonly HostOffer[], jobs: readonly Job
 }
 
 const ascending = (a: number, b: number): number => a - b;
+
+/** Shared, not copied: traits only change with a new probe or setting, which makes new offers. */
+function copyTraits(from: HostTraits, to: HostTraits): void {
+  if (from.labels !== undefined) {
+    to.labels = from.labels;
+  }
+  if (from.gpuSpecs !== undefined) {
+    to.gpuSpecs = from.gpuSpecs;
+  }
+  if (from.opaqueGpus) {
+    to.opaqueGpus = true;
+  }
+}

@@ -13,6 +13,10 @@ import { FINISHED_STATES, PRIORITIES } from './job';
 import type { Job, JobHandle, JobState } from './job';
 import type { LastInputs, PriorityExample, WorkspaceState } from './workspaceState';
 import { checkSweep, checkSweepJobFields } from './sweep/sweepRecordCheck';
+import { checkStoredDependency } from './dependencies';
+import { checkEnvJobFields } from './jobEnvironment';
+import { constraintsProblem } from './hostConstraints';
+import { checkStoredOutputs } from './outputGlobs';
 import { StoreDamagedError, bool, fail, filled, integer, list, oneOf, optional, plain, record, text, time } from './storeChecks';
 
 export { StoreDamagedError };
@@ -160,6 +164,13 @@ function checkJob(value: unknown, at: string): Job {
   optional(job, at, 'retryOf', text);
   optional(job, at, 'attempt', (v, where) => integer(v, where, 1, Number.MAX_SAFE_INTEGER, 'an attempt number'));
   checkSweepJobFields(job, at);
+  checkStoredDependency(job, at);
+  checkEnvJobFields(job, at);
+  optional(job, at, 'constraints', (v, where) => {
+    const problem = constraintsProblem(v);
+    return problem === undefined ? v : fail(`${where} ${problem}`);
+  });
+  optional(job, at, 'outputs', checkStoredOutputs);
   if (state === 'running') {
     // The scheduler counts a running job's GPUs as held on its host: without the host or the
     // indices, or with fewer indices than GPUs, it would hand GPUs in use to the next job.

@@ -9,6 +9,7 @@
 import { interpreterProblem } from './interpreterName';
 import { envEntryProblem } from './jobEnv';
 import { checkExtraSbatchArgs, SbatchArgsError } from './slurm/sbatchOptions';
+import { checkedLabels } from '../core/hostConstraints';
 
 export type SyncMode = 'rsync' | 'tar' | 'none';
 export const SYNC_MODES: readonly SyncMode[] = ['rsync', 'tar', 'none'];
@@ -35,6 +36,7 @@ export interface SshHostConfig {
   speed: number;
   /** Extra environment of every job on this host, passed literally (no `$VAR` expansion). */
   env: Record<string, string>;
+  labels: string[];
 }
 
 /** A Slurm cluster: submitted to with sbatch on this machine (target "local") or on a login node over ssh. */
@@ -63,6 +65,7 @@ export interface SlurmHostConfig {
   maxJobs: number;
   speed: number;
   env: Record<string, string>;
+  labels: string[];
 }
 
 export type HostConfig = SshHostConfig | SlurmHostConfig;
@@ -79,7 +82,7 @@ export const DEFAULT_MAX_JOBS = 4;
 const MAX_MAX_JOBS = 256;
 /** `local` names the machine VS Code runs on. */
 const RESERVED_NAMES = new Set(['local']);
-const KNOWN_KEYS = new Set(['name', 'type', 'target', 'workdir', 'python', 'sync', 'maxJobs', 'speed', 'env']);
+const KNOWN_KEYS = new Set(['name', 'type', 'target', 'workdir', 'python', 'sync', 'maxJobs', 'speed', 'env', 'labels']);
 const SLURM_KEYS = new Set([...KNOWN_KEYS, 'partition', 'account', 'qos', 'timeLimit', 'extraSbatchArgs']);
 export const DEFAULT_SLURM_MAX_JOBS = 16;
 
@@ -282,6 +285,7 @@ export function parseSshHostConfig(value: unknown, where = 'host'): SshHostConfi
     maxJobs: parseNumber(entry, 'maxJobs', where, DEFAULT_MAX_JOBS, true, MAX_MAX_JOBS),
     speed: parseNumber(entry, 'speed', where, 1, false, 1000),
     env: parseEnv(entry, where),
+    labels: checkedLabels(entry.labels, `${where}: 'labels'`, (message) => new HostConfigError(message)),
   };
 }
 
@@ -351,6 +355,7 @@ export function parseSlurmHostConfig(value: unknown, where = 'host'): SlurmHostC
     maxJobs: parseNumber(entry, 'maxJobs', where, DEFAULT_SLURM_MAX_JOBS, true, MAX_MAX_JOBS),
     speed: parseNumber(entry, 'speed', where, 1, false, 1000),
     env: parseEnv(entry, where),
+    labels: checkedLabels(entry.labels, `${where}: 'labels'`, (message) => new HostConfigError(message)),
   };
 }
 

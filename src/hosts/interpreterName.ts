@@ -49,3 +49,30 @@ export function interpreterProblem(value: string): string | undefined {
   }
   return undefined;
 }
+
+/** A path relative to the job's folder (`.venv/bin/python`): the safe characters, not starting with '-', no empty or '..' parts. */
+const RELATIVE = /^[A-Za-z0-9._][A-Za-z0-9._+@%,=:-]*(\/[A-Za-z0-9._+@%,=:-]+)+$/;
+
+/**
+ * Why `value` cannot be a job's own interpreter (JobSpec.interpreter), or undefined when it can: what
+ * a host's may be, or a path relative to the job's folder, which the project copy carries to remote hosts.
+ */
+export function jobInterpreterProblem(value: string): string | undefined {
+  if (RELATIVE.test(value) && !value.split('/').includes('..')) {
+    return undefined;
+  }
+  const problem = interpreterProblem(value);
+  return problem && `${problem}, or a path relative to the job's folder such as .venv/bin/python`;
+}
+
+/** The interpreter a `.py` job runs with on a host: the job's own, else the host's. */
+export function interpreterFor(job: { interpreter?: string }, hostDefault: string): string {
+  if (job.interpreter === undefined) {
+    return hostDefault;
+  }
+  const problem = jobInterpreterProblem(job.interpreter);
+  if (problem) {
+    throw new Error(`The job's interpreter ${JSON.stringify(job.interpreter)} ${problem}.`);
+  }
+  return job.interpreter;
+}

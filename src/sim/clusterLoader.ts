@@ -39,6 +39,8 @@ export interface ClusterHost {
   gpuType?: GpuType;
   kind?: 'slurm';
   queueDelay?: QueueDelay;
+  /** Names jobs' host constraints match (as `labels` of trainq.hosts); set by callers, not read from cluster files. */
+  labels?: string[];
 }
 
 export interface Cluster {

@@ -18,7 +18,7 @@
  * untyped host, duration ÷ declared speed; on a typed host, duration ÷ the throughput table's speedup of
  * the job's model on that GPU type, the truth a scheduler that trusts declared speeds does not see.
  */
-import type { Importance, Job } from '../core/job';
+import type { HostConstraints, Importance, Job } from '../core/job';
 import { MAX_RUNTIME_SEC, MIN_RUNTIME_SEC } from '../core/features';
 import type { Cluster } from './clusterLoader';
 import { hasTypedHost, largestHostGpus } from './clusterLoader';
@@ -63,6 +63,13 @@ export interface SimJobSpec {
   model?: string;
   /** True run time on cluster.hosts[i], in seconds: durationSec ÷ the model's speedup on a typed host, durationSec ÷ speed on an untyped one. */
   hostSec: Float64Array;
+  /**
+   * Indices of earlier jobs this one waits for (JobSpec.after, mode after-ok: simulated jobs always
+   * succeed); it starts only once they all finished.
+   */
+  after?: number[];
+  /** Where the job may run (JobSpec.constraints), matched against the cluster hosts' labels and GPU types. */
+  constraints?: HostConstraints;
 }
 
 export interface Workload {
@@ -159,11 +166,15 @@ export function buildWorkload(trace: readonly TraceJob[], cluster: Cluster, seed
   return { jobs, unplaceable, identities: stats };
 }
 
+/** Zero-padded so the queue's last tie-break (id order) is submission order. */
+export function simJobId(index: number): string {
+  return `job-${String(index).padStart(7, '0')}`;
+}
+
 /** A fresh queued Job for one simulation run (runs mutate their jobs, so each gets its own). */
 export function newJob(spec: SimJobSpec): Job {
   return {
-    // Zero-padded so the queue's last tie-break (id order) is submission order.
-    id: `job-${String(spec.index).padStart(7, '0')}`,
+    id: simJobId(spec.index),
     // The script path's last two parts: "proj-17/train.py", so views tell the families apart.
     name: spec.script.split('/').slice(-2).join('/'),
     script: spec.script,
@@ -178,5 +189,7 @@ export function newJob(spec: SimJobSpec): Job {
     priorityOverridden: false,
     state: 'queued',
     createdAt: spec.submitSec * 1000,
+    ...(spec.after && spec.after.length > 0 && { after: { mode: 'after-ok', jobs: spec.after.map(simJobId) } }),
+    ...(spec.constraints && { constraints: spec.constraints }),
   };
 }

@@ -18,7 +18,8 @@
 import type { Job } from '../core/job';
 import type { HostCandidate, Placement } from '../core/placement';
 import { buildCandidates, planDispatch, type HostOffer, type PlannedLaunch } from '../core/scheduler';
-import type { Cluster } from './clusterLoader';
+import type { Cluster, ClusterHost } from './clusterLoader';
+import type { HostTraits } from '../core/hostConstraints';
 import { MAX_QUEUE_WAIT_SEC } from './inputLimits';
 import { createRng } from './rng';
 import { CompletionHeap } from './completionHeap';
@@ -85,7 +86,7 @@ function hostsOf(cluster: Cluster, seed: number): SimHost[] {
   return cluster.hosts.map((h, index) => {
     const host: SimHost = {
       index,
-      offer: { name: h.name, online: true, gpuIndices: Array.from({ length: h.gpus }, (_, i) => i), speed: h.speed, maxJobs: h.gpus },
+      offer: { name: h.name, online: true, gpuIndices: Array.from({ length: h.gpus }, (_, i) => i), speed: h.speed, maxJobs: h.gpus, ...traitsOf(h) },
       running: [],
       speed: h.speed,
       free: h.gpus,
@@ -96,6 +97,17 @@ function hostsOf(cluster: Cluster, seed: number): SimHost[] {
     }
     return host;
   });
+}
+
+/**
+ * What jobs' host constraints see of a simulated host: its labels, and its GPU type as every GPU's
+ * model (memory is not simulated, so a memory minimum matches no simulated GPU).
+ */
+function traitsOf(h: ClusterHost): HostTraits {
+  return {
+    ...(h.labels && { labels: h.labels }),
+    ...(h.gpuType && { gpuSpecs: Array.from({ length: h.gpus }, (_, index) => ({ index, name: h.gpuType as string })) }),
+  };
 }
 
 /** A log-normal sampler (Box–Muller on a seeded uniform stream): median × e^(σ·N(0,1)), its tail clamped to a year. */
@@ -122,6 +134,10 @@ function checkWorkload(specs: readonly SimJobSpec[], cluster: Cluster): void {
     }
     if (!(s.submitSec >= previous && s.submitSec < Infinity)) {
       throw new SimulationError(`${jobName(s)}: submission time ${s.submitSec} s is not a finite time at or after the previous job's (${previous} s).`);
+    }
+    // An earlier job only: a later or missing one could close a cycle or never come, and the run would not end.
+    if (s.after?.some((i) => !(Number.isInteger(i) && i >= 0 && i < s.index))) {
+      throw new SimulationError(`${jobName(s)}: waits for job(s) ${s.after.join(', ')}; a job may only wait for jobs submitted before it.`);
     }
     if (!(s.durationSec > 0 && s.durationSec < Infinity)) {
       throw new SimulationError(`${jobName(s)}: duration ${s.durationSec} s is not a positive finite number.`);
@@ -196,9 +212,14 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     }
   };
 
+  /** Only with dependencies in the workload: a queued job is held until the jobs it waits for finished. */
+  const byId = specs.some((s) => s.after && s.after.length > 0) ? new Map<string, Job>() : undefined;
+  const held = byId && ((job: Job) => (job.after?.jobs.some((id) => byId.get(id)?.state !== 'succeeded') ? 'waits for a dependency' : undefined));
+
   const submit = (spec: SimJobSpec): void => {
     const q: QueuedSimJob = { spec, job: newJob(spec) };
     byJob.set(q.job, q);
+    byId?.set(q.job.id, q.job);
     policy.discipline.admit(q);
     queued += 1;
     countQueued(spec.gpus, 1);
@@ -261,7 +282,7 @@ export function simulate(specs: readonly SimJobSpec[], cluster: Cluster, policy:
     }
     rounds += 1;
     const order = policy.discipline.order(nowSec * 1000);
-    planDispatch(order, candidatesOf(hosts), placement, { explainWaits: false }).launches.forEach((launch) => start(launch, nowSec));
+    planDispatch(order, candidatesOf(hosts), placement, { explainWaits: false, held }).launches.forEach((launch) => start(launch, nowSec));
   };
 
   while (nextArrival < specs.length || finishes.size > 0) {

@@ -9,14 +9,15 @@ import type { AgentStats } from '../agent/agentStats';
 import { decisionsCsv, statsJson, trainingCsv } from '../agent/statsExport';
 
 export async function resetAgent(agent: { reset(): Promise<void> }): Promise<void> {
+  const reset = vscode.l10n.t('Reset Agent');
   const answer = await vscode.window.showWarningMessage(
-    'Reset the placement agent to the weights shipped with TrainQ? What it learned from your jobs is deleted.',
+    vscode.l10n.t('Reset the placement agent to the weights shipped with TrainQ? What it learned from your jobs is deleted.'),
     { modal: true },
-    'Reset Agent',
+    reset,
   );
-  if (answer === 'Reset Agent') {
+  if (answer === reset) {
     await agent.reset();
-    vscode.window.setStatusBarMessage('TrainQ: the placement agent starts again from the shipped weights.', 4000);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('TrainQ: the placement agent starts again from the shipped weights.'), 4000);
   }
 }
 
@@ -29,8 +30,8 @@ export async function exportAgentStats(stats: AgentStats, target?: unknown): Pro
   if (!uri) {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     uri = await vscode.window.showSaveDialog({
-      title: 'Export Agent Stats',
-      saveLabel: 'Export',
+      title: vscode.l10n.t('Export Agent Stats'),
+      saveLabel: vscode.l10n.t('Export'),
       filters: { JSON: ['json'] },
       ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, 'trainq-agent-stats.json') } : {}),
     });
@@ -50,6 +51,6 @@ export async function exportAgentStats(stats: AgentStats, target?: unknown): Pro
     await fs.writeFile(f.path, f.text, 'utf8');
   }
   void vscode.window.showInformationMessage(
-    `TrainQ: exported ${stats.decisions.size} decisions and the training curves to ${files.map((f) => path.basename(f.path)).join(', ')}.`,
+    vscode.l10n.t('TrainQ: exported {0} decisions and the training curves to {1}.', stats.decisions.size, files.map((f) => path.basename(f.path)).join(', ')),
   );
 }

@@ -56,7 +56,7 @@ export class AgentEvaluation implements vscode.Disposable {
     const started = Date.now();
     this.set({ state: 'running', message: 'Starting the simulator…', trace: TRACE, cluster: 'hetero-24', rows: [] });
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'TrainQ: evaluating the agent in the simulator', cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('TrainQ: evaluating the agent in the simulator'), cancellable: true },
       async (progress, token) => {
         const weights = await this.deps.currentWeights();
         const run = startEvaluation({
@@ -89,7 +89,7 @@ export class AgentEvaluation implements vscode.Disposable {
           const message = err instanceof Error ? err.message : String(err);
           this.set({ state: 'failed', message, rows: [] });
           this.deps.logger.warn(`Simulator check failed: ${message}`);
-          void vscode.window.showErrorMessage(`TrainQ: the simulator check failed: ${message}`);
+          void vscode.window.showErrorMessage(vscode.l10n.t('TrainQ: the simulator check failed: {0}', message));
         } finally {
           sub.dispose();
           this.run = undefined;

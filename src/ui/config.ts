@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { BackendPreference } from '../agent/backendPreference';
+import type { JobEndSetting } from '../core/jobEndNotices';
 import { readSetting, readSettings, SECTION } from './settingReaders';
 
 export interface TrainQConfig {
@@ -18,16 +19,34 @@ export interface TrainQConfig {
   finishedHistory: number;
   statusBarPollSeconds: number;
   localMaxJobs: number;
+  /** trainq.local.labels: what host constraints match this machine by, beside its name. */
+  localLabels: string[];
   retries: number;
+  /** Ask before cancelling a running job (trainq.confirm.cancel). */
+  confirmCancel: boolean;
+  /** Ask before removing finished jobs from the history (trainq.confirm.clearFinished). */
+  confirmClearFinished: boolean;
   /** The raw `trainq.hosts` value; hosts/hostConfig.ts validates it. */
   hosts: unknown;
   sshSyncExcludes: string[];
   sshMaxLogBytes: number;
   sshLostAfterMs: number;
+  /** Output patterns copied back from remote hosts when a job ends (besides each job's own). */
+  outputsGlobs: string[];
+  /** Where they land, relative to the job's folder ('' is the job's folder). */
+  outputsFolder: string;
+  /** Over this, an output copy copies nothing. */
+  outputsMaxBytes: number;
   agentBackend: BackendPreference;
   agentLearning: boolean;
   /** Points kept per dashboard chart. */
   agentStatsHistory: number;
+  /** Which ended jobs notify (trainq.notifications.jobEnd). */
+  notifyJobEnd: JobEndSetting;
+  /** Notify only while the window is not focused. */
+  notifyOnlyWhenUnfocused: boolean;
+  /** GPU idle warning after this long at 0 %; 0: off. */
+  gpuIdleWarnMs: number;
 }
 
 const HOSTS = 'hosts';
@@ -49,14 +68,23 @@ export function readConfig(): TrainQConfig {
     finishedHistory: s.finishedHistory,
     statusBarPollSeconds: s['statusBar.pollSeconds'],
     localMaxJobs: s['local.maxJobs'],
+    localLabels: s['local.labels'],
     retries: s.retries,
+    confirmCancel: s['confirm.cancel'],
+    confirmClearFinished: s['confirm.clearFinished'],
     hosts: s.hosts,
     sshSyncExcludes: s['ssh.syncExcludes'],
     sshMaxLogBytes: s['ssh.maxLogMiB'] * 1024 * 1024,
     sshLostAfterMs: s['ssh.lostAfterMinutes'] * 60_000,
+    outputsGlobs: s['outputs.globs'],
+    outputsFolder: s['outputs.folder'],
+    outputsMaxBytes: s['outputs.maxMiB'] * 1024 * 1024,
     agentBackend: s['agent.backend'],
     agentLearning: s['agent.learning'],
     agentStatsHistory: s['agent.statsHistory'],
+    notifyJobEnd: s['notifications.jobEnd'],
+    notifyOnlyWhenUnfocused: s['notifications.onlyWhenUnfocused'],
+    gpuIdleWarnMs: s['gpuIdle.warnMinutes'] * 60_000,
   };
 }
 

@@ -5,6 +5,10 @@
  * Protocol: the page posts `ready` whenever it (re)loads, including after being hidden and shown, since
  * the panel does not retain its context; each `ready` gets a full snapshot. Live changes are batched
  * (UpdateBatcher, at most four a second) and not sent while the panel is hidden.
+ *
+ * A reload restores an open dashboard: VS Code keeps the panel and hands it to the serializer registered
+ * here, which wires it up as show() would; the page then posts `ready` and gets a fresh snapshot (the
+ * page keeps no state of its own worth restoring: everything comes from the extension).
  */
 import * as vscode from 'vscode';
 import { webviewPage } from './webviewHtml';
@@ -28,6 +32,9 @@ export interface DashboardDeps {
   historyLength(): number;
 }
 
+/** The webview panel type, also named in package.json's `onWebviewPanel:` activation event. */
+export const DASHBOARD_VIEW_TYPE = 'trainq.agentDashboard';
+
 export class AgentDashboard implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -39,11 +46,34 @@ export class AgentDashboard implements vscode.Disposable {
       this.panel.reveal();
       return;
     }
-    const root = vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'dashboard');
-    const panel = vscode.window.createWebviewPanel('trainq.agentDashboard', 'TrainQ Agent', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [root],
+    this.attach(vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'TrainQ Agent', vscode.ViewColumn.Active, this.options()));
+  }
+
+  /** Lets VS Code hand back the dashboard it kept open across a reload (registered during activation). */
+  registerSerializer(): vscode.Disposable {
+    return vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel) => {
+        if (this.panel) {
+          // One dashboard per window: a second restored copy would only duplicate the first.
+          panel.dispose();
+          return;
+        }
+        panel.webview.options = this.options();
+        this.attach(panel);
+      },
     });
+  }
+
+  private options(): vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: [this.root()] };
+  }
+
+  private root(): vscode.Uri {
+    return vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'dashboard');
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    const root = this.root();
     panel.iconPath = vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'trainq.svg');
     this.panel = panel;
     const refused = new Set<string>();

@@ -20,10 +20,10 @@ export interface HostCommandServices {
 
 export async function addSshHost(s: HostCommandServices): Promise<void> {
   const known = await listSshConfigHosts().catch(() => []);
-  const typed = { label: '$(edit) Enter a target…', description: 'user@host[:port] or an ssh alias', alias: undefined as string | undefined };
+  const typed = { label: vscode.l10n.t('$(edit) Enter a target…'), description: vscode.l10n.t('user@host[:port] or an ssh alias'), alias: undefined as string | undefined };
   const picked = await vscode.window.showQuickPick(
     [typed, ...known.map((h) => ({ label: h.alias, description: [h.user && `${h.user}@`, h.hostName, h.port && `:${h.port}`].filter(Boolean).join(''), detail: `${h.file}:${h.line}`, alias: h.alias as string | undefined }))],
-    { title: 'Add SSH Host', placeHolder: 'A Host from your ~/.ssh/config, or type a target' },
+    { title: vscode.l10n.t('Add SSH Host'), placeHolder: vscode.l10n.t('A Host from your ~/.ssh/config, or type a target') },
   );
   if (!picked) {
     return;
@@ -31,8 +31,8 @@ export async function addSshHost(s: HostCommandServices): Promise<void> {
   const target =
     picked.alias ??
     (await vscode.window.showInputBox({
-      title: 'Add SSH Host',
-      prompt: 'SSH target',
+      title: vscode.l10n.t('Add SSH Host'),
+      prompt: vscode.l10n.t('SSH target'),
       placeHolder: 'user@gpu-box.example.org:22',
       validateInput: (v) => messageOf(() => parseSshHostConfig({ name: 'check', type: 'ssh', target: v.trim() })),
     }));
@@ -42,51 +42,51 @@ export async function addSshHost(s: HostCommandServices): Promise<void> {
   const defaultName = target.trim().replace(/^.*@/, '').replace(/:\d+$/, '').replace(/[^A-Za-z0-9_.-]/g, '-');
   const taken = new Set(parseHostConfigs(hostEntries()).hosts.map((h) => h.name.toLowerCase()));
   const name = await vscode.window.showInputBox({
-    title: 'Add SSH Host',
-    prompt: 'Name shown in TrainQ',
+    title: vscode.l10n.t('Add SSH Host'),
+    prompt: vscode.l10n.t('Name shown in TrainQ'),
     value: defaultName,
     validateInput: (v) =>
-      taken.has(v.trim().toLowerCase()) ? `A host named '${v.trim()}' exists already.` : messageOf(() => parseSshHostConfig({ name: v.trim(), type: 'ssh', target: target.trim() })),
+      taken.has(v.trim().toLowerCase()) ? vscode.l10n.t("A host named '{0}' exists already.", v.trim()) : messageOf(() => parseSshHostConfig({ name: v.trim(), type: 'ssh', target: target.trim() })),
   });
   if (!name) {
     return;
   }
   const entry = { name: name.trim(), type: 'ssh', target: target.trim() };
   const status = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `TrainQ: testing the connection to ${entry.target}…` },
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('TrainQ: testing the connection to {0}…', entry.target) },
     () => s.probeConfig(parseSshHostConfig(entry)),
   );
   if (status.state !== 'online') {
-    const save = 'Save Anyway';
-    const answer = await vscode.window.showWarningMessage(`TrainQ could not use ${entry.target}: ${hostDescription(status)}`, save);
+    const save = vscode.l10n.t('Save Anyway');
+    const answer = await vscode.window.showWarningMessage(vscode.l10n.t('TrainQ could not use {0}: {1}', entry.target, hostDescription(status)), save);
     if (answer !== save) {
       return;
     }
   }
   await addHostEntry(entry);
-  vscode.window.setStatusBarMessage(`TrainQ: added ${entry.name} (${status.gpus.length} GPUs).`, 5000);
+  vscode.window.setStatusBarMessage(vscode.l10n.t('TrainQ: added {0} ({1} GPUs).', entry.name, status.gpus.length), 5000);
 }
 
 /** TrainQ: Add Slurm Cluster…: name, target (local or an ssh login node), partition; sinfo is tried before saving. */
 export async function addSlurmCluster(s: HostCommandServices): Promise<void> {
   if (!s.probeSlurmConfig) {
-    throw new Error('This build of TrainQ cannot use Slurm clusters.');
+    throw new Error(vscode.l10n.t('This build of TrainQ cannot use Slurm clusters.'));
   }
-  const title = 'Add Slurm Cluster';
+  const title = vscode.l10n.t('Add Slurm Cluster');
   const check = (entry: Record<string, unknown>) => messageOf(() => parseSlurmHostConfig({ type: 'slurm', ...entry }));
   const known = await listSshConfigHosts().catch(() => []);
-  const local = { label: '$(vm) This machine', description: 'sbatch on the local PATH; the workspace is on the cluster\'s file system', target: 'local' as string | undefined };
-  const typed = { label: '$(edit) Enter a login node…', description: 'user@host[:port] or an ssh alias', target: undefined as string | undefined };
+  const local = { label: vscode.l10n.t('$(vm) This machine'), description: vscode.l10n.t("sbatch on the local PATH; the workspace is on the cluster's file system"), target: 'local' as string | undefined };
+  const typed = { label: vscode.l10n.t('$(edit) Enter a login node…'), description: vscode.l10n.t('user@host[:port] or an ssh alias'), target: undefined as string | undefined };
   const picked = await vscode.window.showQuickPick(
     [local, typed, ...known.map((h) => ({ label: h.alias, description: `login node · ${h.hostName ?? h.alias}`, target: h.alias as string | undefined }))],
-    { title, placeHolder: 'Where TrainQ runs sbatch: this machine or a login node over ssh' },
+    { title, placeHolder: vscode.l10n.t('Where TrainQ runs sbatch: this machine or a login node over ssh') },
   );
   if (!picked) {
     return;
   }
   const target =
     picked.target ??
-    (await vscode.window.showInputBox({ title, prompt: 'SSH target of a login node', placeHolder: 'me@login.cluster.org', validateInput: (v) => check({ name: 'check', target: v.trim() }) }))?.trim();
+    (await vscode.window.showInputBox({ title, prompt: vscode.l10n.t('SSH target of a login node'), placeHolder: 'me@login.cluster.org', validateInput: (v) => check({ name: 'check', target: v.trim() }) }))?.trim();
   if (!target) {
     return;
   }
@@ -94,53 +94,61 @@ export async function addSlurmCluster(s: HostCommandServices): Promise<void> {
   const name = (
     await vscode.window.showInputBox({
       title,
-      prompt: 'Name shown in TrainQ',
+      prompt: vscode.l10n.t('Name shown in TrainQ'),
       value: target === 'local' ? 'slurm' : target.replace(/^.*@/, '').replace(/:\d+$/, '').replace(/[^A-Za-z0-9_.-]/g, '-'),
-      validateInput: (v) => (taken.has(v.trim().toLowerCase()) ? `A host named '${v.trim()}' exists already.` : check({ name: v.trim(), target })),
+      validateInput: (v) => (taken.has(v.trim().toLowerCase()) ? vscode.l10n.t("A host named '{0}' exists already.", v.trim()) : check({ name: v.trim(), target })),
     })
   )?.trim();
   if (!name) {
     return;
   }
   const partition = (
-    await vscode.window.showInputBox({ title, prompt: 'Partition (empty: the cluster\'s default partition)', placeHolder: 'gpu', validateInput: (v) => (v.trim() === '' ? undefined : check({ name, target, partition: v.trim() })) })
+    await vscode.window.showInputBox({ title, prompt: vscode.l10n.t("Partition (empty: the cluster's default partition)"), placeHolder: 'gpu', validateInput: (v) => (v.trim() === '' ? undefined : check({ name, target, partition: v.trim() })) })
   )?.trim();
   if (partition === undefined) {
     return;
   }
   const entry = { name, type: 'slurm', target, ...(partition ? { partition } : {}) };
-  const status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `TrainQ: asking ${target === 'local' ? 'the local Slurm' : target} for its partitions (sinfo)…` }, () =>
+  const status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: target === 'local' ? vscode.l10n.t('TrainQ: asking the local Slurm for its partitions (sinfo)…') : vscode.l10n.t('TrainQ: asking {0} for its partitions (sinfo)…', target) }, () =>
     s.probeSlurmConfig!(parseSlurmHostConfig(entry)),
   );
   if (status.state !== 'online') {
-    const save = 'Save Anyway';
-    const answer = await vscode.window.showWarningMessage(`TrainQ could not use Slurm through ${target}: ${status.error ?? hostDescription(status)}`, save);
+    const save = vscode.l10n.t('Save Anyway');
+    const answer = await vscode.window.showWarningMessage(vscode.l10n.t('TrainQ could not use Slurm through {0}: {1}', target, status.error ?? hostDescription(status)), save);
     if (answer !== save) {
       return;
     }
   }
   await addHostEntry(entry);
-  vscode.window.setStatusBarMessage(`TrainQ: added ${name}${status.gpuNote ? ` (${status.gpuNote})` : ''}.`, 5000);
+  vscode.window.setStatusBarMessage(status.gpuNote ? vscode.l10n.t('TrainQ: added {0} ({1}).', name, status.gpuNote) : vscode.l10n.t('TrainQ: added {0}.', name), 5000);
 }
 
+/**
+ * Remove Host…, for SSH hosts and Slurm clusters alike. The pick lists every named entry of the setting,
+ * also one that fails validation (it is not in the Hosts view, and removing it is the usual fix).
+ */
 export async function removeHost(arg?: unknown): Promise<void> {
-  const names = parseHostConfigs(hostEntries()).hosts.map((h) => h.name);
-  const name = hostNameOf(arg) ?? (await vscode.window.showQuickPick(names, { title: 'Remove Host', placeHolder: 'TrainQ stops dispatching to this host' }));
+  const entries = hostEntries().filter((e): e is { name: string; type?: unknown; target?: unknown } => typeof (e as { name?: unknown } | null)?.name === 'string');
+  const items = entries.map((e) => ({ label: e.name, description: [e.type, e.target].filter((v) => typeof v === 'string').join(' · ') }));
+  const name =
+    hostNameOf(arg) ??
+    (await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Remove Host'), placeHolder: vscode.l10n.t('TrainQ stops dispatching to this host') }))?.label;
   if (!name) {
     return;
   }
   await removeHostEntry(name);
+  vscode.window.setStatusBarMessage(vscode.l10n.t('TrainQ: removed {0} from trainq.hosts.', name), 5000);
 }
 
 export async function testConnection(s: HostCommandServices, arg?: unknown): Promise<void> {
   const names = parseHostConfigs(hostEntries()).hosts.map((h) => h.name);
-  const name = hostNameOf(arg) ?? (await vscode.window.showQuickPick(['local', ...names], { title: 'Test Connection' }));
+  const name = hostNameOf(arg) ?? (await vscode.window.showQuickPick(['local', ...names], { title: vscode.l10n.t('Test Connection') }));
   if (!name) {
     return;
   }
   const status = await s.probeHost(name);
   if (!status) {
-    throw new Error(`There is no host named '${name}'.`);
+    throw new Error(vscode.l10n.t("There is no host named '{0}'.", name));
   }
   const text = `${name}: ${hostDescription(status)}`;
   if (status.state === 'online') {

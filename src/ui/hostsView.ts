@@ -54,7 +54,7 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
         item.id = `gpu:${node.status.name}:${node.gpu.index}`;
         item.description = gpuDescription(node.gpu, node.heldBy);
         item.iconPath = new vscode.ThemeIcon('circuit-board');
-        const use = node.heldBy.length > 0 ? `Held by ${node.heldBy.join(', ')}` : 'Not used by TrainQ';
+        const use = node.heldBy.length > 0 ? vscode.l10n.t('Held by {0}', node.heldBy.join(', ')) : vscode.l10n.t('Not used by TrainQ');
         item.tooltip = `${gpuLabel(node.gpu)}\nUUID ${node.gpu.uuid}\n${use}`;
         item.contextValue = 'gpu';
         return item;
@@ -63,7 +63,7 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
         const item = new vscode.TreeItem(noGpuLabel(node.status), vscode.TreeItemCollapsibleState.None);
         item.id = `nogpu:${node.status.name}`;
         item.iconPath = new vscode.ThemeIcon('info');
-        item.tooltip = 'TrainQ runs only CPU jobs (0 GPUs) on this host.';
+        item.tooltip = vscode.l10n.t('TrainQ runs only CPU jobs (0 GPUs) on this host.');
         return item;
       }
     }

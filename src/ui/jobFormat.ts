@@ -4,6 +4,8 @@
  * these strings in TreeItems, MarkdownStrings and status-bar items.
  */
 import { formatDuration } from '../core/duration';
+import { displayEnv } from '../core/envNames';
+import { constraintsText, hasConstraints } from '../core/hostConstraints';
 import { isFinished, priorityLabel, type Job, type Priority } from '../core/job';
 import { plural } from '../core/text';
 
@@ -121,6 +123,10 @@ function shortenReason(reason: string): string {
   if (/^Waiting for a free job slot/i.test(text)) {
     return 'waiting for a job slot';
   }
+  if ((m = text.match(/^Waits for (.+) to (?:succeed|end)\.$/))) {
+    // Names (with dots and parentheses) are the point here: the generic clause cut below would split them.
+    return `waits for ${m[1].length > 60 ? `${m[1].slice(0, 59).trimEnd()}…` : m[1]}`;
+  }
   if ((m = text.match(/^Waiting for (\d+) free GPUs?/i))) {
     return `waiting for ${plural(Number(m[1]), 'free GPU')}${held}`;
   }
@@ -137,6 +143,10 @@ export interface JobContext {
   /** Levels gained by waiting; queued jobs only. */
   promotedLevels?: number;
   waitingReason?: string;
+  /** What a queued job waits for (core/dependencies.ts runsAfterText), shown whatever holds it now. */
+  runsAfter?: string;
+  /** How long a running job's GPUs have shown 0 %, set only once that reaches the warning threshold (core/gpuIdle.ts). */
+  gpuIdleMs?: number;
 }
 
 /** `h:mm:ss` so far for a running job, total run time for a finished one; undefined if it never started. */
@@ -161,7 +171,7 @@ function gpuPart(job: Job): string {
  */
 export function jobDescription(job: Job, ctx: JobContext): string {
   // A trial an early-stopping rule ended is not something the user cancelled.
-  const parts: string[] = [job.state === 'cancelled' && job.stoppedEarly !== undefined ? 'stopped early' : job.state];
+  const parts: string[] = [job.state === 'cancelled' ? cancelledWord(job) : job.state];
   if (job.state === 'queued') {
     if (ctx.waitingReason) {
       parts.push(shortWaitingReason(ctx.waitingReason));
@@ -171,6 +181,10 @@ export function jobDescription(job: Job, ctx: JobContext): string {
     }
     parts.push(estimateText(job.runtimeSec));
     return parts.join(SEP);
+  }
+  if (job.dependencyFailed !== undefined && job.state === 'cancelled') {
+    // Which dependency, from its reason ("Dependency failed: prep.py ended failed.").
+    parts.push((job.reason ?? '').replace(/^Dependency failed: /, '').replace(/\.$/, ''));
   }
   // A job cancelled while queued never got a host; its description is just the state.
   if (job.host !== undefined) {
@@ -184,7 +198,26 @@ export function jobDescription(job: Job, ctx: JobContext): string {
     // What the host says of a job it holds, e.g. Slurm's "Pending in Slurm (job 12): Resources".
     parts.push(job.reason);
   }
+  if (job.state === 'running' && ctx.gpuIdleMs !== undefined) {
+    parts.push(gpuIdleText(ctx.gpuIdleMs));
+  }
   return parts.join(SEP);
+}
+
+/** `GPU idle 12 min`, `GPU idle 1h 5m` (see idleMinutesText). */
+export function gpuIdleText(ms: number): string {
+  return `GPU idle ${idleMinutesText(ms)}`;
+}
+
+/** `12 min`, `1h 5m`: whole minutes, as the warning threshold is set. */
+export function idleMinutesText(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  return minutes < 60 ? `${minutes} min` : formatDuration(minutes * 60);
+}
+
+/** A cancelled job the user did not cancel says why it ended: an early-stopping rule or a failed dependency. */
+function cancelledWord(job: Job): string {
+  return job.stoppedEarly !== undefined ? 'stopped early' : job.dependencyFailed !== undefined ? 'dependency failed' : 'cancelled';
 }
 
 export interface TooltipOptions {
@@ -194,7 +227,7 @@ export interface TooltipOptions {
 
 /** Every field of a job as Markdown, one per line; user strings are escaped (see escapeMarkdown). */
 export function jobTooltipMarkdown(job: Job, ctx: JobContext, opts: TooltipOptions = {}): string {
-  const lines: string[] = [`**${escapeMarkdown(job.name)}** — ${job.state}`, ''];
+  const lines: string[] = [`**${escapeMarkdown(job.name)}** — ${job.state === 'cancelled' ? cancelledWord(job) : job.state}`, ''];
   const field = (label: string, value: string) => lines.push(`**${label}:** ${value}`);
 
   field('Script', codeSpan(opts.scriptDisplay ?? job.script));
@@ -204,6 +237,19 @@ export function jobTooltipMarkdown(job: Job, ctx: JobContext, opts: TooltipOptio
   field('Importance', job.importance);
   field('Expected gain', job.expectedGain === undefined ? 'not given' : `${job.expectedGain}%`);
   field('Runtime estimate', formatDuration(job.runtimeSec));
+  // Names always; the value of a secret-looking name (…TOKEN, …KEY, …PASSWORD) is masked (envNames.ts).
+  if (job.env && Object.keys(job.env).length > 0) {
+    field('Environment', displayEnv(job.env).map(codeSpan).join(' '));
+  }
+  if (job.envFile !== undefined) {
+    field('.env file', `${codeSpan(job.envFile)} (read when the job starts)`);
+  }
+  if (job.interpreter !== undefined) {
+    field('Interpreter', codeSpan(job.interpreter));
+  }
+  if (hasConstraints(job.constraints)) {
+    field('Host constraints', escapeMarkdown(constraintsText(job.constraints)));
+  }
 
   const promoted = ctx.promotedLevels ?? 0;
   const shown = job.state === 'queued' && ctx.effective ? ctx.effective : job.priority;
@@ -229,10 +275,16 @@ export function jobTooltipMarkdown(job: Job, ctx: JobContext, opts: TooltipOptio
   if (time !== undefined) {
     field(isFinished(job.state) ? 'Ran for' : 'Running for', time);
   }
+  if (ctx.runsAfter !== undefined) {
+    field('Runs after', escapeMarkdown(ctx.runsAfter));
+  }
   if (job.state === 'queued') {
     field('Waiting', ctx.waitingReason ? escapeMarkdown(ctx.waitingReason) : 'for the next dispatch round');
   } else if (job.reason) {
     field('Reason', escapeMarkdown(job.reason));
+  }
+  if (job.state === 'running' && ctx.gpuIdleMs !== undefined) {
+    field('Warning', `${gpuIdleText(ctx.gpuIdleMs)} (all of its GPUs at 0 % in every probe since)`);
   }
   if (job.retryOf) {
     field('Retry of', codeSpan(job.retryOf));

@@ -89,23 +89,23 @@ export class JobLogProvider implements vscode.TextDocumentContentProvider, vscod
   private async read(id: string, job: Job | undefined): Promise<{ text: string; size: number; mtimeMs: number }> {
     const none = (text: string) => ({ text, size: -1, mtimeMs: -1 });
     if (!job) {
-      return none(`This job (${id}) is no longer in TrainQ's history, so its log is gone.`);
+      return none(vscode.l10n.t("This job ({0}) is no longer in TrainQ's history, so its log is gone.", id));
     }
     if (job.state === 'queued') {
-      return none(`${job.name} has not started yet; its output appears here once it runs.`);
+      return none(vscode.l10n.t('{0} has not started yet; its output appears here once it runs.', job.name));
     }
     if (job.startedAt === undefined || job.host === undefined) {
-      return none(`${job.name} never started, so it has no log.${job.reason ? `\n\n${job.reason}` : ''}`);
+      return none(`${vscode.l10n.t('{0} never started, so it has no log.', job.name)}${job.reason ? `\n\n${job.reason}` : ''}`);
     }
     const host = this.manager.host(job.host);
     if (!host) {
-      return none(`${job.name} ran on host '${job.host}', which is not configured any more, so its log cannot be read.`);
+      return none(vscode.l10n.t("{0} ran on host '{1}', which is not configured any more, so its log cannot be read.", job.name, job.host ?? ''));
     }
     const file = host.logPath(job.id);
     try {
       return await readTail(file);
     } catch (e) {
-      return none(`The log of this job is not readable: ${e instanceof Error ? e.message : String(e)}\n\nLog file: ${file}`);
+      return none(vscode.l10n.t('The log of this job is not readable: {0}\n\nLog file: {1}', e instanceof Error ? e.message : String(e), file));
     }
   }
 

@@ -12,7 +12,55 @@ interface PythonEnvironmentsApi {
   environments?: {
     getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } | undefined;
     resolveEnvironment(env: { path: string } | string): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
+    /** The environments the extension found (venvs, conda, pyenv, system); absent in old versions. */
+    known?: ReadonlyArray<KnownEnvironment>;
   };
+}
+
+interface KnownEnvironment {
+  path: string;
+  executable?: { uri?: vscode.Uri };
+  environment?: { name?: string; type?: string };
+  version?: { major?: number; minor?: number; micro?: number };
+  tools?: readonly string[];
+}
+
+/** An interpreter the user may pick for a job. */
+export interface PythonChoice {
+  label: string;
+  description: string;
+  executable: string;
+}
+
+/**
+ * The environments the Python extension knows, for a job's interpreter pick; none without the
+ * extension (a typed interpreter works anyway). Never throws: the pick must not fail over a list.
+ */
+export async function knownPythonEnvironments(script: vscode.Uri): Promise<PythonChoice[]> {
+  const ext = vscode.extensions.getExtension<PythonEnvironmentsApi>('ms-python.python');
+  if (!ext) {
+    return [];
+  }
+  try {
+    const api = ext.isActive ? ext.exports : await ext.activate();
+    const active = api.environments?.getActiveEnvironmentPath(script)?.path;
+    const choices: PythonChoice[] = [];
+    for (const env of api.environments?.known ?? []) {
+      const executable = env.executable?.uri?.fsPath ?? env.path;
+      const v = env.version;
+      const version = v?.major !== undefined ? `Python ${v.major}.${v.minor ?? 0}${v.micro !== undefined ? `.${v.micro}` : ''}` : '';
+      const kind = env.environment?.type ?? env.tools?.[0] ?? '';
+      const name = env.environment?.name ?? path.basename(path.dirname(path.dirname(executable)));
+      choices.push({
+        label: `${name}${env.path === active ? ' ★' : ''}`,
+        description: [version, kind].filter(Boolean).join(' · '),
+        executable,
+      });
+    }
+    return choices;
+  } catch {
+    return [];
+  }
 }
 
 export async function resolvePython(setting: string, script: vscode.Uri, logger: Logger): Promise<string> {

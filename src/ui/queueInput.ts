@@ -1,6 +1,11 @@
 /**
  * Queueing a script: find or validate the script, then a short multi-step input prefilled from
- * the values last used for that script and from its `# trainq:` header comment.
+ * the values last used for that script and from its `# trainq:` header comment. The same input
+ * edits a queued job and re-runs any job with changes (jobEditInput.ts): one flow for all three.
+ *
+ * The common path stays five steps: everything optional (environment, dependencies, host
+ * constraints) is behind the Options… button (a gear) on every step, which opens a menu of
+ * optional steps and comes back to the step it left.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -8,11 +13,17 @@ import * as vscode from 'vscode';
 import { ArgsError, formatArgs, parseArgs } from '../core/argv';
 import { DurationError, formatDuration, parseDuration } from '../core/duration';
 import { FeatureError, checkExpectedGain, checkGpus, checkRuntimeSec } from '../core/features';
-import type { Importance, JobSpec } from '../core/job';
-import { parseScriptHeader } from '../core/scriptHeader';
+import type { Importance, Job, JobSpec } from '../core/job';
+import { parseScriptHeader, type ScriptHeader } from '../core/scriptHeader';
 import type { LastInputs } from '../core/workspaceState';
-import { StepInput, type TextStep } from './stepInput';
+import { InputCancelled, StepInput, type TextStep } from './stepInput';
+import { askEnvFile, askInterpreter, askVariables, envFileSummary, envSummary, interpreterSummary, type JobOptionFields } from './environmentInput';
+import { isPythonScript } from '../hosts/jobCommand';
+import { jobInterpreterProblem } from '../hosts/interpreterName';
 import type { RuntimeHint } from './runtimeHint';
+import { askRunAfter, runAfterSummary } from './dependencyPick';
+import { askConstraints, constraintsSummary } from './constraintsInput';
+import { askOutputs, outputsSummary } from './outputOptions';
 
 const DEFAULTS: LastInputs = { args: [], gpus: 1, importance: 'normal', runtimeSec: 3600 };
 const RUNNABLE = new Set(['.py', '.sh']);
@@ -78,10 +89,34 @@ export async function validateScript(uri: vscode.Uri): Promise<ScriptChoice> {
 }
 
 /** The starting values: remembered inputs win over the header comment, which wins over defaults. */
-export async function prefillFor(script: ScriptChoice, remembered: LastInputs | undefined): Promise<{ values: LastInputs; warnings: string[] }> {
+export async function prefillFor(
+  script: ScriptChoice,
+  remembered: LastInputs | undefined,
+): Promise<{ values: LastInputs; warnings: string[]; after?: ScriptHeader['after']; environment: JobOptionFields; constraints?: ScriptHeader['constraints'] }> {
   const text = await fs.readFile(script.uri.fsPath, 'utf8').catch(() => '');
   const header = parseScriptHeader(text.slice(0, 16_384));
-  return { values: { ...DEFAULTS, ...header.values, ...(remembered ?? {}) }, warnings: header.warnings };
+  const environment = headerEnvironment(header, script, header.warnings);
+  return { values: { ...DEFAULTS, ...header.values, ...(remembered ?? {}) }, warnings: header.warnings, after: header.after, environment, constraints: header.constraints };
+}
+
+/** `env-file=` (relative to the workspace folder) and `python=` of the header; a bad interpreter is a warning. */
+function headerEnvironment(header: ScriptHeader, script: ScriptChoice, warnings: string[]): JobOptionFields {
+  const fields: JobOptionFields = {};
+  if (header.envFile !== undefined) {
+    fields.envFile = path.resolve(script.folder.uri.fsPath, header.envFile);
+  }
+  if (header.outputs !== undefined) {
+    fields.outputs = header.outputs;
+  }
+  if (header.interpreter !== undefined) {
+    const problem = jobInterpreterProblem(header.interpreter);
+    if (problem) {
+      warnings.push(`python=${header.interpreter} ${problem}; the default interpreter is used.`);
+    } else {
+      fields.interpreter = header.interpreter;
+    }
+  }
+  return fields;
 }
 
 const IMPORTANCE_ITEMS: Array<vscode.QuickPickItem & { value: Importance }> = [
@@ -90,18 +125,88 @@ const IMPORTANCE_ITEMS: Array<vscode.QuickPickItem & { value: Importance }> = [
   { label: 'Low', description: 'run when GPUs are idle', value: 'low' },
 ];
 
+/** What an optional step may look at: the script, the jobs (for Run after…), the job being edited. */
+export interface JobOptionContext {
+  script: ScriptChoice;
+  title: string;
+  jobs(): readonly Job[];
+  /** The id of the queued job being edited in place; undefined when queueing a new job. */
+  editing?: string;
+}
+
 /**
- * Asks for arguments, GPUs, importance, expected gain and runtime; undefined when cancelled. `hint`
- * gives the runtime step's value and prompt from the script's history, for the arguments and GPUs
- * just entered (see runtimeHint.ts).
+ * One item of the Options… menu: what it sets now, and an optional step that changes `draft`
+ * (Escape inside it leaves `draft` as it was). Other optional steps add themselves to JOB_OPTIONS.
+ */
+export interface JobOption {
+  label: string;
+  /** False hides the item (an interpreter for a .sh script). */
+  applies?(ctx: JobOptionContext): boolean;
+  describe(draft: JobOptionFields): string;
+  edit(draft: JobOptionFields, ctx: JobOptionContext): Promise<void>;
+}
+
+export const JOB_OPTIONS: JobOption[] = [
+  { label: vscode.l10n.t('$(symbol-variable) Environment variables…'), describe: (d) => envSummary(d.env), edit: (d, c) => askVariables(d, c.title) },
+  { label: vscode.l10n.t('$(file) .env file…'), describe: (d) => envFileSummary(d.envFile), edit: (d, c) => askEnvFile(d, c.title, c.script.folder.uri) },
+  {
+    label: vscode.l10n.t('$(symbol-namespace) Python interpreter…'),
+    applies: (c) => isPythonScript(c.script.uri.fsPath),
+    describe: (d) => interpreterSummary(d.interpreter),
+    edit: (d, c) => askInterpreter(d, c.title, c.script.uri),
+  },
+  { label: vscode.l10n.t('$(debug-step-over) Run after…'), describe: (d) => runAfterSummary(d.after), edit: (d, c) => askRunAfter(d, c) },
+  { label: vscode.l10n.t('$(server) Host constraints…'), describe: (d) => constraintsSummary(d.constraints), edit: (d, c) => askConstraints(d, c.title) },
+  { label: vscode.l10n.t('$(cloud-download) Output files…'), describe: (d) => outputsSummary(d.outputs), edit: (d, c) => askOutputs(d, c.title) },
+];
+
+/** The menu behind the Options… button: pick an item, change it, come back; Done (or Escape) returns to the step. */
+async function runOptionsMenu(draft: JobOptionFields, ctx: JobOptionContext): Promise<void> {
+  for (;;) {
+    type Item = vscode.QuickPickItem & { option?: JobOption };
+    const items: Item[] = [
+      { label: vscode.l10n.t('$(check) Done'), description: vscode.l10n.t('back to the queue input') },
+      ...JOB_OPTIONS.filter((o) => o.applies?.(ctx) ?? true).map((option) => ({ label: option.label, description: option.describe(draft), option })),
+    ];
+    const picked = await vscode.window.showQuickPick(items, { title: ctx.title, placeHolder: vscode.l10n.t('Options for this job'), ignoreFocusOut: true });
+    if (!picked?.option) {
+      return;
+    }
+    try {
+      await picked.option.edit(draft, ctx);
+    } catch (e) {
+      if (!(e instanceof InputCancelled)) {
+        void vscode.window.showErrorMessage(`TrainQ: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+}
+
+export interface AskJobSpecOptions {
+  /** The input's title; "Queue <script>" by default. */
+  title?: string;
+  /** The optional fields to start from (a job being edited or re-run). */
+  options?: JobOptionFields;
+  jobs?: () => readonly Job[];
+  editing?: string;
+}
+
+/**
+ * Asks for arguments, GPUs, importance, expected gain and runtime, and (behind Options…) the
+ * optional fields; throws InputCancelled when cancelled. `hint` gives the runtime step's value and
+ * prompt from the script's history, for the arguments and GPUs just entered (see runtimeHint.ts).
  */
 export async function askJobSpec(
   script: ScriptChoice,
   prefill: LastInputs,
   hint?: (args: string[], gpus: number) => RuntimeHint | undefined,
+  opts: AskJobSpecOptions = {},
 ): Promise<JobSpec> {
   const name = path.basename(script.uri.fsPath);
-  const input = new StepInput(`Queue ${name}`, 5);
+  const title = opts.title ?? vscode.l10n.t('Queue {0}', name);
+  const draft: JobOptionFields = structuredClone(opts.options ?? {});
+  const ctx: JobOptionContext = { script, title, jobs: opts.jobs ?? (() => []), editing: opts.editing };
+  const input = new StepInput(title, 5, { tooltip: vscode.l10n.t('Options… (environment, interpreter, dependencies, hosts)'), run: () => runOptionsMenu(draft, ctx) });
   const answers = await input.run((sofar) => [
     {
       kind: 'text',
@@ -135,7 +240,13 @@ export async function askJobSpec(
     importance,
     expectedGain: gainText.trim() === '' ? undefined : toNumber(gainText.replace(/%$/, ''), 'expectedGain'),
     runtimeSec: parseDuration(runtimeText),
+    ...definedFields(draft),
   };
+}
+
+/** The draft's set fields only: an unset option is absent from the spec, not `undefined`. */
+function definedFields(draft: JobOptionFields): JobOptionFields {
+  return Object.fromEntries(Object.entries(draft).filter(([, v]) => v !== undefined)) as JobOptionFields;
 }
 
 function runtimeStep(prefill: LastInputs, hint: RuntimeHint | undefined): TextStep {

@@ -43,6 +43,7 @@ const STATE_ICONS: Record<Job['state'], vscode.ThemeIcon> = {
   lost: new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground')),
 };
 const STOPPED_EARLY_ICON = new vscode.ThemeIcon('debug-step-out', new vscode.ThemeColor('list.warningForeground'));
+const GPU_IDLE_ICON = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
 const SWEEP_ICONS: Record<SweepRecord['status'], vscode.ThemeIcon> = {
   running: new vscode.ThemeIcon('beaker'),
   paused: new vscode.ThemeIcon('debug-pause'),
@@ -60,7 +61,11 @@ export function jobItem(node: JobNode): vscode.TreeItem {
   item.label = `${trial}${job.name}`;
   item.description = parts.join(' · ');
   item.iconPath = job.stoppedEarly !== undefined && job.state === 'cancelled' ? STOPPED_EARLY_ICON : STATE_ICONS[job.state];
-  item.contextValue = job.state === 'queued' ? 'job.queued' : job.state === 'running' ? 'job.running' : 'job.finished';
+  if (job.state === 'running' && node.ctx.gpuIdleMs !== undefined) {
+    item.iconPath = GPU_IDLE_ICON;
+  }
+  // `.remote`: the job ran on an SSH host or Slurm cluster, so Download Outputs applies; `.after`: it waits for others (Clear Dependencies).
+  item.contextValue = job.state === 'queued' ? (job.after ? 'job.queued.after' : 'job.queued') : job.state === 'running' ? 'job.running' : job.host !== undefined && job.host !== 'local' ? 'job.finished.remote' : 'job.finished';
   item.accessibilityInformation = { label: `${job.name}, ${item.description}` };
   return item;
 }

@@ -1,20 +1,23 @@
 /**
  * The Job Queue view: maps the groups computed in core (jobQueues.ts) to TreeItems, lets a queued job
- * be dragged into another priority group, and keeps elapsed times ticking while jobs run.
+ * be dragged into another priority group or onto another job (queueDragAndDrop.ts), and keeps
+ * elapsed times ticking while jobs run.
  */
 import * as vscode from 'vscode';
 import type { Job } from '../core/job';
-import { groupCount, jobTooltipMarkdown } from './jobFormat';
+import { groupCount, jobTooltipMarkdown, type JobContext } from './jobFormat';
 import { metricsTooltip } from '../core/metricsProtocol';
-import { isJobNode, jobItem, parseIds, sweepItem, type GroupKey, type GroupNode, type JobNode, type QueueNode, type SweepNode } from './queueNodes';
+import { isJobNode, jobItem, sweepItem, type GroupKey, type GroupNode, type QueueNode, type SweepNode } from './queueNodes';
 import type { JobManager } from '../core/jobManager';
 import { groupJobs, type QueueGroups } from '../core/jobQueues';
 import type { ConfigWatcher } from './config';
 import type { EtaCache } from './etaCache';
 import { jobEtaText } from './etaFormat';
+import { QueueDragAndDrop } from './queueDragAndDrop';
+import { runsAfterText } from '../core/dependencies';
+import type { GpuIdleWarnings } from './gpuIdleWarnings';
 
 const VIEW_ID = 'trainq.jobQueue';
-const MIME = 'application/vnd.code.tree.trainq.jobqueue';
 const REFRESH_DEBOUNCE_MS = 100;
 const TICK_MS = 1000;
 /** Aging moves queued jobs between groups with no event to say so; a periodic regroup catches it. */
@@ -24,7 +27,7 @@ const REGROUP_EVERY_TICKS = 30;
 /** What the view needs from the manager; a narrow slice so it can be driven by a fake. */
 export type QueueViewManager = Pick<
   JobManager,
-  'jobs' | 'onDidChangeJobs' | 'waitingReason' | 'canDispatch' | 'paused' | 'dispatchBlockedReason' | 'setPriority' | 'job'
+  'jobs' | 'onDidChangeJobs' | 'waitingReason' | 'canDispatch' | 'paused' | 'dispatchBlockedReason' | 'setPriority' | 'job' | 'setDependencies'
 > &
   /** Sweeps, shown in their own group with their trials under them; none without. */
   Partial<Pick<JobManager, 'sweeps'>> &
@@ -33,6 +36,8 @@ export type QueueViewManager = Pick<
 export type QueueViewConfig = Pick<ConfigWatcher, 'value' | 'onDidChange'>;
 /** Where the view reads ETAs: a plan computed elsewhere on its own schedule, never on a refresh. */
 export type QueueViewEtas = Pick<EtaCache, 'plan' | 'onDidUpdate'>;
+/** Running jobs whose GPUs sit idle past the warning threshold (ui/gpuIdleWarnings.ts). */
+export type QueueViewGpuIdle = Pick<GpuIdleWarnings, 'warningMs' | 'onDidChange'>;
 
 const GROUP_LABELS: Record<GroupKey, string> = { sweeps: 'Sweeps', high: 'High', medium: 'Medium', low: 'Low', running: 'Running', finished: 'Finished' };
 const GROUP_ICONS: Record<GroupKey, vscode.ThemeIcon> = {
@@ -44,9 +49,9 @@ const GROUP_ICONS: Record<GroupKey, vscode.ThemeIcon> = {
   finished: new vscode.ThemeIcon('history'),
 };
 
-export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.TreeDragAndDropController<QueueNode>, vscode.Disposable {
-  readonly dragMimeTypes = [MIME];
-  readonly dropMimeTypes = [MIME];
+export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.Disposable {
+  /** Moving queued jobs between priority groups, and making one wait for another (queueDragAndDrop.ts). */
+  readonly dragAndDrop: QueueDragAndDrop;
 
   private readonly changeEmitter = new vscode.EventEmitter<QueueNode | undefined>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
@@ -69,10 +74,11 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
     private readonly manager: QueueViewManager,
     private readonly config: QueueViewConfig,
     private readonly etas?: QueueViewEtas,
+    private readonly gpuIdle?: QueueViewGpuIdle,
   ) {
     this.treeView = vscode.window.createTreeView(VIEW_ID, {
       treeDataProvider: this,
-      dragAndDropController: this,
+      dragAndDropController: (this.dragAndDrop = new QueueDragAndDrop(manager)),
       showCollapseAll: false,
       canSelectMany: true,
     });
@@ -87,6 +93,9 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
       // Plans come after every host poll and every few seconds; redrawing the tree for a plan that
       // reads the same would drop an open context menu's element (the e2e menu test counts that).
       this.disposables.push(etas.onDidUpdate(() => this.etasChanged() && this.scheduleRefresh()));
+    }
+    if (gpuIdle) {
+      this.disposables.push(gpuIdle.onDidChange(() => this.scheduleRefresh()));
     }
     this.updateChrome();
   }
@@ -132,22 +141,34 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
       return eta;
     };
     if (node.kind === 'sweep') {
-      return this.trialsOf(node.sweep.id).map((job) => ({ kind: 'job', job, group: node, ctx: { now }, eta: etaOf(job) }));
+      return this.trialsOf(node.sweep.id).map((job) => ({ kind: 'job', job, group: node, ctx: this.startedCtx(job, now), eta: etaOf(job) }));
     }
     if (node.key === 'sweeps') {
       return [...this.sweeps()].reverse().map((sweep): SweepNode => ({ kind: 'sweep', sweep }));
     }
     const groups = this.currentGroups();
     if (node.key === 'running' || node.key === 'finished') {
-      return groups[node.key].map((job) => ({ kind: 'job', job, group: node, ctx: { now }, eta: etaOf(job) }));
+      return groups[node.key].map((job) => ({ kind: 'job', job, group: node, ctx: this.startedCtx(job, now), eta: etaOf(job) }));
     }
     return groups.queued[node.key].map((e) => ({
       kind: 'job',
       job: e.job,
       group: node,
-      ctx: { now, effective: e.effective, promotedLevels: e.promotedLevels, waitingReason: this.manager.waitingReason(e.job.id) },
+      ctx: {
+        now,
+        effective: e.effective,
+        promotedLevels: e.promotedLevels,
+        waitingReason: this.manager.waitingReason(e.job.id),
+        ...(e.job.after && { runsAfter: runsAfterText(e.job.after, this.manager.jobs) }),
+      },
       eta: etaOf(e.job),
     }));
+  }
+
+  /** A running or finished job's context: its GPU idle warning, if any. */
+  private startedCtx(job: Job, now: number): JobContext {
+    const gpuIdleMs = job.state === 'running' ? this.gpuIdle?.warningMs(job.id) : undefined;
+    return gpuIdleMs === undefined ? { now } : { now, gpuIdleMs };
   }
 
   /** Whether the new plan changes the text of any job drawn since the last refresh. */
@@ -176,32 +197,6 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
       item.tooltip = md;
     }
     return item;
-  }
-
-  handleDrag(source: readonly QueueNode[], data: vscode.DataTransfer): void {
-    const ids = source.filter((n): n is JobNode => isJobNode(n) && n.job.state === 'queued').map((n) => n.job.id);
-    if (ids.length > 0) {
-      data.set(MIME, new vscode.DataTransferItem(JSON.stringify(ids)));
-    }
-  }
-
-  async handleDrop(target: QueueNode | undefined, data: vscode.DataTransfer): Promise<void> {
-    const key = target?.kind === 'job' ? (target.group.kind === 'group' ? target.group.key : undefined) : target?.kind === 'group' ? target.key : undefined;
-    if (key !== 'high' && key !== 'medium' && key !== 'low') {
-      return;
-    }
-    const ids = parseIds(await data.get(MIME)?.asString());
-    try {
-      for (const id of ids) {
-        const job = this.manager.job(id);
-        // Dropping a job where the user already put it would only add a duplicate training example.
-        if (job?.state === 'queued' && !(job.priority === key && job.priorityOverridden)) {
-          await this.manager.setPriority(id, key);
-        }
-      }
-    } catch (e) {
-      void vscode.window.showErrorMessage(`TrainQ: ${e instanceof Error ? e.message : String(e)}`);
-    }
   }
 
   private groupItem(node: GroupNode): vscode.TreeItem {
@@ -264,7 +259,9 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
     const m = this.manager;
     this.treeView.message = !m.canDispatch
       ? 'Read-only: another window on this workspace runs the queue.'
-      : m.dispatchBlockedReason
+      : // Nothing queued: the untrusted welcome view says why, with a Manage Workspace Trust button
+        // (VS Code shows a view's welcome only while the view has no message).
+        m.dispatchBlockedReason && (m.jobs.length > 0 || this.sweeps().length > 0)
         ? m.dispatchBlockedReason
         : m.paused
           ? 'Dispatching is paused.'

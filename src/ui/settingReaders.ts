@@ -7,6 +7,8 @@
  */
 import { contributes } from '../../package.json';
 import { isBackendPreference, type BackendPreference } from '../agent/backendPreference';
+import { LABEL } from '../core/hostConstraints';
+import { JOB_END_SETTINGS, type JobEndSetting } from '../core/jobEndNotices';
 
 export const SECTION = 'trainq';
 
@@ -36,6 +38,9 @@ const count: Reader<number> = (v, s) => {
 };
 const flag: Reader<boolean> = (v) => (typeof v === 'boolean' ? v : undefined);
 const backend: Reader<BackendPreference> = (v) => (isBackendPreference(v) ? v : undefined);
+const jobEnd: Reader<JobEndSetting> = (v) => JOB_END_SETTINGS.find((e) => e === v);
+/** Host labels: an entry that is not a label is dropped (the Settings editor marks it with the pattern's message). */
+const labels: Reader<string[]> = (v) => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string' && LABEL.test(s)) : undefined);
 /** hosts/hostConfig.ts validates each entry and names the bad ones; a blanket fallback here would hide them. */
 const passThrough: Reader<unknown> = (v) => v;
 
@@ -45,19 +50,28 @@ const READERS = {
   scriptExcludes: stringList,
   python: text,
   nvidiaSmiPath: command,
-  agingMinutes: number,
-  cancelGraceSeconds: number,
+  agingMinutes: count,
+  cancelGraceSeconds: count,
+  'confirm.cancel': flag,
+  'confirm.clearFinished': flag,
   finishedHistory: count,
-  'statusBar.pollSeconds': number,
+  'statusBar.pollSeconds': count,
   'local.maxJobs': count,
+  'local.labels': labels,
   retries: count,
   hosts: passThrough,
   'ssh.syncExcludes': stringList,
-  'ssh.maxLogMiB': number,
-  'ssh.lostAfterMinutes': number,
+  'ssh.maxLogMiB': count,
+  'ssh.lostAfterMinutes': count,
+  'outputs.globs': stringList,
+  'outputs.folder': text,
+  'outputs.maxMiB': count,
   'agent.backend': backend,
   'agent.learning': flag,
   'agent.statsHistory': count,
+  'notifications.jobEnd': jobEnd,
+  'notifications.onlyWhenUnfocused': flag,
+  'gpuIdle.warnMinutes': count,
 } satisfies Record<string, Reader<unknown>>;
 
 export type SettingKey = keyof typeof READERS;

@@ -6,6 +6,19 @@ import * as vscode from 'vscode';
 
 export class InputCancelled extends Error {}
 class GoBack extends Error {}
+/** The Options button was pressed on a step: `value` is what the step held, shown again afterwards. */
+class Detour extends Error {
+  constructor(readonly value: unknown) {
+    super('detour');
+  }
+}
+
+/** A button on every step that opens optional settings and comes back to the same step. */
+export interface StepDetour {
+  tooltip: string;
+  /** Runs the optional steps; its own cancel returns to the step (it must not throw InputCancelled). */
+  run(): Promise<void>;
+}
 
 export interface TextStep {
   kind: 'text';
@@ -24,7 +37,15 @@ export interface PickStep<T> {
 }
 
 export class StepInput {
-  constructor(private readonly title: string, private readonly totalSteps: number) {}
+  private readonly detourButton: vscode.QuickInputButton | undefined;
+
+  constructor(
+    private readonly title: string,
+    private readonly totalSteps: number,
+    private readonly detour?: StepDetour,
+  ) {
+    this.detourButton = detour && { iconPath: new vscode.ThemeIcon('settings-gear'), tooltip: detour.tooltip };
+  }
 
   /**
    * Runs the steps in order; Back re-runs the previous one with its last answer.
@@ -32,15 +53,23 @@ export class StepInput {
    */
   async run(steps: (answers: unknown[]) => Array<TextStep | PickStep<unknown>>): Promise<unknown[]> {
     const answers: unknown[] = [];
+    // What a step held when the Options button left it, so it comes back as it was.
+    const held = new Map<number, unknown>();
     let index = 0;
     while (index < this.totalSteps) {
-      const step = steps(answers)[index];
+      const step = withHeld(steps(answers)[index], held, index);
       try {
         answers[index] = step.kind === 'text' ? await this.text(step, index) : await this.pick(step, index);
+        held.delete(index);
         index += 1;
       } catch (e) {
         if (e instanceof GoBack) {
           index = Math.max(0, index - 1);
+          continue;
+        }
+        if (e instanceof Detour && this.detour) {
+          held.set(index, e.value);
+          await this.detour.run();
           continue;
         }
         throw e;
@@ -59,10 +88,10 @@ export class StepInput {
       placeholder: step.placeholder,
       value: step.value,
       ignoreFocusOut: true,
-      buttons: index > 0 ? [vscode.QuickInputButtons.Back] : [],
+      buttons: this.buttons(index),
     });
     box.validationMessage = step.validate(step.value);
-    return this.show(box, (resolve) => [
+    return this.show(box, () => box.value, (resolve) => [
       box.onDidChangeValue((v) => (box.validationMessage = step.validate(v))),
       box.onDidAccept(() => {
         const error = step.validate(box.value);
@@ -83,13 +112,13 @@ export class StepInput {
       placeholder: step.placeholder,
       items: step.items,
       ignoreFocusOut: true,
-      buttons: index > 0 ? [vscode.QuickInputButtons.Back] : [],
+      buttons: this.buttons(index),
     });
     const active = step.items.find((i) => i.value === step.active);
     if (active) {
       qp.activeItems = [active];
     }
-    return this.show(qp, (resolve) => [
+    return this.show(qp, () => qp.activeItems[0]?.value, (resolve) => [
       qp.onDidAccept(() => {
         const chosen = qp.selectedItems[0] ?? qp.activeItems[0];
         if (chosen) {
@@ -99,8 +128,14 @@ export class StepInput {
     ]);
   }
 
+  private buttons(index: number): vscode.QuickInputButton[] {
+    return [...(index > 0 ? [vscode.QuickInputButtons.Back] : []), ...(this.detourButton ? [this.detourButton] : [])];
+  }
+
   private show<R>(
     input: vscode.InputBox | vscode.QuickPick<vscode.QuickPickItem>,
+    /** What the step holds now, kept when the Options button leaves it. */
+    current: () => unknown,
     listen: (resolve: (value: R) => void) => vscode.Disposable[],
   ): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -113,10 +148,24 @@ export class StepInput {
       };
       const disposables = [
         ...listen((value) => done(() => resolve(value))),
-        input.onDidTriggerButton((b) => b === vscode.QuickInputButtons.Back && done(() => reject(new GoBack()))),
+        input.onDidTriggerButton((b) => {
+          if (b === vscode.QuickInputButtons.Back) {
+            done(() => reject(new GoBack()));
+          } else if (b === this.detourButton) {
+            const value = current();
+            done(() => reject(new Detour(value)));
+          }
+        }),
         input.onDidHide(() => !settled && done(() => reject(new InputCancelled()))),
       ];
       input.show();
     });
   }
+}
+
+function withHeld(step: TextStep | PickStep<unknown>, held: ReadonlyMap<number, unknown>, index: number): TextStep | PickStep<unknown> {
+  if (!held.has(index)) {
+    return step;
+  }
+  return step.kind === 'text' ? { ...step, value: String(held.get(index)) } : { ...step, active: held.get(index) };
 }

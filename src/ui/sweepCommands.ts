@@ -31,7 +31,7 @@ export async function queueSweep(s: SweepCommandServices, uri: vscode.Uri): Prom
     return;
   }
   const sweep = await s.sweeps.start(spec);
-  vscode.window.setStatusBarMessage(`TrainQ: sweep '${spec.name}' started (${spec.strategy}, ${spec.parallel} at a time).`, 5000);
+  vscode.window.setStatusBarMessage(vscode.l10n.t("TrainQ: sweep '{0}' started ({1}, {2} at a time).", spec.name, spec.strategy, spec.parallel), 5000);
   s.showSweep(sweep.id);
 }
 
@@ -41,7 +41,7 @@ async function sweepSpecFor(s: SweepCommandServices, uri: vscode.Uri): Promise<S
     const raw = parseSweepJson(text, uri.fsPath);
     const named = typeof (raw as { script?: unknown }).script === 'string' ? path.resolve(path.dirname(uri.fsPath), (raw as { script: string }).script) : undefined;
     if (!named) {
-      throw new Error(`${path.basename(uri.fsPath)}: script: required in a sweep file (the script to run, relative to the file).`);
+      throw new Error(vscode.l10n.t('{0}: script: required in a sweep file (the script to run, relative to the file).', path.basename(uri.fsPath)));
     }
     const script = await validateScript(vscode.Uri.file(named));
     return parseSweepFile(text, uri.fsPath, await contextFor(s, script));
@@ -80,9 +80,9 @@ async function contextFor(s: SweepCommandServices, script: Awaited<ReturnType<ty
 /** No definition yet: write a starting `<stem>.sweep.json` (the schema completes the rest) and open it. */
 async function offerTemplate(scriptPath: string, gpus: number): Promise<void> {
   const file = sweepFileFor(scriptPath);
-  const create = `Create ${path.basename(file)}`;
+  const create = vscode.l10n.t('Create {0}', path.basename(file));
   const answer = await vscode.window.showInformationMessage(
-    `${path.basename(scriptPath)} has no sweep definition: add ${path.basename(file)} beside it or a '# trainq-sweep:' header.`,
+    vscode.l10n.t("{0} has no sweep definition: add {1} beside it or a '# trainq-sweep:' header.", path.basename(scriptPath), path.basename(file)),
     create,
   );
   if (answer !== create) {
@@ -112,7 +112,7 @@ export function sweepOf(s: SweepCommandServices, arg: unknown): SweepRecord {
   const id = isSweepNode(arg) ? arg.sweep.id : typeof arg === 'string' ? arg : undefined;
   const sweep = id !== undefined ? s.sweeps.sweep(id) : s.sweeps.sweeps[s.sweeps.sweeps.length - 1];
   if (!sweep) {
-    throw new Error('Select a sweep in the Job Queue first.');
+    throw new Error(vscode.l10n.t('Select a sweep in the Job Queue first.'));
   }
   return sweep;
 }
@@ -121,10 +121,10 @@ export function sweepOf(s: SweepCommandServices, arg: unknown): SweepRecord {
 export async function queueBestConfiguration(s: SweepCommandServices, sweep: SweepRecord, trial?: number): Promise<void> {
   const chosen = trial ?? bestTrial(sweep)?.trial.trial;
   if (chosen === undefined) {
-    throw new Error(`Sweep '${sweep.spec.name}' has no trial with a ${sweep.spec.metric} yet.`);
+    throw new Error(vscode.l10n.t("Sweep '{0}' has no trial with a {1} yet.", sweep.spec.name, sweep.spec.metric));
   }
   const job = await s.manager.queue(s.sweeps.bestConfigurationSpec(sweep.id, chosen));
-  vscode.window.setStatusBarMessage(`TrainQ: queued trial ${chosen}'s configuration of '${sweep.spec.name}' as ${priorityLabel(job.priority)}: ${job.args.join(' ')}`, 8000);
+  vscode.window.setStatusBarMessage(vscode.l10n.t("TrainQ: queued trial {0}'s configuration of '{1}' as {2}: {3}", chosen, sweep.spec.name, priorityLabel(job.priority), job.args.join(' ')), 8000);
 }
 
 /** Writes the sweep's trials as CSV or JSON where the user picks. */
@@ -135,6 +135,6 @@ export async function exportSweep(sweep: SweepRecord, format: 'csv' | 'json', re
   });
   if (target) {
     await fs.writeFile(target.fsPath, render(sweep));
-    vscode.window.setStatusBarMessage(`TrainQ: wrote ${sweep.trials.length} trials to ${path.basename(target.fsPath)}.`, 5000);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('TrainQ: wrote {0} trials to {1}.', sweep.trials.length, path.basename(target.fsPath)), 5000);
   }
 }

@@ -31,30 +31,52 @@ export interface SweepActions {
 
 type Action = Extract<SweepFromWebview, { type: 'action' }>;
 
+/** The webview panel type, also named in package.json's `onWebviewPanel:` activation event. */
+export const SWEEP_VIEW_TYPE = 'trainq.sweep';
+
+/**
+ * The sweep a panel restored by a reload showed: the page saves its last view (with the sweep's id) with
+ * setState, and VS Code hands that state back. Anything else (an old or damaged state) gives undefined.
+ */
+export function sweepIdOfState(state: unknown): string | undefined {
+  const id = (state as { sweep?: { id?: unknown } } | null | undefined)?.sweep?.id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
 export class SweepPanel implements vscode.Disposable {
   /** Open panels by sweep id: one per sweep. */
   private static readonly open = new Map<string, SweepPanel>();
 
-  /** Shows the sweep's panel, creating it when it is not open; undefined when the sweep does not exist. */
+  /**
+   * Shows the sweep's panel, creating it when it is not open; undefined when the sweep does not exist.
+   * `revived` is a panel VS Code restored after a reload: used instead of a new one, or closed when the
+   * sweep is gone or already has a panel.
+   */
   static show(
     extensionUri: vscode.Uri,
     sweepId: string,
     getRecord: () => SweepRecord | undefined,
     actions: SweepActions,
     logger: Logger,
+    revived?: vscode.WebviewPanel,
   ): SweepPanel | undefined {
     const existing = SweepPanel.open.get(sweepId);
     if (existing) {
+      revived?.dispose();
       existing.panel.reveal();
       existing.refresh();
       return existing;
     }
     const record = getRecord();
     if (!record) {
-      void vscode.window.showErrorMessage('TrainQ: that sweep no longer exists.');
+      if (revived) {
+        revived.dispose();
+      } else {
+        void vscode.window.showErrorMessage(vscode.l10n.t('TrainQ: that sweep no longer exists.'));
+      }
       return undefined;
     }
-    const panel = new SweepPanel(extensionUri, sweepId, record.spec.name, getRecord, actions, logger);
+    const panel = new SweepPanel(extensionUri, sweepId, record.spec.name, getRecord, actions, logger, revived);
     SweepPanel.open.set(sweepId, panel);
     return panel;
   }
@@ -87,12 +109,15 @@ export class SweepPanel implements vscode.Disposable {
     private readonly getRecord: () => SweepRecord | undefined,
     private readonly actions: SweepActions,
     private readonly logger: Logger,
+    revived?: vscode.WebviewPanel,
   ) {
     const root = vscode.Uri.joinPath(extensionUri, 'media', 'sweep');
-    this.panel = vscode.window.createWebviewPanel('trainq.sweep', `Sweep: ${name}`, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [root],
-    });
+    const options = { enableScripts: true, localResourceRoots: [root] };
+    this.panel = revived ?? vscode.window.createWebviewPanel(SWEEP_VIEW_TYPE, `Sweep: ${name}`, vscode.ViewColumn.Active, options);
+    if (revived) {
+      revived.webview.options = options;
+      revived.title = `Sweep: ${name}`;
+    }
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'trainq.svg');
     this.throttle = new RefreshThrottle(() => this.send('update'));
     this.subscriptions.push(
@@ -155,7 +180,7 @@ export class SweepPanel implements vscode.Disposable {
       const trial = action.trial;
       if (TRIAL_ACTIONS.includes(action.kind) && !this.getRecord()?.trials.some((t) => t.trial === trial)) {
         // The page may show a trial a moment after it is gone (updates are throttled).
-        throw new Error(`the sweep has no trial ${trial}.`);
+        throw new Error(vscode.l10n.t('the sweep has no trial {0}.', String(trial)));
       }
       await this.dispatch(action.kind, trial ?? 0);
     } catch (e) {

@@ -10,7 +10,7 @@ import type { Logger } from '../core/logger';
 import { MetricsFollower } from '../core/metricsFollower';
 import { SweepManager } from '../core/sweep/sweepManager';
 import { exportSweep, queueBestConfiguration } from './sweepCommands';
-import { SweepPanel } from './sweepPanel';
+import { SWEEP_VIEW_TYPE, SweepPanel, sweepIdOfState } from './sweepPanel';
 import { sweepCsv, sweepJson } from './sweepViewModel';
 import type { Job } from '../core/job';
 
@@ -44,12 +44,12 @@ export function createSweeps(extensionUri: vscode.Uri, manager: JobManager, logg
   });
   follower.start(METRICS_POLL_MS);
   follower.setFocused(vscode.window.state.focused);
-  const showSweep = (id: string) => {
+  const showSweep = (id: string, revived?: vscode.WebviewPanel) => {
     const record = () => sweeps.sweep(id);
     const existing = () => {
       const r = record();
       if (!r) {
-        throw new Error('That sweep is no longer there.');
+        throw new Error(vscode.l10n.t('That sweep is no longer there.'));
       }
       return r;
     };
@@ -67,12 +67,13 @@ export function createSweeps(extensionUri: vscode.Uri, manager: JobManager, logg
         openLog: async (trial) => {
           const job = manager.job(record()?.trials.find((t) => t.trial === trial)?.jobId ?? '');
           if (!job) {
-            throw new Error(`Trial ${trial}'s job is no longer in the history.`);
+            throw new Error(vscode.l10n.t("Trial {0}'s job is no longer in the history.", trial));
           }
           await openLog(job);
         },
       },
       logger,
+      revived,
     );
   };
   // The palette offers the sweep commands only once there is a sweep to act on.
@@ -103,6 +104,17 @@ export function createSweeps(extensionUri: vscode.Uri, manager: JobManager, logg
       }),
       vscode.window.onDidChangeWindowState((s) => follower.setFocused(s.focused)),
       { dispose: () => SweepPanel.disposeAll() },
+      // A sweep panel left open is restored by a reload, from the sweep id its page saved.
+      vscode.window.registerWebviewPanelSerializer(SWEEP_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, state) => {
+          const id = sweepIdOfState(state);
+          if (id === undefined) {
+            panel.dispose();
+          } else {
+            showSweep(id, panel);
+          }
+        },
+      }),
     ],
   };
 }

@@ -4,16 +4,16 @@
  */
 import * as vscode from 'vscode';
 
-export const UNTRUSTED_REASON = 'This workspace is not trusted, so TrainQ runs none of its scripts.';
+export const UNTRUSTED_REASON = vscode.l10n.t('This workspace is not trusted, so TrainQ runs none of its scripts.');
 
-/** True when the workspace is trusted; otherwise explains the refusal and offers to manage trust. */
+/** True when the workspace is trusted; otherwise explains the refusal and offers to manage trust. `action` is localised by the caller. */
 export async function requireTrust(action: string): Promise<boolean> {
   if (vscode.workspace.isTrusted) {
     return true;
   }
-  const manage = 'Manage Workspace Trust';
+  const manage = vscode.l10n.t('Manage Workspace Trust');
   const answer = await vscode.window.showWarningMessage(
-    `TrainQ cannot ${action} in an untrusted workspace: that would run the workspace's code. The queue stays visible; trust the workspace to run jobs.`,
+    vscode.l10n.t("TrainQ cannot {0} in an untrusted workspace: that would run the workspace's code. The queue stays visible; trust the workspace to run jobs.", action),
     manage,
   );
   if (answer === manage) {

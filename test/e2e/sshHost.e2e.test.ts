@@ -223,6 +223,11 @@ describe('TrainQ with a remote GPU host over SSH', { timeout: 600_000 }, () => {
       const jobsDir = path.join(remote, '.trainq', 'jobs');
       assert.equal(fs.readdirSync(jobsDir).length, 1, 'the job folder is there before');
       await runContextAction(ui(), treeRow(ui(), JOB_QUEUE, SCRIPT, 'succeeded'), 'Remove from History');
+      // Removing a finished job asks first (trainq.confirm.clearFinished): answered Remove.
+      const dialog = ui().locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible' });
+      await dialog.locator('.dialog-buttons .monaco-button', { hasText: /^\s*Remove\s*$/ }).click();
+      await dialog.waitFor({ state: 'hidden' });
       const deadline = Date.now() + 30_000;
       while (fs.readdirSync(jobsDir).length > 0 && Date.now() < deadline) await ui().waitForTimeout(250);
       assert.deepEqual(fs.readdirSync(jobsDir), [], "the job's folder on the host is gone");

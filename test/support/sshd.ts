@@ -312,6 +312,7 @@ export class SshdFixture {
       maxJobs: 4,
       speed: 1,
       env: {},
+      labels: [],
       ...over,
     };
   }

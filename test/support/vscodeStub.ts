@@ -397,6 +397,8 @@ export function createVscodeStub(opts: VscodeStubOptions): VscodeStub {
       showWarningMessage: showMessage,
       showErrorMessage: showMessage,
       setStatusBarMessage: disposable,
+      // Restoring webview panels after a reload: registered at activation, never called here.
+      registerWebviewPanelSerializer: disposable,
     },
     misses,
   );

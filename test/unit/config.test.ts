@@ -45,7 +45,8 @@ function otherValue(schema: SettingSchema): unknown {
   if (typeof d === 'string') {
     return `${d}other`;
   }
-  return [{ name: 'other', type: 'ssh', target: 'other' }, '**/other/**'].slice(d === undefined || (d as unknown[]).length === 0 ? 0 : 1);
+  // A host entry, a glob, and a label (trainq.local.labels keeps only names fit for labels).
+  return [{ name: 'other', type: 'ssh', target: 'other' }, '**/other/**', 'other'].slice(d === undefined || (d as unknown[]).length === 0 ? 0 : 1);
 }
 
 test('with nothing set, the config holds the manifest defaults (trainq.scriptExcludes included)', () => {

@@ -50,6 +50,7 @@ test('a full entry is parsed with defaults filled in', () => {
     maxJobs: 4,
     speed: 1,
     env: {},
+    labels: [],
   });
   const full = parseSshHostConfig({
     name: 'b.2',

@@ -59,6 +59,12 @@ test('a retry copies the spec (not the args list itself), counts attempts and ke
   const copy = makeJob({ priority: 'high', priorityReason: 'tree', priorityOverridden: false });
   markRetryOf(copy, old);
   assert.deepEqual([copy.retryOf, copy.attempt, copy.priority, copy.priorityOverridden], ['o', 3, 'low', true]);
+  // Constraints and output globs travel with the retry (copies, not the same objects); dependencies do not: they ended.
+  const constrained = makeJob({ constraints: { require: ['a100'], minGpuMemMiB: 20_480 }, outputs: ['outputs/**'], after: { mode: 'after-ok', jobs: ['d'] } });
+  const again = specOf(constrained);
+  assert.deepEqual([again.constraints, again.outputs, again.after], [{ require: ['a100'], minGpuMemMiB: 20_480 }, ['outputs/**'], undefined]);
+  assert.notEqual(again.constraints, constrained.constraints);
+  assert.notEqual(again.outputs, constrained.outputs);
   const plain = makeJob({ priority: 'high' });
   markRetryOf(plain, makeJob({ id: 'p' }));
   assert.deepEqual([plain.attempt, plain.priority], [2, 'high']);

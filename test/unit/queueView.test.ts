@@ -72,9 +72,9 @@ test('dragging a queued job onto another priority group sets its priority and te
   const node = view.getChildren(high)[0];
   const api = stub.api as { DataTransfer: new () => { get(m: string): { asString(): Promise<string> } | undefined } };
   const data = new api.DataTransfer();
-  view.handleDrag([node], data as never);
+  view.dragAndDrop.handleDrag([node], data as never);
   assert.deepEqual(JSON.parse((await data.get(MIME)!.asString()) as string), [job.id]);
-  await view.handleDrop(low, data as never);
+  await view.dragAndDrop.handleDrop(low, data as never);
   assert.equal(job.priority, 'low');
   assert.equal(job.priorityOverridden, true);
   assert.equal(manager.jobs.length, 1);
@@ -90,9 +90,9 @@ test('running jobs cannot be dragged, and a drop outside the priority groups cha
   const running = view.getChildren(groups[3]);
   const api = stub.api as { DataTransfer: new () => { get(m: string): unknown } };
   const data = new api.DataTransfer();
-  view.handleDrag(running, data as never);
+  view.dragAndDrop.handleDrag(running, data as never);
   assert.equal(data.get(MIME), undefined);
-  await view.handleDrop(groups[4], data as never);
+  await view.dragAndDrop.handleDrop(groups[4], data as never);
   assert.equal(job.priority, 'high');
   view.dispose();
 });

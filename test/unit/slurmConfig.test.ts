@@ -21,6 +21,7 @@ test('a minimal local Slurm entry: no sync, no workdir, defaults', () => {
     maxJobs: 16,
     speed: 1,
     env: {},
+    labels: [],
   });
 });
 

@@ -6,6 +6,8 @@
  */
 import { forgetMarkedJobIds, markedJobIds } from './markedProcesses';
 import type { ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { Emitter } from '../../core/emitter';
 import type { Job } from '../../core/job';
@@ -13,6 +15,7 @@ import type { Logger } from '../../core/logger';
 import type { ExitReport, Host, HostStatus, LaunchRequest, LaunchResult, ReattachResult } from '../../core/host';
 import { assertJobEnv } from '../jobEnv';
 import { isPythonScript, jobCommand } from '../jobCommand';
+import { interpreterFor } from '../interpreterName';
 import { processGroupOf } from '../jobHandle';
 import { wrapperSettings } from '../jobScripts';
 import {
@@ -35,6 +38,8 @@ export interface LocalHostOptions {
   jobsRoot: string;
   maxJobs: number;
   speed?: number;
+  /** `trainq.local.labels`: names jobs' host constraints may require or exclude. */
+  labels?: readonly string[];
   /** nvidia-smi command (path or name on PATH). */
   nvidiaSmi?: string;
   logger: Logger;
@@ -57,6 +62,7 @@ export class LocalHost implements Host {
   readonly speed: number;
   /** Settings can change while jobs run; the scheduler reads these on every round. */
   maxJobs: number;
+  labels: readonly string[];
 
   private readonly exitEmitter = new Emitter<ExitReport>();
   readonly onDidExit = this.exitEmitter.event;
@@ -78,6 +84,7 @@ export class LocalHost implements Host {
     this.name = opts.name ?? 'local';
     this.jobsRoot = opts.jobsRoot;
     this.maxJobs = opts.maxJobs;
+    this.labels = opts.labels ?? [];
     this.speed = opts.speed ?? 1;
     this.nvidiaSmi = opts.nvidiaSmi ?? 'nvidia-smi';
     this.logger = opts.logger;
@@ -124,7 +131,7 @@ export class LocalHost implements Host {
   async launch(request: LaunchRequest): Promise<LaunchResult> {
     const { job, gpuIndices, cwd } = request;
     const files = jobFiles(this.jobsRoot, job.id);
-    const python = isPythonScript(request.script) ? await this.resolvePython(request.script) : '';
+    const python = !isPythonScript(request.script) ? '' : job.interpreter !== undefined ? homePath(interpreterFor(job, '')) : await this.resolvePython(request.script);
     const command = jobCommand(request.script, request.args, cwd, python);
     assertJobEnv(request.env);
     await this.checkCwd(cwd);
@@ -294,4 +301,9 @@ export function jobEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     }
   }
   return clean;
+}
+
+/** `~/x` as a shell would read it: the job's own interpreter may be written so for every host kind. */
+function homePath(file: string): string {
+  return file.startsWith('~/') ? path.join(os.homedir(), file.slice(2)) : file;
 }

@@ -6,8 +6,9 @@
 import { Emitter } from '../../core/emitter';
 import type { Job } from '../../core/job';
 import type { Logger } from '../../core/logger';
-import type { ExitReport, ForgetOutcome, HostStatus, ProbeOptions } from '../../core/host';
+import type { ExitReport, ForgetOutcome, HostStatus, OutputReport, OutputRequest, ProbeOptions } from '../../core/host';
 import { DEFAULT_WORKDIR, type SshDestination, type SyncMode } from '../hostConfig';
+import { fetchJobOutputs } from './outputFetch';
 import { RemoteSession, type RemoteHostOptions, type ScriptRunner } from './session';
 
 /** The parts of an SSH or Slurm host entry the shared half reads. */
@@ -15,6 +16,7 @@ export interface RemoteHostConfig {
   name: string;
   speed: number;
   maxJobs: number;
+  labels?: readonly string[];
   destination?: SshDestination;
   workdir?: string;
   sync: SyncMode;
@@ -25,6 +27,7 @@ export abstract class RemoteHostBase {
   readonly name: string;
   readonly speed: number;
   readonly maxJobs: number;
+  readonly labels: readonly string[];
 
   protected readonly exitEmitter = new Emitter<ExitReport>();
   readonly onDidExit = this.exitEmitter.event;
@@ -44,6 +47,7 @@ export abstract class RemoteHostBase {
     this.name = config.name;
     this.speed = config.speed;
     this.maxJobs = config.maxJobs;
+    this.labels = config.labels ?? [];
     this.logger = options.logger;
     this.session = new RemoteSession({
       name: config.name,
@@ -65,6 +69,15 @@ export abstract class RemoteHostBase {
   /** Deletes the folders this host kept of jobs that left the history (not those that may still run). */
   forget(jobs: readonly Job[]): Promise<ForgetOutcome> {
     return this.session.forget(jobs);
+  }
+
+  /** Copies a finished job's output files back (outputFetch.ts); nothing to copy where it ran in place. */
+  async fetchOutputs(request: OutputRequest): Promise<OutputReport> {
+    const endpoint = await this.session.outputEndpoint(request.job);
+    if ('inPlace' in endpoint) {
+      return { kind: 'inPlace', folder: endpoint.inPlace };
+    }
+    return fetchJobOutputs(endpoint, request);
   }
 
   /** Ends the shared ssh connection (tests, benchmarks); the extension lets ControlPersist expire it. */

@@ -11,11 +11,13 @@ import type { Logger } from '../../core/logger';
 import type { ForgetOutcome, HostStatus, LaunchRequest } from '../../core/host';
 import type { SshDestination, SyncMode } from '../hostConfig';
 import { jobCommand } from '../jobCommand';
+import { interpreterFor } from '../interpreterName';
 import { HostHealth, type Backoff } from './hostHealth';
 import { FORGET_SCRIPT, forgetJobFolders, forgettable } from './remoteCleanup';
 import { assertSafeRemotePath, mapIntoRemote, remoteJobsDir, remoteProjectDir } from './remoteLayout';
 import { ENSURE_SCRIPT, parseEnsure, type EnsureFacts } from './remoteScripts';
-import { planProjectSync, type SyncMethod } from './sshSync';
+import type { OutputEndpoint } from './outputFetch';
+import { hasLocalCommand, planProjectSync, type SyncMethod } from './sshSync';
 import { SshError, SshTransport, type RunOptions, type RunResult } from './sshTransport';
 
 /** Runs a fixed script as `sh -s -- args…`: over ssh (SshTransport) or on this machine. */
@@ -179,7 +181,7 @@ export class RemoteSession {
    * the project (a local runner and sync 'none' keep them), which is copied there first.
    */
   async placeJob(request: LaunchRequest): Promise<{ argv: string[]; cwd: string }> {
-    const argv = jobCommand(request.script, request.args, request.cwd, this.opts.python);
+    const argv = jobCommand(request.script, request.args, request.cwd, interpreterFor(request.job, this.opts.python));
     if (!this.transport) {
       return { argv, cwd: request.cwd };
     }
@@ -208,6 +210,31 @@ export class RemoteSession {
       this.syncing.set(localRoot, running);
     }
     return running;
+  }
+
+  /**
+   * Where a finished job's outputs are: its working folder in the host's copy of the project, or
+   * `inPlace` when the job ran in the local folder itself (sync "none": a shared file system; a Slurm
+   * target "local"), where its outputs already are.
+   */
+  async outputEndpoint(job: Job): Promise<OutputEndpoint | { inPlace: string }> {
+    const transport = this.transport;
+    if (!transport || this.opts.sync === 'none') {
+      return { inPlace: job.cwd };
+    }
+    const facts = await this.health.connected(() => this.ensure());
+    const localRoot = this.opts.host.projectRootFor?.(job) ?? job.cwd;
+    const remoteDir = mapIntoRemote(job.cwd, localRoot, remoteProjectDir(facts.workdir, localRoot));
+    const h = this.opts.host;
+    const rsync = this.opts.sync === 'rsync' && facts.rsync && (await hasLocalCommand(h.rsyncCommand ?? 'rsync'));
+    return {
+      transport,
+      remoteDir,
+      rsync,
+      run: (script, args, opts) => this.health.connected(() => this.run(script, args, opts)),
+      tag: this.name,
+      fetch: { rsyncCommand: h.rsyncCommand, tarCommand: h.tarCommand, sshCommand: h.sshCommand },
+    };
   }
 
   /** Deletes the folders of the host's finished jobs that left the history (see `forgettable`). */

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { STAGING_PREFIX } from './localOutputs';
 import { TAR_RECEIVE_SCRIPT } from './remoteScripts';
 import { classifySshFailure, SshError, type SshTransport } from './sshTransport';
 
@@ -20,6 +21,7 @@ export const DEFAULT_SYNC_EXCLUDES: readonly string[] = [
   '.pytest_cache/',
   '.tox/',
   '.ipynb_checkpoints/',
+  `${STAGING_PREFIX}*/`,
 ];
 
 export type SyncMethod = 'rsync' | 'tar';

@@ -60,11 +60,14 @@ if [ -f "$dir/submitting" ]; then
     exit 0 ;;
   esac
 fi
-printf '%s' "$batch" > "$dir/batch.sh" || fail "cannot write $dir/batch.sh"
+# The batch script holds the job's environment (a .env file's secrets too): readable by the user only,
+# and deleted once sbatch has read it (Slurm keeps its own copy of a submitted script).
+(umask 077 && printf '%s' "$batch" > "$dir/batch.sh") || fail "cannot write $dir/batch.sh"
 rm -f "$dir/exit" "$dir/exit.tmp"
 : > "$dir/submitting"
 out=$(sbatch "$@" "$dir/batch.sh" 2>"$dir/sbatch.err")
 rc=$?
+rm -f "$dir/batch.sh"
 sid=$(printf '%s\\n' "$out" | sed -n 's/^\\([0-9][0-9]*\\)\\(;.*\\)\\{0,1\\}$/\\1/p' | head -n 1)
 if [ "$rc" -ne 0 ] || [ -z "$sid" ]; then
   fail "sbatch failed (exit $rc): $(tr '\\n' ' ' < "$dir/sbatch.err" | cut -c1-600)"
