@@ -135,6 +135,11 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     throw error;
   }
   fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+  // code-server is a remote window to VS Code: settings of `machine-overridable` scope (trainq.hosts,
+  // trainq.local.maxJobs, trainq.python…) are read from the machine's settings, not the user's, as in a
+  // Remote-SSH window. The same values go there too, so a test's settings mean what they say.
+  fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(settings, null, 2));
   // Its own config file, so the server never reads or writes ~/.config/code-server.
   const configFile = path.join(instanceDir, 'config.yaml');
   fs.writeFileSync(configFile, 'auth: none\ncert: false\n');

@@ -122,7 +122,7 @@ describe('Results back from an SSH host', { timeout: 600_000 }, () => {
     });
     const machineSettings = path.join(server.userDataDir, 'Machine', 'settings.json');
     fs.mkdirSync(path.dirname(machineSettings), { recursive: true });
-    fs.writeFileSync(machineSettings, JSON.stringify({ 'trainq.hosts': [{ name: SSH_HOST, type: 'ssh', target: SSH_HOST }] }, null, 2));
+    fs.writeFileSync(machineSettings, JSON.stringify({ ...JSON.parse(fs.readFileSync(machineSettings, 'utf8')), 'trainq.hosts': [{ name: SSH_HOST, type: 'ssh', target: SSH_HOST }] }, null, 2));
     browser = await launchBrowser();
     page = await openWorkbench(browser, server.workbenchUrl);
   });
@@ -201,7 +201,13 @@ describe('Results back from an SSH host', { timeout: 600_000 }, () => {
       const toast = ui().locator('.notifications-toasts .notification-list-item').filter({ hasText: `the outputs of ${SCRIPT} are back, except what differs` });
       await toast.first().waitFor({ state: 'visible', timeout: 120_000 });
       assert.match((await toast.first().innerText()).replace(/\s+/g, ' '), /except what differs from the workspace: outputs\/model\.ckpt/);
-      const rows = (await treeRows(ui(), JOB_QUEUE)).filter((r) => r.label === SCRIPT);
+      // The copy-back follows the job's end at once; the Job Queue redraws on its own throttle, so the
+      // second succeeded row may land a moment after the toast.
+      let rows = (await treeRows(ui(), JOB_QUEUE)).filter((r) => r.label === SCRIPT);
+      for (const deadline = Date.now() + 15_000; rows.filter((r) => stateOf(r.description) === 'succeeded').length < 2 && Date.now() < deadline; ) {
+        await ui().waitForTimeout(250);
+        rows = (await treeRows(ui(), JOB_QUEUE)).filter((r) => r.label === SCRIPT);
+      }
       assert.equal(rows.filter((r) => stateOf(r.description) === 'succeeded').length, 2, JSON.stringify(rows));
       // Nothing waited for an answer: the rest is in place, the edited file untouched.
       assert.equal(fs.readFileSync(local('outputs/model.ckpt'), 'utf8'), 'my second edits\n');

@@ -98,7 +98,7 @@ describe('TrainQ with a remote GPU host over SSH', { timeout: 600_000 }, () => {
     // before the window connects, so the extension starts with the host.
     const machineSettings = path.join(server.userDataDir, 'Machine', 'settings.json');
     fs.mkdirSync(path.dirname(machineSettings), { recursive: true });
-    fs.writeFileSync(machineSettings, JSON.stringify({ 'trainq.hosts': [{ name: SSH_HOST, type: 'ssh', target: SSH_HOST }] }, null, 2));
+    fs.writeFileSync(machineSettings, JSON.stringify({ ...JSON.parse(fs.readFileSync(machineSettings, 'utf8')), 'trainq.hosts': [{ name: SSH_HOST, type: 'ssh', target: SSH_HOST }] }, null, 2));
     browser = await launchBrowser();
     page = await openWorkbench(browser, server.workbenchUrl);
   });
