@@ -12,7 +12,7 @@ import { checkDependency } from './dependencies';
 import { userEnvNameProblem } from './envNames';
 import { checkExpectedGain, checkGpus, checkImportance, checkRuntimeSec } from './features';
 import { constraintsProblem } from './hostConstraints';
-import type { Job, JobSpec } from './job';
+import type { Job, JobSpec, Priority } from './job';
 import type { JobManager } from './jobManager';
 import { outputGlobProblem } from './outputGlobs';
 import { classifierFeaturesOf } from './runtimeHistory';
@@ -22,8 +22,24 @@ import { specOf } from './jobTransitions';
 export type EditableField = 'args' | 'gpus' | 'importance' | 'expectedGain' | 'runtimeSec' | 'env' | 'envFile' | 'interpreter' | 'after' | 'constraints' | 'outputs';
 export const EDITABLE_FIELDS: readonly EditableField[] = ['args', 'gpus', 'importance', 'expectedGain', 'runtimeSec', 'env', 'envFile', 'interpreter', 'after', 'constraints', 'outputs'];
 
-/** The changed fields; a field present with the value undefined clears an optional one (no .env file any more). */
-export type JobChanges = Partial<Pick<JobSpec, EditableField>>;
+/** An edit's priority: one set by hand (as Set Priority…), or `classifier` to drop a hand-set one. */
+export type PriorityChoice = Priority | 'classifier';
+
+/**
+ * The changed fields; a field present with the value undefined clears an optional one (no .env file any more).
+ * `priority` absent keeps the job's as it is (a hand-set one stays, otherwise the classifier decides).
+ */
+export type JobChanges = Partial<Pick<JobSpec, EditableField>> & { priority?: PriorityChoice };
+
+/** The choice an edit starts from: the hand-set priority, or the classifier's. */
+export function priorityChoiceOf(job: Pick<Job, 'priority' | 'priorityOverridden'>): PriorityChoice {
+  return job.priorityOverridden ? job.priority : 'classifier';
+}
+
+/** A level the user sets by hand now: one that differs from what the job already has set by hand. */
+function newHandPriority(job: Job, choice: PriorityChoice | undefined): Priority | undefined {
+  return choice === undefined || choice === 'classifier' || choice === priorityChoiceOf(job) ? undefined : choice;
+}
 
 export class EditRefusedError extends Error {
   constructor(message: string) {
@@ -95,14 +111,20 @@ function checkedChanges(old: JobSpec, spec: JobSpec): JobSpec {
   return spec;
 }
 
-/** Re-run: queues the edited spec as a new job; a priority the user set by hand carries over, as for Retry. */
-export async function rerunJob(manager: Pick<JobManager, 'job' | 'queue' | 'update'>, id: string, changes: JobChanges): Promise<Job> {
+/**
+ * Re-run: queues the edited spec as a new job; a priority the user set by hand carries over, as for
+ * Retry, unless the edit sets another (as Set Priority… does) or leaves it to the classifier.
+ */
+export async function rerunJob(manager: Pick<JobManager, 'job' | 'queue' | 'update' | 'setPriority'>, id: string, changes: JobChanges): Promise<Job> {
   const old = manager.job(id);
   if (!old) {
     throw new EditRefusedError('That job is no longer in the queue.');
   }
   const job = await manager.queue(editedSpec(old, changes));
-  if (old.priorityOverridden) {
+  const byHand = newHandPriority(old, changes.priority);
+  if (byHand) {
+    await manager.setPriority(job.id, byHand);
+  } else if (old.priorityOverridden && changes.priority !== 'classifier') {
     await manager.update(() => Object.assign(job, { priority: old.priority, priorityReason: old.priorityReason, priorityOverridden: true, prioritySetAt: old.prioritySetAt }));
   }
   return job;
@@ -111,10 +133,11 @@ export async function rerunJob(manager: Pick<JobManager, 'job' | 'queue' | 'upda
 /**
  * Edit in place: applies `changes` to the queued job `id`. Refused, with nothing changed, when the
  * job was dispatched (or ended, or removed) since the editor opened. Its priority is classified
- * again from the new features unless the user set it by hand (setPriority's override stays).
+ * again from the new features unless the user set it by hand (setPriority's override stays); a
+ * `priority` change sets it by hand as Set Priority… does, or (`classifier`) drops the override.
  */
 export async function editQueuedJob(
-  manager: Pick<JobManager, 'update' | 'classify' | 'runtimeModel' | 'kick'>,
+  manager: Pick<JobManager, 'update' | 'classify' | 'runtimeModel' | 'kick' | 'overridePriorityOf'>,
   id: string,
   changes: JobChanges,
 ): Promise<Job> {
@@ -133,7 +156,9 @@ export async function editQueuedJob(
       // The same check as queueing and Run after… (dependencies.ts): known jobs, no cycle through this one.
       checkDependency(state.jobs, spec.after, id);
     }
-    const verdict = job.priorityOverridden ? undefined : manager.classify(classifierFeaturesOf(spec, manager.runtimeModel));
+    const byHand = newHandPriority(job, changes.priority);
+    const keepsHand = job.priorityOverridden && changes.priority !== 'classifier';
+    const verdict = byHand || keepsHand ? undefined : manager.classify(classifierFeaturesOf(spec, manager.runtimeModel));
     for (const key of EDITABLE_FIELDS) {
       if (spec[key] === undefined) {
         delete job[key];
@@ -141,8 +166,11 @@ export async function editQueuedJob(
         Object.assign(job, { [key]: spec[key] });
       }
     }
-    if (verdict) {
-      Object.assign(job, { priority: verdict.priority, priorityReason: verdict.path });
+    if (byHand) {
+      manager.overridePriorityOf(job, byHand);
+    } else if (verdict) {
+      Object.assign(job, { priority: verdict.priority, priorityReason: verdict.path, priorityOverridden: false });
+      delete job.prioritySetAt; // aging counts from its creation again, as for any job the classifier placed
     }
     edited = job;
   });

@@ -272,9 +272,14 @@ export class JobManager implements Disposable {
    */
   async setPriority(id: string, priority: Priority): Promise<void> {
     this.assertWritable();
-    overridePriority(this.state, this.require(id), priority, this.deps.classifier, (spec) => this.learning.features(spec), this.now());
+    this.overridePriorityOf(this.require(id), priority);
     await this.commit();
     void this.kick();
+  }
+
+  /** setPriority's change without the save, for a caller already inside update (an edit that sets the priority). */
+  overridePriorityOf(job: Job, priority: Priority): void {
+    overridePriority(this.state, job, priority, this.deps.classifier, (spec) => this.learning.features(spec), this.now());
   }
 
   async remove(id: string): Promise<void> {

@@ -109,9 +109,18 @@ export function statusBarAccessibilityLabel(counts: QueueCounts, statuses: reado
   return `TrainQ: ${statusParts(counts, statuses).join(', ')}`;
 }
 
-/** Markdown for one host and its GPUs, used by the status-bar tooltip and the Hosts view. */
-export function hostTooltipMarkdown(status: HostStatus): string {
+/** `labels a100, lab`: a host's `labels` setting for its row in the Hosts view; undefined when it has none. */
+export function hostLabelsText(labels: readonly string[] | undefined): string | undefined {
+  return labels && labels.length > 0 ? `labels ${labels.join(', ')}` : undefined;
+}
+
+/** Markdown for one host and its GPUs, used by the status-bar tooltip and (with the host's labels) the Hosts view. */
+export function hostTooltipMarkdown(status: HostStatus, labels?: readonly string[]): string {
   const lines = [`**${escapeMarkdown(status.name)}** (${status.kind}) — ${escapeMarkdown(hostDescription(status))}`];
+  if (labels && labels.length > 0) {
+    // Whatever the state: labels are settings, what host constraints match, not something probed.
+    lines.push(`- Labels: ${escapeMarkdown(labels.join(', '))}`);
+  }
   if (status.state === 'online') {
     if (status.cpuCount !== undefined) {
       lines.push(`- ${plural(status.cpuCount, 'CPU')}`);
@@ -129,6 +138,6 @@ export function hostTooltipMarkdown(status: HostStatus): string {
 
 export function statusBarTooltipMarkdown(counts: QueueCounts, statuses: readonly HostStatus[]): string {
   const head = `**TrainQ** — ${plural(counts.running, 'job')} running, ${counts.queued} queued`;
-  const hosts = statuses.length > 0 ? statuses.map(hostTooltipMarkdown) : ['_Hosts not probed yet._'];
+  const hosts = statuses.length > 0 ? statuses.map((s) => hostTooltipMarkdown(s)) : ['_Hosts not probed yet._'];
   return [head, ...hosts, '_Click to show the Job Queue._'].join('\n\n---\n\n');
 }

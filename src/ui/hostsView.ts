@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Job } from '../core/job';
-import { gpuDescription, gpuLabel, hostDescription, hostTooltipMarkdown, noGpuLabel } from './hostFormat';
+import { gpuDescription, gpuLabel, hostDescription, hostLabelsText, hostTooltipMarkdown, noGpuLabel } from './hostFormat';
 import { speedText } from './etaFormat';
 import type { JobManager } from '../core/jobManager';
 import type { GpuInfo, HostStatus } from '../core/host';
@@ -19,7 +19,7 @@ type NoGpuNode = { readonly kind: 'noGpu'; readonly status: HostStatus };
 export type HostsNode = HostNode | GpuNode | NoGpuNode;
 
 export type HostsViewManager = Pick<JobManager, 'jobs' | 'onDidChangeJobs' | 'onDidChangeHosts' | 'hostStatuses' | 'refreshHosts'> &
-  /** For each host's declared speed beside what the run-time model learned of it; left out without them. */
+  /** For each host's declared speed beside what the run-time model learned of it, and its labels; left out without them. */
   Partial<Pick<JobManager, 'runtimeModel' | 'host'>>;
 
 export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Disposable {
@@ -48,7 +48,12 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
   getTreeItem(node: HostsNode): vscode.TreeItem {
     switch (node.kind) {
       case 'host':
-        return hostItem(node.status, this.manager.jobs.filter((j) => j.state === 'running' && j.host === node.status.name).length, this.speedOf(node.status.name));
+        return hostItem(
+          node.status,
+          this.manager.jobs.filter((j) => j.state === 'running' && j.host === node.status.name).length,
+          this.speedOf(node.status.name),
+          this.manager.host?.(node.status.name)?.labels,
+        );
       case 'gpu': {
         const item = new vscode.TreeItem(gpuLabel(node.gpu), vscode.TreeItemCollapsibleState.None);
         item.id = `gpu:${node.status.name}:${node.gpu.index}`;
@@ -108,12 +113,12 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
   }
 }
 
-function hostItem(status: HostStatus, runningJobs: number, speed?: string): vscode.TreeItem {
+function hostItem(status: HostStatus, runningJobs: number, speed?: string, labels?: readonly string[]): vscode.TreeItem {
   const expandable = status.state === 'online';
   const { Expanded, None } = vscode.TreeItemCollapsibleState;
   const item = new vscode.TreeItem(status.name, expandable ? Expanded : None);
   item.id = `host:${status.name}`;
-  item.description = [hostDescription(status), speed, runningJobs > 0 ? `${runningJobs} running` : undefined].filter((p) => p).join(' · ');
+  item.description = [hostDescription(status), speed, hostLabelsText(labels), runningJobs > 0 ? `${runningJobs} running` : undefined].filter((p) => p).join(' · ');
   const icon = status.kind === 'local' ? 'vm' : 'server';
   item.iconPath =
     status.state === 'online'
@@ -121,7 +126,7 @@ function hostItem(status: HostStatus, runningJobs: number, speed?: string): vsco
       : status.state === 'connecting'
         ? new vscode.ThemeIcon('loading~spin')
         : new vscode.ThemeIcon(icon, new vscode.ThemeColor('errorForeground'));
-  const md = new vscode.MarkdownString(hostTooltipMarkdown(status), true);
+  const md = new vscode.MarkdownString(hostTooltipMarkdown(status, labels), true);
   md.isTrusted = false;
   item.tooltip = md;
   item.contextValue = `host.${status.kind}.${status.state}`;

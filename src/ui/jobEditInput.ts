@@ -8,10 +8,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Job } from '../core/job';
 import type { JobManager } from '../core/jobManager';
-import { EDITABLE_FIELDS, editQueuedJob, rerunJob, type JobChanges } from '../core/jobEdits';
+import { EDITABLE_FIELDS, editQueuedJob, priorityChoiceOf, rerunJob, type JobChanges } from '../core/jobEdits';
 import { priorityLabel } from '../core/job';
 import { askJobSpec, validateScript, type ScriptChoice } from './queueInput';
 import type { JobOptionFields } from './environmentInput';
+import type { PriorityDraft } from './priorityOption';
 
 /** TrainQ's own variables a job carries (a sweep trial's TRAINQ_PARAM_*): kept, not shown for editing. */
 const OWN_NAME = /^TRAINQ_/i;
@@ -65,8 +66,9 @@ async function askChanges(manager: JobManager, job: Job, script: ScriptChoice, t
     outputs: job.outputs,
   };
   const prefill = { args: job.args, gpus: job.gpus, importance: job.importance, expectedGain: job.expectedGain, runtimeSec: job.runtimeSec };
-  const spec = await askJobSpec(script, prefill, undefined, { title, options, jobs: () => manager.jobs, editing });
-  const changes: JobChanges = {};
+  const priority: PriorityDraft = { choice: priorityChoiceOf(job), current: job.priority };
+  const spec = await askJobSpec(script, prefill, undefined, { title, options, jobs: () => manager.jobs, editing, priority });
+  const changes: JobChanges = { priority: priority.choice };
   for (const key of EDITABLE_FIELDS) {
     // Every field is given, so one the user cleared (no .env file any more) is cleared on the job too.
     Object.assign(changes, { [key]: spec[key] });

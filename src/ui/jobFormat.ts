@@ -250,6 +250,9 @@ export function jobTooltipMarkdown(job: Job, ctx: JobContext, opts: TooltipOptio
   if (hasConstraints(job.constraints)) {
     field('Host constraints', escapeMarkdown(constraintsText(job.constraints)));
   }
+  if (job.outputs && job.outputs.length > 0) {
+    field('Output files', `${job.outputs.map(codeSpan).join(' ')} (copied back from a remote host)`);
+  }
 
   const promoted = ctx.promotedLevels ?? 0;
   const shown = job.state === 'queued' && ctx.effective ? ctx.effective : job.priority;

@@ -24,6 +24,7 @@ import type { RuntimeHint } from './runtimeHint';
 import { askRunAfter, runAfterSummary } from './dependencyPick';
 import { askConstraints, constraintsSummary } from './constraintsInput';
 import { askOutputs, outputsSummary } from './outputOptions';
+import { askPriority, prioritySummary, type PriorityDraft } from './priorityOption';
 
 const DEFAULTS: LastInputs = { args: [], gpus: 1, importance: 'normal', runtimeSec: 3600 };
 const RUNNABLE = new Set(['.py', '.sh']);
@@ -132,6 +133,8 @@ export interface JobOptionContext {
   jobs(): readonly Job[];
   /** The id of the queued job being edited in place; undefined when queueing a new job. */
   editing?: string;
+  /** The priority an edit or re-run chooses (the Priority… item); undefined when queueing a new job. */
+  priority?: PriorityDraft;
 }
 
 /**
@@ -142,7 +145,7 @@ export interface JobOption {
   label: string;
   /** False hides the item (an interpreter for a .sh script). */
   applies?(ctx: JobOptionContext): boolean;
-  describe(draft: JobOptionFields): string;
+  describe(draft: JobOptionFields, ctx: JobOptionContext): string;
   edit(draft: JobOptionFields, ctx: JobOptionContext): Promise<void>;
 }
 
@@ -158,6 +161,12 @@ export const JOB_OPTIONS: JobOption[] = [
   { label: vscode.l10n.t('$(debug-step-over) Run after…'), describe: (d) => runAfterSummary(d.after), edit: (d, c) => askRunAfter(d, c) },
   { label: vscode.l10n.t('$(server) Host constraints…'), describe: (d) => constraintsSummary(d.constraints), edit: (d, c) => askConstraints(d, c.title) },
   { label: vscode.l10n.t('$(cloud-download) Output files…'), describe: (d) => outputsSummary(d.outputs), edit: (d, c) => askOutputs(d, c.title) },
+  {
+    label: vscode.l10n.t('$(arrow-up) Priority…'),
+    applies: (c) => c.priority !== undefined,
+    describe: (_d, c) => prioritySummary(c.priority!),
+    edit: (_d, c) => askPriority(c.priority!, c.title),
+  },
 ];
 
 /** The menu behind the Options… button: pick an item, change it, come back; Done (or Escape) returns to the step. */
@@ -166,7 +175,7 @@ async function runOptionsMenu(draft: JobOptionFields, ctx: JobOptionContext): Pr
     type Item = vscode.QuickPickItem & { option?: JobOption };
     const items: Item[] = [
       { label: vscode.l10n.t('$(check) Done'), description: vscode.l10n.t('back to the queue input') },
-      ...JOB_OPTIONS.filter((o) => o.applies?.(ctx) ?? true).map((option) => ({ label: option.label, description: option.describe(draft), option })),
+      ...JOB_OPTIONS.filter((o) => o.applies?.(ctx) ?? true).map((option) => ({ label: option.label, description: option.describe(draft, ctx), option })),
     ];
     const picked = await vscode.window.showQuickPick(items, { title: ctx.title, placeHolder: vscode.l10n.t('Options for this job'), ignoreFocusOut: true });
     if (!picked?.option) {
@@ -189,6 +198,8 @@ export interface AskJobSpecOptions {
   options?: JobOptionFields;
   jobs?: () => readonly Job[];
   editing?: string;
+  /** Shows the Priority… item, which changes this draft in place (an edit or re-run reads it back). */
+  priority?: PriorityDraft;
 }
 
 /**
@@ -205,7 +216,7 @@ export async function askJobSpec(
   const name = path.basename(script.uri.fsPath);
   const title = opts.title ?? vscode.l10n.t('Queue {0}', name);
   const draft: JobOptionFields = structuredClone(opts.options ?? {});
-  const ctx: JobOptionContext = { script, title, jobs: opts.jobs ?? (() => []), editing: opts.editing };
+  const ctx: JobOptionContext = { script, title, jobs: opts.jobs ?? (() => []), editing: opts.editing, priority: opts.priority };
   const input = new StepInput(title, 5, { tooltip: vscode.l10n.t('Options… (environment, interpreter, dependencies, hosts)'), run: () => runOptionsMenu(draft, ctx) });
   const answers = await input.run((sofar) => [
     {

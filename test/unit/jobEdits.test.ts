@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JobFeatures, JobSpec, Priority } from '../../src/core/job';
-import { EditRefusedError, editQueuedJob, editedSpec, rerunJob } from '../../src/core/jobEdits';
+import { EditRefusedError, editQueuedJob, editedSpec, priorityChoiceOf, rerunJob } from '../../src/core/jobEdits';
 import { JobManager, type Classifier } from '../../src/core/jobManager';
 import { silentLogger } from '../../src/core/logger';
 import { MostFreeGpusPlacement } from '../../src/core/placement';
@@ -143,4 +143,42 @@ test('an edit that would close a dependency cycle is refused and changes nothing
   await assert.rejects(editQueuedJob(manager, a.id, { after: { mode: 'after-ok', jobs: [b.id] } }), /cycle/);
   assert.equal(a.after, undefined);
   await assert.rejects(editQueuedJob(manager, a.id, { after: { mode: 'after', jobs: [a.id] } }), /cannot wait for itself/);
+});
+
+test('Edit with a new priority sets it by hand as Set Priority… does; "let the classifier decide" clears the override', async () => {
+  const { manager, persistence } = setup(0);
+  await manager.setPaused(true);
+  const job = await manager.queue(spec());
+  assert.equal(priorityChoiceOf(job), 'classifier', 'an edit of a classified job starts from the classifier');
+  await editQueuedJob(manager, job.id, { args: ['--lr', '1'], priority: 'high' });
+  assert.deepEqual([job.priority, job.priorityOverridden, job.priorityReason], ['high', true, 'Set by you.']);
+  const setAt = job.prioritySetAt;
+  assert.ok(setAt !== undefined, 'aging counts from the choice');
+  assert.deepEqual(persistence.last().priorityExamples.map((e) => e.label), ['high'], 'a labelled example, as Set Priority… records');
+  assert.equal(persistence.last().jobs[0].priorityOverridden, true, 'saved');
+
+  await editQueuedJob(manager, job.id, { importance: 'low', priority: priorityChoiceOf(job) });
+  assert.deepEqual([job.priority, job.priorityOverridden, job.prioritySetAt], ['high', true, setAt], 'the same hand-set level is kept as it was');
+  assert.equal(persistence.last().priorityExamples.length, 1, 'and is not learned twice');
+
+  await editQueuedJob(manager, job.id, { importance: 'high', priority: 'classifier' });
+  assert.deepEqual([job.priority, job.priorityOverridden, job.priorityReason], ['high', false, 'importance high'], 'classified again');
+  assert.equal(job.prioritySetAt, undefined);
+  await editQueuedJob(manager, job.id, { importance: 'normal' });
+  assert.equal(job.priority, 'low', 'and classified again on the next edit, as any job the user did not set');
+});
+
+test('Re-run with a new priority sets it by hand on the copy; "let the classifier decide" drops the carried-over one', async () => {
+  const { manager, persistence } = setup(0);
+  await manager.setPaused(true);
+  const old = await manager.queue(spec({ importance: 'high' }));
+  await manager.setPriority(old.id, 'medium');
+  const kept = await rerunJob(manager, old.id, { priority: priorityChoiceOf(old) });
+  assert.deepEqual([kept.priority, kept.priorityOverridden, kept.prioritySetAt], ['medium', true, old.prioritySetAt], 'unchanged: carried over as by Retry');
+  const low = await rerunJob(manager, old.id, { priority: 'low' });
+  assert.deepEqual([low.priority, low.priorityOverridden, low.priorityReason], ['low', true, 'Set by you.']);
+  assert.deepEqual(persistence.last().priorityExamples.map((e) => e.label), ['medium', 'low']);
+  const auto = await rerunJob(manager, old.id, { priority: 'classifier' });
+  assert.deepEqual([auto.priority, auto.priorityOverridden, auto.prioritySetAt], ['high', false, undefined]);
+  assert.deepEqual([old.priority, old.priorityOverridden], ['medium', true], 'the old job is untouched');
 });

@@ -17,6 +17,8 @@ import {
   gpuDescription,
   gpuLabel,
   hostDescription,
+  hostLabelsText,
+  hostTooltipMarkdown,
   noGpuLabel,
   statusBarAccessibilityLabel,
   statusBarText,
@@ -177,6 +179,13 @@ test('the tooltip explains priority: set by you, or raised by aging', () => {
   assert.ok(noGain.includes('**Arguments:** _none_'));
 });
 
+test("the tooltip shows the job's output files, each a code span, and nothing when it has none", () => {
+  const md = jobTooltipMarkdown(makeJob({ outputs: ['outputs/**', '*.{pt,ckpt}', 'run `x`/', '$(zap)'] }), { now: T0 });
+  assert.ok(md.includes('**Output files:** ` outputs/** ` ` *.{pt,ckpt} ` `` run `x`/ `` ` $\u200b(zap) ` (copied back from a remote host)'), md);
+  assert.ok(!jobTooltipMarkdown(makeJob(), { now: T0 }).includes('Output files'));
+  assert.ok(!jobTooltipMarkdown(makeJob({ outputs: [] }), { now: T0 }).includes('Output files'));
+});
+
 test('group counts show "shown of total" only when capped', () => {
   assert.equal(groupCount(2), '2');
   assert.equal(groupCount(0), '0');
@@ -214,6 +223,17 @@ test('status-bar tooltip lists each host and GPU, escaped', () => {
   assert.ok(md.includes('- GPU 0 · NVIDIA A100: 40% · 10.2/40 GiB'));
   assert.ok(md.includes('- 16 CPUs'));
   assert.ok(statusBarTooltipMarkdown({ running: 0, queued: 0 }, []).includes('_Hosts not probed yet._'));
+});
+
+test("a host's tooltip and row show its labels (escaped), online or not; none without labels", () => {
+  const md = hostTooltipMarkdown(host({ name: 'gpu-a', kind: 'ssh' }), ['a100', 'lab_*1*']);
+  assert.ok(md.includes('- Labels: a100, lab\\_\\*1\\*'), md);
+  assert.ok(hostTooltipMarkdown(host({ state: 'offline', gpus: [] }), ['a100']).includes('- Labels: a100'));
+  assert.ok(!hostTooltipMarkdown(host(), []).includes('Labels'));
+  assert.ok(!hostTooltipMarkdown(host()).includes('Labels'));
+  assert.equal(hostLabelsText(['a100', 'lab']), 'labels a100, lab');
+  assert.equal(hostLabelsText([]), undefined);
+  assert.equal(hostLabelsText(undefined), undefined);
 });
 
 test('cleanLogText strips colours and keeps the last state of \\r-rewritten lines', () => {

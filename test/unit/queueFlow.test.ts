@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import type { PriorityDraft } from '../../src/ui/priorityOption';
 import { createVscodeStub, installVscodeStub, type VscodeStub } from '../support/vscodeStub';
 
 type Widget = {
@@ -155,4 +156,24 @@ test('a typed bad GPU count is refused inline and the step stays', async () => {
   reset([enter, (w) => { w.value = '-1'; w.fire('change', '-1'); w.fire('accept'); assert.match(w.validationMessage ?? '', /GPU/i); type('0')(w); }, enter, enter, enter]);
   const spec = await queueInput.askJobSpec(script(), PREFILL);
   assert.equal(spec.gpus, 0);
+});
+
+test('Options… → Priority… (edits only) starts on the current choice and changes the draft; a new job has no such item', async () => {
+  let offered: Array<{ label: string; description?: string }> = [];
+  let labels: string[] = [];
+  reset(
+    [gear, enter, enter, enter, enter, enter],
+    [(items) => ((labels = items.map((i) => `${i.label} ${(i as { description?: string }).description ?? ''}`)), items.find((i) => /Priority/.test(i.label))), (items) => ((offered = items), items.find((i) => i.label === 'Low')), choose(/Done/)],
+  );
+  const priority: PriorityDraft = { choice: 'classifier', current: 'medium' };
+  await queueInput.askJobSpec(script(), PREFILL, undefined, { title: 'Edit train.py', priority });
+  assert.ok(labels.some((l) => /Priority/.test(l) && /classifier decides \(now Medium\)/.test(l)), labels.join('\n'));
+  assert.match(offered[0].label, /Let the classifier decide/, 'the current choice first, so Enter keeps it');
+  assert.equal(offered[0].description, 'current');
+  assert.deepEqual(offered.slice(1).map((i) => i.label), ['High', 'Medium', 'Low']);
+  assert.equal(priority.choice, 'low');
+
+  reset([gear, enter, enter, enter, enter, enter], [(items) => ((labels = items.map((i) => i.label)), items[0])]);
+  await queueInput.askJobSpec(script(), PREFILL);
+  assert.ok(!labels.some((l) => /Priority/.test(l)), labels.join('\n'));
 });

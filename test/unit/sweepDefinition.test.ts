@@ -39,6 +39,8 @@ test('a full definition gives every field, fixed parameters as arguments after a
     importance: 'high',
     expectedGain: 5,
     runtimeSec: 1_800,
+    constraints: { require: ['a100', 'lab-1'], exclude: ['lab-2'], gpuModel: 'A100', minGpuMemMiB: 20_480 },
+    outputs: ['outputs/**', '*.{pt,ckpt}'],
   });
   assert.deepEqual(fixedParams, { warmup: 500 });
 });
@@ -54,6 +56,14 @@ test('a minimal definition takes the script, name and job features from the cont
   assert.equal(spec.seed, 0);
   assert.deepEqual([spec.gpus, spec.importance, spec.runtimeSec, spec.expectedGain], [1, 'normal', 3_600, 12]);
   assert.equal('expectedGain' in parseSweepDefinition(MINIMAL, ctx), false);
+  assert.equal('constraints' in spec || 'outputs' in spec, false, 'no constraints or outputs unless given');
+});
+
+test('constraints and outputs that restrict nothing are left out; names repeated in a list count once', () => {
+  const spec = parseSweepDefinition({ ...MINIMAL, constraints: { require: [], exclude: [] }, outputs: [] }, ctx);
+  assert.equal('constraints' in spec || 'outputs' in spec, false);
+  const one = parseSweepDefinition({ ...MINIMAL, constraints: { require: ['a100', 'a100'], minGpuMem: '512MiB' } }, ctx);
+  assert.deepEqual(one.constraints, { require: ['a100'], minGpuMemMiB: 512 });
 });
 
 test('args as one string split like a command line; runtime as seconds; a template fixed arg', () => {
@@ -149,6 +159,18 @@ const REFUSALS: Array<[string, unknown, string, string]> = [
   ['an unreadable runtime', { ...MINIMAL, runtime: 'soon' }, 'runtime', 'duration'],
   ['a runtime under a minute', { ...MINIMAL, runtime: 5 }, 'runtime', 'between'],
   ['a script with NUL', { ...MINIMAL, script: 'a\u0000.py' }, 'script', 'NUL'],
+  ['constraints as a list', { ...MINIMAL, constraints: ['a100'] }, 'constraints', 'must be an object'],
+  ['a constraints typo', { ...MINIMAL, constraints: { requires: ['a100'] } }, 'constraints.requires', 'did you mean "require"'],
+  ['require as a string', { ...MINIMAL, constraints: { require: 'a100' } }, 'constraints.require', 'must be a list of host names or labels'],
+  ['a bad label', { ...MINIMAL, constraints: { exclude: ['lab 2'] } }, 'constraints.exclude', '"lab 2"; each must be 1–63 letters'],
+  ['an empty GPU model', { ...MINIMAL, constraints: { gpuModel: ' ' } }, 'constraints.gpuModel', 'the GPU model must be non-empty'],
+  ['GPU memory without a unit', { ...MINIMAL, constraints: { minGpuMem: '20' } }, 'constraints.minGpuMem', 'has no unit'],
+  ['GPU memory as a number', { ...MINIMAL, constraints: { minGpuMem: 20 } }, 'constraints.minGpuMem', 'with its unit, such as "20GiB"'],
+  ['a host required and excluded', { ...MINIMAL, constraints: { require: ['lab-1'], exclude: ['LAB-1'] } }, 'constraints.exclude', 'both required and excluded'],
+  ['outputs as a string', { ...MINIMAL, outputs: 'outputs/**' }, 'outputs', 'must be a list of patterns'],
+  ['an absolute output pattern', { ...MINIMAL, outputs: ['ok/*', '/etc/passwd'] }, 'outputs[1]', 'is absolute'],
+  ['an output pattern climbing out', { ...MINIMAL, outputs: ['../x'] }, 'outputs[0]', "climbs out of the job's folder"],
+  ['an output pattern not a string', { ...MINIMAL, outputs: [3] }, 'outputs[0]', 'must be a string'],
   ['an empty name', { ...MINIMAL, name: '  ' }, 'name', 'must not be empty'],
 ];
 

@@ -23,6 +23,8 @@ export const FULL = {
   importance: 'high',
   expectedGain: 5,
   runtime: '30m',
+  constraints: { require: ['a100', 'lab-1'], exclude: ['lab-2'], gpuModel: 'A100', minGpuMem: '20GiB' },
+  outputs: ['outputs/**', '*.{pt,ckpt}'],
 };
 
 export const MINIMAL = {

@@ -52,6 +52,20 @@ test('stop options, a template arg holding a colon, and settings in any case', (
   assert.equal(spec.importance, 'high');
 });
 
+test('host constraints and output files in the header, written as in the # trainq: header, give what the JSON gives', () => {
+  const script = [
+    '# trainq-sweep: lr=float:1e-5..1e-1:log metric=val_acc goal=max trials=4',
+    '# trainq-sweep: hosts=a100,lab-1 exclude=lab-2 gpu-model=A100 min-gpu-mem=20GiB outputs="outputs/** *.{pt,ckpt}"',
+  ].join('\n');
+  const { raw, warnings } = readSweepHeader(script);
+  assert.deepEqual(warnings, []);
+  assert.deepEqual([raw!.constraints, raw!.outputs], [{ require: ['a100', 'lab-1'], exclude: ['lab-2'], gpuModel: 'A100', minGpuMem: '20GiB' }, ['outputs/**', '*.{pt,ckpt}']]);
+  const spec = parseSweepHeader(script, ctx);
+  assert.deepEqual(spec, parseSweepDefinition(raw, ctx));
+  assert.deepEqual(spec.constraints, { require: ['a100', 'lab-1'], exclude: ['lab-2'], gpuModel: 'A100', minGpuMemMiB: 20_480 });
+  assert.deepEqual(spec.outputs, ['outputs/**', '*.{pt,ckpt}']);
+});
+
 // [script, message]
 const HEADER_REFUSALS: Array<[string, string]> = [
   ['# trainq-sweep: lr=float:0..1:log metric=m goal=max trials=3', 'line 1: lr: min (0) must be > 0 for a log scale'],
@@ -68,6 +82,11 @@ const HEADER_REFUSALS: Array<[string, string]> = [
   ['# trainq-sweep: lr=float:1..2 metric=m goal=max', 'the # trainq-sweep header: trials or gpuHours: required'],
   ['# trainq-sweep: lr=float:1..2 metric=m goal=max trials=3 args="--x', 'line 1: Unclosed double quote'],
   ['# trainq-sweep: metric=m goal=max trials=3', 'the # trainq-sweep header: parameters: no parameter to search'],
+  ['# trainq-sweep: lr=float:1..2 metric=m goal=max trials=3\n# trainq-sweep: min-gpu-mem=20', 'line 2: min-gpu-mem: "20" has no unit'],
+  ['# trainq-sweep: lr=float:1..2 metric=m goal=max trials=3 host=lab_1,"lab 2"', 'line 1: host: the list has "lab 2"'],
+  ['# trainq-sweep: lr=float:1..2 metric=m goal=max trials=3 hosts=lab-1 exclude=LAB-1', 'line 1: exclude: lab-1 is both required and excluded'],
+  ['# trainq-sweep: lr=float:1..2 metric=m goal=max trials=3 outputs="ok/* ../up"', "line 1: outputs: the output pattern '../up' climbs out"],
+  ['# trainq-sweep: lr=float:1..2 metric=m goal=max trials=3 gpu-modle=A100', 'line 1: gpu-modle: unknown setting; did you mean "gpu-model"?'],
   ['print(1)', 'No "# trainq-sweep:" line'],
 ];
 

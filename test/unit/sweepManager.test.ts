@@ -113,6 +113,31 @@ test('trials are ordinary jobs with the sweep in their arguments and environment
   assert.doesNotThrow(() => validateState(t.persistence.last()));
 });
 
+test("a sweep's host constraints and output files reach every trial's job as copies of their own, and are saved with the sweep", async () => {
+  const t = await setup();
+  const constraints = { require: ['local'], exclude: ['lab-2'] };
+  const sweep = await t.sweeps.start(spec({ constraints, outputs: ['outputs/**'] }));
+  await t.settle();
+  const trials = t.manager.jobs.filter((j) => j.sweep?.sweepId === sweep.id);
+  assert.equal(trials.length, 2);
+  for (const job of trials) {
+    assert.deepEqual([job.constraints, job.outputs], [constraints, ['outputs/**']]);
+    assert.notEqual(job.constraints, t.sweeps.sweep(sweep.id)!.spec.constraints, 'not shared with the sweep');
+  }
+  assert.equal(t.host.launches.length, 2, 'the constraints allow local, so they run');
+  trials[0].constraints!.exclude!.push('local');
+  assert.deepEqual(trials[1].constraints!.exclude, ['lab-2'], 'nor with another trial');
+  const saved = t.persistence.last();
+  assert.deepEqual([saved.sweeps![0].spec.constraints, saved.sweeps![0].spec.outputs], [constraints, ['outputs/**']]);
+  assert.doesNotThrow(() => validateState(saved));
+  // A stored sweep whose constraints or outputs are damaged is set aside, as a damaged job is.
+  saved.sweeps![0].spec.outputs = ['/etc/passwd'];
+  assert.throws(() => validateState(saved), /sweeps\[0\]\.spec\.outputs\[0\].*absolute/);
+  saved.sweeps![0].spec.outputs = undefined;
+  (saved.sweeps![0].spec.constraints as unknown as Record<string, unknown>).require = 'local';
+  assert.throws(() => validateState(saved), /sweeps\[0\]\.spec\.constraints require must be a list/);
+});
+
 test('the median rule stops a trial that is behind; it ends Cancelled, marked stopped early, and its GPUs go to the next', async () => {
   const t = await setup();
   const sweep = await t.sweeps.start(spec({ parallel: 1, budget: { trials: 6 }, earlyStopping: { rule: 'median', graceSteps: 1, minTrials: 2 } }));

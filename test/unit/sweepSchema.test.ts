@@ -9,6 +9,7 @@ import { IMPORTANCES } from '../../src/core/job';
 import { BUDGET_FIELDS, EARLY_STOPPING_FIELDS, EARLY_STOPPING_RULES, GOALS, SWEEP_FIELDS, parseSweepDefinition } from '../../src/core/sweep/sweepDefinition';
 import { PARAM_FIELDS, PARAM_TYPES } from '../../src/core/sweep/sweepParameters';
 import { readSweepHeader } from '../../src/core/sweep/sweepHeader';
+import { CONSTRAINT_FIELDS } from '../../src/core/sweep/trialPlacement';
 import { FULL, MINIMAL } from './sweepFixtures';
 
 type Schema = Record<string, unknown>;
@@ -64,6 +65,7 @@ test('the schema lists exactly the fields the parser accepts', () => {
   assert.deepEqual(props((schema.properties as Record<string, Schema>).budget), [...BUDGET_FIELDS].sort());
   for (const type of PARAM_TYPES) assert.deepEqual(props(defs[type]), [...PARAM_FIELDS[type]].sort(), type);
   for (const rule of EARLY_STOPPING_RULES) assert.deepEqual(props(defs[rule]), [...EARLY_STOPPING_FIELDS[rule]].sort(), rule);
+  assert.deepEqual(props((schema.properties as Record<string, Schema>).constraints), [...CONSTRAINT_FIELDS].sort());
 });
 
 test('the schema\'s enums are the parser\'s', () => {
@@ -77,12 +79,22 @@ test('the schema\'s enums are the parser\'s', () => {
 
 const ctx = { scriptPath: '/w/train.py', cwd: '/w', defaults: { gpus: 1, importance: 'normal' as const, runtimeSec: 3_600 } };
 const header = readSweepHeader('# trainq-sweep: lr=float:1e-5..1e-1:log b=choice:1,2 w=fixed:x metric=m goal=max trials=3 stop=median').raw;
-const VALID: unknown[] = [FULL, MINIMAL, header, { ...MINIMAL, earlyStopping: 'off', args: '--a b', runtime: 120 }];
+const VALID: unknown[] = [
+  FULL, MINIMAL, header, { ...MINIMAL, earlyStopping: 'off', args: '--a b', runtime: 120 },
+  { ...MINIMAL, constraints: { minGpuMem: '1.5 gb', gpuModel: 'RTX 4090' }, outputs: [] },
+];
 // Every schema example that is a whole definition or one parameter.
 const examples = [...((defs.float.examples as unknown[]) ?? []), ...(defs.int.examples as unknown[]), ...(defs.choice.examples as unknown[])];
+const top = schema.properties as Record<string, Schema>;
+// The examples of the fields a definition holds whole (constraints, outputs).
+const fieldExamples = (['constraints', 'outputs'] as const).flatMap((key) => (top[key].examples as unknown[]).map((value) => ({ ...MINIMAL, [key]: value })));
 
 test('every valid definition the parser accepts is valid under the schema, and the schema examples parse', () => {
   for (const raw of VALID) {
+    assert.doesNotThrow(() => parseSweepDefinition(raw, ctx));
+    assert.deepEqual(check(schema, raw), []);
+  }
+  for (const raw of fieldExamples) {
     assert.doesNotThrow(() => parseSweepDefinition(raw, ctx));
     assert.deepEqual(check(schema, raw), []);
   }
@@ -94,7 +106,11 @@ test('every valid definition the parser accepts is valid under the schema, and t
 });
 
 test('the schema catches the refusals it can express', () => {
-  for (const raw of [{ ...MINIMAL, paralel: 2 }, { ...MINIMAL, strategy: 'bayes' }, { ...MINIMAL, budget: {} }, { ...MINIMAL, parameters: { lr: { type: 'float', min: 0 } } }]) {
+  for (const raw of [
+    { ...MINIMAL, paralel: 2 }, { ...MINIMAL, strategy: 'bayes' }, { ...MINIMAL, budget: {} }, { ...MINIMAL, parameters: { lr: { type: 'float', min: 0 } } },
+    { ...MINIMAL, constraints: { requires: ['a100'] } }, { ...MINIMAL, constraints: { exclude: ['lab 2'] } }, { ...MINIMAL, constraints: { minGpuMem: '20' } },
+    { ...MINIMAL, constraints: { minGpuMem: 20 } }, { ...MINIMAL, constraints: { gpuModel: ' A100' } }, { ...MINIMAL, outputs: 'outputs/**' },
+  ]) {
     assert.throws(() => parseSweepDefinition(raw, ctx));
     assert.notDeepEqual(check(schema, raw), []);
   }

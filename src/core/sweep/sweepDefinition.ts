@@ -26,13 +26,14 @@ import {
   type JsonObject,
 } from './definitionChecks';
 import { parseParameters } from './sweepParameters';
+import { trialPlacementAt } from './trialPlacement';
 
 export { SweepDefinitionError } from './definitionChecks';
 
 /** Every top-level field a definition may hold; the JSON schema's properties are the same (tested). */
 export const SWEEP_FIELDS = [
   '$schema', 'name', 'script', 'args', 'parameters', 'metric', 'goal', 'budget', 'parallel',
-  'earlyStopping', 'strategy', 'seed', 'gpus', 'importance', 'expectedGain', 'runtime',
+  'earlyStopping', 'strategy', 'seed', 'gpus', 'importance', 'expectedGain', 'runtime', 'constraints', 'outputs',
 ] as const;
 export const BUDGET_FIELDS = ['trials', 'gpuHours'] as const;
 export const GOALS: readonly Goal[] = ['min', 'max'];
@@ -108,6 +109,7 @@ export function readSweepDefinition(raw: unknown, ctx: SweepDefinitionContext): 
   const strategy = has(raw, 'strategy') ? oneOf(own(raw, 'strategy'), 'strategy', STRATEGY_NAMES) : DEFAULT_STRATEGY;
   const seed = has(raw, 'seed') ? integerAt(own(raw, 'seed'), 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) : 0;
   const features = featuresAt(raw, ctx);
+  const placement = trialPlacementAt(raw);
   if (budget.gpuHours !== undefined && budget.trials === undefined && features.gpus === 0) {
     throw new SweepDefinitionError('budget.gpuHours', 'cannot end a sweep whose trials use no GPUs (gpus is 0); give budget.trials');
   }
@@ -128,6 +130,7 @@ export function readSweepDefinition(raw: unknown, ctx: SweepDefinitionContext): 
     strategy,
     seed,
     ...features,
+    ...placement,
   };
   return { spec, fixedParams: parameters.fixedParams };
 }

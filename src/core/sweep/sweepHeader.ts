@@ -16,6 +16,8 @@
  *              runtime=30m (a bare number means minutes, as in `# trainq:`) gain=5%
  *              args="--data cifar" (one command line, quoted)
  *              stop=off|median|asha[:KEY=N,KEY=N]   e.g. stop=asha:minSteps=1,reduction=3,maxSteps=27
+ *              hosts=a100,lab-1 exclude=lab-2 gpu-model=A100 min-gpu-mem=20GiB outputs="outputs/** *.ckpt"
+ *              (the trials' host constraints and output files, written as in the `# trainq:` header)
  * A word is a parameter when its value starts with a type (float:, int:, choice:, fixed:); setting
  * keys are case-insensitive, parameter names are not. Each key may be given once over all lines.
  *
@@ -40,8 +42,15 @@ const SETTINGS: ReadonlyMap<string, string> = new Map([
   ['parallel', 'parallel'], ['trials', 'budget.trials'], ['gpuhours', 'budget.gpuHours'],
   ['gpus', 'gpus'], ['gpu', 'gpus'], ['importance', 'importance'], ['runtime', 'runtime'],
   ['gain', 'expectedGain'], ['args', 'args'], ['stop', 'earlyStopping'],
+  ['hosts', 'constraints.require'], ['host', 'constraints.require'], ['exclude', 'constraints.exclude'],
+  ['gpu-model', 'constraints.gpuModel'], ['min-gpu-mem', 'constraints.minGpuMem'], ['outputs', 'outputs'],
 ]);
-const SETTING_NAMES = ['name', 'metric', 'goal', 'strategy', 'seed', 'parallel', 'trials', 'gpuHours', 'gpus', 'importance', 'runtime', 'gain', 'args', 'stop'];
+const SETTING_NAMES = [
+  'name', 'metric', 'goal', 'strategy', 'seed', 'parallel', 'trials', 'gpuHours', 'gpus', 'importance', 'runtime', 'gain', 'args', 'stop',
+  'hosts', 'exclude', 'gpu-model', 'min-gpu-mem', 'outputs',
+];
+/** Lists written as one word: names separated by commas, output patterns by spaces (a comma belongs to `{a,b}`). */
+const LISTS: ReadonlyMap<string, RegExp> = new Map([['constraints.require', /,/], ['constraints.exclude', /,/], ['outputs', /\s+/]]);
 const NUMERIC = new Set(['seed', 'parallel', 'budget.trials', 'budget.gpuHours', 'gpus']);
 
 export interface SweepHeader {
@@ -184,6 +193,8 @@ function collect(text: string): Collected {
           setPath(raw, jsonPath, scalar(value.replace(/%$/, '')));
         } else if (jsonPath === 'importance') {
           setPath(raw, jsonPath, value.toLowerCase());
+        } else if (LISTS.has(jsonPath)) {
+          setPath(raw, jsonPath, value.split(LISTS.get(jsonPath)!).map((v) => v.trim()).filter((v) => v !== ''));
         } else {
           setPath(raw, jsonPath, NUMERIC.has(jsonPath) ? scalar(value) : value);
         }
@@ -234,7 +245,8 @@ export function parseSweepHeader(text: string, ctx: SweepDefinitionContext): Swe
 
 /** The validator speaks JSON paths; the user wrote header keys on numbered lines. */
 function onHeaderLine(error: SweepDefinitionError, origins: Collected['origins']): SweepDefinitionError {
-  const parts = error.field.split('.');
+  // `outputs[1]` was set by the one word `outputs=`: list indexes are no part of where a key was set.
+  const parts = error.field.replace(/\[\d+\]/g, '').split('.');
   for (let n = parts.length; n > 0; n--) {
     const origin = origins.get(parts.slice(0, n).join('.'));
     if (origin !== undefined) {

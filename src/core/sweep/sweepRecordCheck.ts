@@ -8,6 +8,8 @@ import { FeatureError, checkExpectedGain, checkGpus, checkImportance, checkRunti
 import { validateJobMetrics } from '../metricsProtocol';
 import { ENV_NAME } from '../job';
 import { fail, filled, integer, list, oneOf, optional, plain, record, text, time } from '../storeChecks';
+import { constraintsProblem } from '../hostConstraints';
+import { checkStoredOutputs } from '../outputGlobs';
 import type { SweepRecord, SweepStatus } from './sweepRecord';
 import { STRATEGY_NAMES, type TrialState } from './sweepTypes';
 
@@ -95,6 +97,12 @@ function checkSpec(value: unknown, at: string): void {
     }
     throw e;
   }
+  // Checked as a job's are (storeValidation.ts): the trials are queued with them.
+  optional(spec, at, 'constraints', (v, where) => {
+    const problem = constraintsProblem(v);
+    return problem === undefined ? v : fail(`${where} ${problem}`);
+  });
+  optional(spec, at, 'outputs', checkStoredOutputs);
 }
 
 function checkParam(value: unknown, at: string): void {

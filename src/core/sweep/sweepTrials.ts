@@ -14,7 +14,7 @@ export function sweepFromDefinition(id: string, spec: SweepSpec, now: number): S
   return { id, spec, status: 'running', createdAt: now, trials: [] };
 }
 
-/** A trial's job: the sweep's script with its fixed arguments, then the trial's parameters as arguments. */
+/** A trial's job: the sweep's script with its fixed arguments, then the trial's parameters as arguments; its constraints and outputs. */
 export function trialJobSpec(sweep: SweepRecord, trial: number, params: Params): JobSpec {
   const { spec } = sweep;
   return {
@@ -27,6 +27,9 @@ export function trialJobSpec(sweep: SweepRecord, trial: number, params: Params):
     runtimeSec: spec.runtimeSec,
     env: { ...paramEnv(params), TRAINQ_SWEEP_ID: sweep.id, TRAINQ_TRIAL_ID: String(trial) },
     sweep: { sweepId: sweep.id, trial, params },
+    // Copies: a job's fields are its own (an edit of one trial must not change the sweep or its other trials).
+    ...(spec.constraints && { constraints: structuredClone(spec.constraints) }),
+    ...(spec.outputs && { outputs: [...spec.outputs] }),
   };
 }
 

@@ -3,7 +3,7 @@
  * the early-stopping rules, the sweep manager and the simulator-free benchmark. Plain data only: a
  * sweep and its trials are persisted with the store as JSON.
  */
-import type { Importance } from '../job';
+import type { HostConstraints, Importance } from '../job';
 
 export type ParamValue = string | number | boolean;
 /** One trial's hyper-parameters, by parameter name. */
@@ -91,6 +91,9 @@ export interface SweepSpec {
   importance: Importance;
   expectedGain?: number;
   runtimeSec: number;
+  /** As for a job: the hosts its trials may run on, and what comes back from a remote host when one ends. */
+  constraints?: HostConstraints;
+  outputs?: string[];
 }
 
 export type { MetricPoint } from '../metricPoint';
