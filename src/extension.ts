@@ -40,12 +40,15 @@ import { JobEndNotifications } from './ui/jobNotifications';
 import { registerOutputCopyBack } from './ui/outputCommands';
 import { createSweeps } from './ui/sweepSetup';
 import { UNTRUSTED_REASON } from './ui/trust';
+import { setTranslator } from './ui/l10nText';
 
 /** ETAs are replanned this often as time passes (a running job overdue, a drain time drifting), besides after each change. */
 const ETA_REFRESH_MS = 15_000;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const started = Date.now();
+  // The editor-free format modules translate through ui/l10nText; from here on that is vscode.l10n.
+  setTranslator((message, ...args) => vscode.l10n.t(message, ...args));
   const { channel, logger } = createLog();
   const config = new ConfigWatcher();
   context.subscriptions.push(channel, config);
@@ -68,7 +71,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const lock = DispatchLock.create(path.join(storageDir, 'dispatch.lock'), { logger });
   const opened = await JobStore.open(storageDir, logger, { fence: lock });
   if (opened.notice) {
-    void vscode.window.showWarningMessage(`TrainQ: ${opened.notice}`);
+    void vscode.window.showWarningMessage(vscode.l10n.t('TrainQ: {0}', opened.notice));
   }
 
   const local = new LocalHost({
@@ -114,7 +117,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(local, { dispose: () => manager.hosts.forEach((h) => h !== local && h.dispose()) }, manager);
   const applyHosts = () => {
     const { hosts, errors } = parseHostConfigs(vscode.workspace.isTrusted ? config.value.hosts : []);
-    errors.forEach((e) => void vscode.window.showWarningMessage(`TrainQ: trainq.hosts: ${e}`));
+    errors.forEach((e) => void vscode.window.showWarningMessage(vscode.l10n.t('TrainQ: trainq.hosts: {0}', e)));
     manager.setHosts(registry.hostsFor(hosts, manager.hosts));
   };
   applyHosts();

@@ -54,7 +54,7 @@ export class AgentEvaluation implements vscode.Disposable {
     }
     const media = (...p: string[]) => vscode.Uri.joinPath(this.deps.extensionUri, ...p).fsPath;
     const started = Date.now();
-    this.set({ state: 'running', message: 'Starting the simulator…', trace: TRACE, cluster: 'hetero-24', rows: [] });
+    this.set({ state: 'running', message: vscode.l10n.t('Starting the simulator…'), trace: TRACE, cluster: 'hetero-24', rows: [] });
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('TrainQ: evaluating the agent in the simulator'), cancellable: true },
       async (progress, token) => {
@@ -71,8 +71,8 @@ export class AgentEvaluation implements vscode.Disposable {
             agingMinutes: this.deps.agingMinutes(),
           },
           onProgress: (policy, done, total) => {
-            progress.report({ message: `${policy} done (${done} of ${total})`, increment: 100 / total });
-            this.set({ ...this.current, message: `${policy} done (${done} of ${total} policies)` });
+            progress.report({ message: vscode.l10n.t('{0} done ({1} of {2})', policy, done, total), increment: 100 / total });
+            this.set({ ...this.current, message: vscode.l10n.t('{0} done ({1} of {2} policies)', policy, done, total) });
           },
         });
         this.run = run;
@@ -80,7 +80,7 @@ export class AgentEvaluation implements vscode.Disposable {
         try {
           const report = await run.result;
           if (!report) {
-            this.set({ state: 'cancelled', message: 'Cancelled.', rows: [] });
+            this.set({ state: 'cancelled', message: vscode.l10n.t('Cancelled.'), rows: [] });
             return;
           }
           this.set(viewOf(report));

@@ -182,7 +182,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
     if (job) {
       const uri = vscode.Uri.file(job.script);
       await vscode.window.showTextDocument(uri, { preview: true }).then(undefined, () => {
-        throw new Error(`${vscode.workspace.asRelativePath(uri)} no longer exists.`);
+        throw new Error(vscode.l10n.t('{0} no longer exists.', vscode.workspace.asRelativePath(uri)));
       });
       await vscode.commands.executeCommand('revealInExplorer', uri);
     }
@@ -274,7 +274,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable[] {
         }
         const message = e instanceof Error ? e.message : String(e);
         s.logger.warn(`${id} failed: ${message}`);
-        void vscode.window.showErrorMessage(`TrainQ: ${message}`);
+        void vscode.window.showErrorMessage(vscode.l10n.t('TrainQ: {0}', message));
         return undefined;
       }
     });

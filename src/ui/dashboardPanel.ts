@@ -46,7 +46,7 @@ export class AgentDashboard implements vscode.Disposable {
       this.panel.reveal();
       return;
     }
-    this.attach(vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'TrainQ Agent', vscode.ViewColumn.Active, this.options()));
+    this.attach(vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, vscode.l10n.t('TrainQ Agent'), vscode.ViewColumn.Active, this.options()));
   }
 
   /** Lets VS Code hand back the dashboard it kept open across a reload (registered during activation). */
@@ -171,7 +171,7 @@ export class AgentDashboard implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {
-    return webviewPage(webview, root, { script: 'dashboard.js', style: 'dashboard.css', title: 'TrainQ Agent' });
+    return webviewPage(webview, root, { script: 'dashboard.js', style: 'dashboard.css', title: vscode.l10n.t('TrainQ Agent') });
   }
 
   private closed(): void {

@@ -5,6 +5,7 @@
  * here (it is read again when the job is dispatched, see core/jobEnvironment.ts).
  */
 import * as vscode from 'vscode';
+import { validationMessage } from './stepInput';
 import { displayEnv, formatEnvAssignments, parseEnvAssignments } from '../core/envNames';
 import { readEnvFile } from '../core/jobEnvironment';
 import type { JobSpec } from '../core/job';
@@ -35,7 +36,7 @@ export async function askVariables(draft: JobOptionFields, title: string): Promi
     prompt: vscode.l10n.t('Environment variables as NAME=value, quoted like a shell: A=1 B="x y" (no $ expansion; empty for none)'),
     value: formatEnvAssignments(draft.env ?? {}),
     ignoreFocusOut: true,
-    validateInput: (text) => messageOf(() => parseEnvAssignments(text)),
+    validateInput: (text) => validationMessage(() => parseEnvAssignments(text)),
   });
   if (value !== undefined) {
     const env = parseEnvAssignments(value);
@@ -74,7 +75,7 @@ export async function askEnvFile(draft: JobOptionFields, title: string, folder: 
     await readEnvFile(file);
     draft.envFile = file;
   } catch (e) {
-    void vscode.window.showErrorMessage(`TrainQ: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('TrainQ: {0}', (e as Error).message));
   }
 }
 
@@ -124,11 +125,3 @@ export function interpreterSummary(interpreter: string | undefined): string {
   return interpreter === undefined ? vscode.l10n.t('default') : literalText(interpreter);
 }
 
-function messageOf(check: () => unknown): string | undefined {
-  try {
-    check();
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}

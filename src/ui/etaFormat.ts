@@ -5,8 +5,10 @@
 import type { EtaPlan, QueuedEta, RunningEta } from '../core/etaPlanner';
 import { formatDuration } from '../core/duration';
 import type { Job } from '../core/job';
+import { t } from './l10nText';
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+/** Called, not a constant: the translator is set at activation, after this module loads. */
+const dayName = (day: number) => [t('Sun'), t('Mon'), t('Tue'), t('Wed'), t('Thu'), t('Fri'), t('Sat')][day];
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
 /** `~14:20` today, `~Tue 14:20` within a week, `~12 Jan 14:20` beyond (local time, 24-hour). */
@@ -18,17 +20,17 @@ export function clockText(ms: number, nowMs: number): string {
     return `~${hm}`;
   }
   if (ms - nowMs < WEEK_MS - 24 * 3600 * 1000 && ms > nowMs) {
-    return `~${DAYS[d.getDay()]} ${hm}`;
+    return `~${dayName(d.getDay())} ${hm}`;
   }
   return `~${d.getDate()} ${d.toLocaleString('en', { month: 'short' })} ${hm}`;
 }
 
 export function queuedEtaText(eta: QueuedEta, nowMs: number): string {
-  return `starts ${clockText(eta.startMs, nowMs)} on ${eta.host} · ends ${clockText(eta.endMs, nowMs)}`;
+  return t('starts {0} on {1} · ends {2}', clockText(eta.startMs, nowMs), eta.host, clockText(eta.endMs, nowMs));
 }
 
 export function runningEtaText(eta: RunningEta, nowMs: number): string {
-  return `ends ${clockText(eta.endMs, nowMs)} · ${Math.round(eta.progress * 100)} %`;
+  return t('ends {0} · {1} %', clockText(eta.endMs, nowMs), Math.round(eta.progress * 100));
 }
 
 /** The ETA part of a job's line in the Job Queue; undefined when the plan has none for it. */
@@ -52,17 +54,31 @@ export function drainText(plan: EtaPlan | undefined, nowMs: number): string | un
   if (!plan || plan.drainMs === undefined) {
     return undefined;
   }
-  const stuck = plan.unplanned > 0 ? ` (${plan.unplanned} queued job${plan.unplanned === 1 ? '' : 's'} fit no online host)` : '';
-  return `Queue drains ${clockText(plan.drainMs, nowMs)}${stuck}`;
+  const when = clockText(plan.drainMs, nowMs);
+  if (plan.unplanned === 0) {
+    return t('Queue drains {0}', when);
+  }
+  return plan.unplanned === 1
+    ? t('Queue drains {0} ({1} queued job fit no online host)', when, plan.unplanned)
+    : t('Queue drains {0} ({1} queued jobs fit no online host)', when, plan.unplanned);
 }
 
 /** The queue input's runtime prompt: "usually 2h 10m on lab-2, 8 runs" (formatDuration's words, as the input takes them). */
 export function historyPrompt(typicalSec: number, host: string | undefined, runs: number): string {
-  return `usually ${formatDuration(typicalSec)}${host ? ` on ${host}` : ''}, ${runs} run${runs === 1 ? '' : 's'}`;
+  const typical = formatDuration(typicalSec);
+  if (host) {
+    return runs === 1 ? t('usually {0} on {1}, {2} run', typical, host, runs) : t('usually {0} on {1}, {2} runs', typical, host, runs);
+  }
+  return runs === 1 ? t('usually {0}, {1} run', typical, runs) : t('usually {0}, {1} runs', typical, runs);
 }
 
 /** The Hosts view's "speed 1.0 declared · 1.6 learned (12 runs)"; the declared speed alone before any run. */
 export function speedText(declared: number, learned: { speed: number; runs: number }): string {
-  const base = `speed ${declared.toFixed(1)} declared`;
-  return learned.runs > 0 ? `${base} · ${learned.speed.toFixed(1)} learned (${learned.runs} run${learned.runs === 1 ? '' : 's'})` : base;
+  const base = t('speed {0} declared', declared.toFixed(1));
+  if (learned.runs === 0) {
+    return base;
+  }
+  const learnedText =
+    learned.runs === 1 ? t('{0} learned ({1} run)', learned.speed.toFixed(1), learned.runs) : t('{0} learned ({1} runs)', learned.speed.toFixed(1), learned.runs);
+  return `${base} · ${learnedText}`;
 }

@@ -75,7 +75,7 @@ export class GpuIdleWarnings implements vscode.Disposable {
       jobs.length === 1
         ? vscode.l10n.t('The GPUs of {0} ({1}, GPU {2}) have shown 0 % for {3}.', noticeName(job), job.host ?? '?', (job.gpuIndices ?? []).join(','), idle)
         : vscode.l10n.t('The GPUs of {0} running jobs have shown 0 % for {1} or more.', jobs.length, idle);
-    const picked = await showBySeverity('warning', `TrainQ: ${message}`, jobs.length === 1 ? [openLog, showQueue] : [showQueue]);
+    const picked = await showBySeverity('warning', vscode.l10n.t('TrainQ: {0}', message), jobs.length === 1 ? [openLog, showQueue] : [showQueue]);
     if (picked === openLog) {
       await vscode.commands.executeCommand('trainq.job.openLog', job.id);
     } else if (picked === showQueue) {

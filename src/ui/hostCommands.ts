@@ -3,6 +3,7 @@
  * written through config.ts (which decides user or workspace scope); a connection is tested before saving.
  */
 import * as vscode from 'vscode';
+import { validationMessage } from './stepInput';
 import { addHostEntry, hostEntries, removeHostEntry } from './config';
 import { parseHostConfigs, parseSlurmHostConfig, parseSshHostConfig, type SlurmHostConfig, type SshHostConfig } from '../hosts/hostConfig';
 import type { HostStatus } from '../core/host';
@@ -34,7 +35,7 @@ export async function addSshHost(s: HostCommandServices): Promise<void> {
       title: vscode.l10n.t('Add SSH Host'),
       prompt: vscode.l10n.t('SSH target'),
       placeHolder: 'user@gpu-box.example.org:22',
-      validateInput: (v) => messageOf(() => parseSshHostConfig({ name: 'check', type: 'ssh', target: v.trim() })),
+      validateInput: (v) => validationMessage(() => parseSshHostConfig({ name: 'check', type: 'ssh', target: v.trim() })),
     }));
   if (!target) {
     return;
@@ -46,7 +47,7 @@ export async function addSshHost(s: HostCommandServices): Promise<void> {
     prompt: vscode.l10n.t('Name shown in TrainQ'),
     value: defaultName,
     validateInput: (v) =>
-      taken.has(v.trim().toLowerCase()) ? vscode.l10n.t("A host named '{0}' exists already.", v.trim()) : messageOf(() => parseSshHostConfig({ name: v.trim(), type: 'ssh', target: target.trim() })),
+      taken.has(v.trim().toLowerCase()) ? vscode.l10n.t("A host named '{0}' exists already.", v.trim()) : validationMessage(() => parseSshHostConfig({ name: v.trim(), type: 'ssh', target: target.trim() })),
   });
   if (!name) {
     return;
@@ -73,12 +74,12 @@ export async function addSlurmCluster(s: HostCommandServices): Promise<void> {
     throw new Error(vscode.l10n.t('This build of TrainQ cannot use Slurm clusters.'));
   }
   const title = vscode.l10n.t('Add Slurm Cluster');
-  const check = (entry: Record<string, unknown>) => messageOf(() => parseSlurmHostConfig({ type: 'slurm', ...entry }));
+  const check = (entry: Record<string, unknown>) => validationMessage(() => parseSlurmHostConfig({ type: 'slurm', ...entry }));
   const known = await listSshConfigHosts().catch(() => []);
   const local = { label: vscode.l10n.t('$(vm) This machine'), description: vscode.l10n.t("sbatch on the local PATH; the workspace is on the cluster's file system"), target: 'local' as string | undefined };
   const typed = { label: vscode.l10n.t('$(edit) Enter a login node…'), description: vscode.l10n.t('user@host[:port] or an ssh alias'), target: undefined as string | undefined };
   const picked = await vscode.window.showQuickPick(
-    [local, typed, ...known.map((h) => ({ label: h.alias, description: `login node · ${h.hostName ?? h.alias}`, target: h.alias as string | undefined }))],
+    [local, typed, ...known.map((h) => ({ label: h.alias, description: vscode.l10n.t('login node · {0}', h.hostName ?? h.alias), target: h.alias as string | undefined }))],
     { title, placeHolder: vscode.l10n.t('Where TrainQ runs sbatch: this machine or a login node over ssh') },
   );
   if (!picked) {
@@ -150,11 +151,11 @@ export async function testConnection(s: HostCommandServices, arg?: unknown): Pro
   if (!status) {
     throw new Error(vscode.l10n.t("There is no host named '{0}'.", name));
   }
-  const text = `${name}: ${hostDescription(status)}`;
+  const text = vscode.l10n.t('TrainQ: {0}: {1}', name, hostDescription(status));
   if (status.state === 'online') {
-    void vscode.window.showInformationMessage(`TrainQ: ${text}`);
+    void vscode.window.showInformationMessage(text);
   } else {
-    void vscode.window.showWarningMessage(`TrainQ: ${text}${status.error ? `\n${status.error}` : ''}`);
+    void vscode.window.showWarningMessage(`${text}${status.error ? `\n${status.error}` : ''}`);
   }
 }
 
@@ -164,11 +165,3 @@ function hostNameOf(arg: unknown): string | undefined {
   return node?.kind === 'host' && typeof node.status?.name === 'string' ? node.status.name : undefined;
 }
 
-function messageOf(check: () => unknown): string | undefined {
-  try {
-    check();
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}

@@ -4,65 +4,84 @@
  */
 import type { GpuInfo, HostStatus } from '../core/host';
 import { leftoverGpuText } from '../core/scheduler';
-import { plural } from '../core/text';
+import { t } from './l10nText';
 import { escapeMarkdown, formatElapsed, formatGiB, formatTimestamp, mibToGiB, SEP, shortTime } from './jobFormat';
 
-const PROBLEM_TEXT: Partial<Record<NonNullable<HostStatus['problem']>, string>> = {
-  auth: 'authentication failed',
-  hostKeyChanged: 'host key changed',
-  hostKeyUnknown: 'host key not known',
-  unreachable: 'unreachable',
-  timeout: 'timed out',
+// Functions, not strings: the translator is set at activation, after this module loads.
+const PROBLEM_TEXT: Partial<Record<NonNullable<HostStatus['problem']>, () => string>> = {
+  auth: () => t('authentication failed'),
+  hostKeyChanged: () => t('host key changed'),
+  hostKeyUnknown: () => t('host key not known'),
+  unreachable: () => t('unreachable'),
+  timeout: () => t('timed out'),
 };
+
+const gpuCount = (n: number) => (n === 1 ? t('{0} GPU', n) : t('{0} GPUs', n));
 
 /** `online · 4 GPUs · CPU 23% · mem 12.1/31.2 GiB`, or `offline: <problem or error> · retry in 40s`. */
 export function hostDescription(status: HostStatus, now = Date.now()): string {
   if (status.state === 'offline') {
-    const problem = status.problem ? PROBLEM_TEXT[status.problem] : undefined;
+    const problem = status.problem ? PROBLEM_TEXT[status.problem]?.() : undefined;
     const error = problem ?? status.error?.split(/\r?\n/)[0].trim();
-    const retry = status.retryAt !== undefined && status.retryAt > now ? `${SEP}retry in ${formatElapsed(status.retryAt - now)}` : '';
-    const since = status.offlineSince !== undefined ? ` since ${shortTime(status.offlineSince, now)}` : '';
-    return (error ? `offline${since}: ${error}` : `offline${since}`) + retry;
+    const retry = status.retryAt !== undefined && status.retryAt > now ? `${SEP}${t('retry in {0}', formatElapsed(status.retryAt - now))}` : '';
+    const since = status.offlineSince !== undefined ? shortTime(status.offlineSince, now) : undefined;
+    const offline =
+      since === undefined
+        ? error
+          ? t('offline: {0}', error)
+          : t('offline')
+        : error
+          ? t('offline since {0}: {1}', since, error)
+          : t('offline since {0}', since);
+    return offline + retry;
   }
   if (status.state === 'connecting') {
-    return 'connecting…';
+    return t('connecting…');
   }
   if (status.slurm) {
     const { partition, nodes, gpusTotal, gpusIdle, expectedWaitSec } = status.slurm;
-    const wait = expectedWaitSec !== undefined ? `${SEP}queue wait ~${formatElapsed(expectedWaitSec * 1000)}` : '';
-    return `online${SEP}partition ${partition}${SEP}${plural(nodes, 'node')}${SEP}${plural(gpusTotal, 'GPU')}, ${gpusIdle} idle${wait}`;
+    const parts = [
+      t('online'),
+      t('partition {0}', partition),
+      nodes === 1 ? t('{0} node', nodes) : t('{0} nodes', nodes),
+      gpusTotal === 1 ? t('{0} GPU, {1} idle', gpusTotal, gpusIdle) : t('{0} GPUs, {1} idle', gpusTotal, gpusIdle),
+    ];
+    if (expectedWaitSec !== undefined) {
+      parts.push(t('queue wait ~{0}', formatElapsed(expectedWaitSec * 1000)));
+    }
+    return parts.join(SEP);
   }
-  const parts = ['online', status.gpus.length === 0 ? 'no GPU' : plural(status.gpus.length, 'GPU')];
+  const parts = [t('online'), status.gpus.length === 0 ? t('no GPU') : gpuCount(status.gpus.length)];
   if (status.cpuLoadPct !== undefined) {
-    parts.push(`CPU ${Math.round(status.cpuLoadPct)}%`);
+    parts.push(t('CPU {0}%', Math.round(status.cpuLoadPct)));
   }
   if (status.memUsedBytes !== undefined && status.memTotalBytes !== undefined) {
-    parts.push(`mem ${formatGiB(status.memUsedBytes)}/${formatGiB(status.memTotalBytes)} GiB`);
+    parts.push(t('mem {0}/{1} GiB', formatGiB(status.memUsedBytes), formatGiB(status.memTotalBytes)));
   }
   return parts.join(SEP);
 }
 
 export function gpuLabel(gpu: GpuInfo): string {
-  return `GPU ${gpu.index} · ${gpu.name}`;
+  return t('GPU {0} · {1}', gpu.index, gpu.name);
 }
 
 /** `41% · 10.2/40 GiB`, then the TrainQ jobs holding the GPU, then what ended jobs left on it. */
 export function gpuDescription(gpu: GpuInfo, heldBy: readonly string[] = []): string {
-  const parts = [gpu.utilizationPct === undefined ? 'n/a' : `${Math.round(gpu.utilizationPct)}%`];
+  const parts = [gpu.utilizationPct === undefined ? t('n/a') : `${Math.round(gpu.utilizationPct)}%`];
   if (gpu.memoryUsedMiB !== undefined && gpu.memoryTotalMiB !== undefined) {
     parts.push(`${mibToGiB(gpu.memoryUsedMiB)}/${mibToGiB(gpu.memoryTotalMiB)} GiB`);
   }
   if (heldBy.length > 0) {
-    parts.push(`held by ${heldBy.join(', ')}`);
+    parts.push(t('held by {0}', heldBy.join(', ')));
   } else if ((gpu.foreignProcesses ?? 0) > 0) {
-    parts.push('busy outside TrainQ');
+    parts.push(t('busy outside TrainQ'));
   }
   parts.push(...(gpu.leftoverJobs ?? []).map((job) => leftoverGpuText(job)));
   return parts.join(SEP);
 }
 
 export function noGpuLabel(status: HostStatus): string {
-  return status.gpuNote ? `no GPU (${status.gpuNote})` : 'no GPU';
+  return status.gpuNote ? t('no GPU ({0})', status.gpuNote) : t('no GPU');
 }
 
 export interface QueueCounts {
@@ -86,15 +105,15 @@ function meanCpuLoad(statuses: readonly HostStatus[]): number | undefined {
 
 /** The status-bar parts without icons, shared by the text and its screen-reader label. */
 function statusParts(counts: QueueCounts, statuses: readonly HostStatus[]): string[] {
-  const parts = [`${counts.running} running`, `${counts.queued} queued`];
+  const parts = [t('{0} running', counts.running), t('{0} queued', counts.queued)];
   // Before the first probe nothing is known about the machine: show no resource figures rather than guess.
   if (statuses.length > 0) {
     const hasGpu = statuses.some((s) => s.state === 'online' && s.gpus.length > 0);
     const gpu = meanGpuUtilization(statuses);
-    parts.push(!hasGpu ? 'no GPU' : gpu === undefined ? 'GPU n/a' : `GPU ${Math.round(gpu)}%`);
+    parts.push(!hasGpu ? t('no GPU') : gpu === undefined ? t('GPU n/a') : t('GPU {0}%', Math.round(gpu)));
     const cpu = meanCpuLoad(statuses);
     if (cpu !== undefined) {
-      parts.push(`CPU ${Math.round(cpu)}%`);
+      parts.push(t('CPU {0}%', Math.round(cpu)));
     }
   }
   return parts;
@@ -106,12 +125,12 @@ export function statusBarText(counts: QueueCounts, statuses: readonly HostStatus
 }
 
 export function statusBarAccessibilityLabel(counts: QueueCounts, statuses: readonly HostStatus[]): string {
-  return `TrainQ: ${statusParts(counts, statuses).join(', ')}`;
+  return t('TrainQ: {0}', statusParts(counts, statuses).join(', '));
 }
 
 /** `labels a100, lab`: a host's `labels` setting for its row in the Hosts view; undefined when it has none. */
 export function hostLabelsText(labels: readonly string[] | undefined): string | undefined {
-  return labels && labels.length > 0 ? `labels ${labels.join(', ')}` : undefined;
+  return labels && labels.length > 0 ? t('labels {0}', labels.join(', ')) : undefined;
 }
 
 /** Markdown for one host and its GPUs, used by the status-bar tooltip and (with the host's labels) the Hosts view. */
@@ -119,11 +138,11 @@ export function hostTooltipMarkdown(status: HostStatus, labels?: readonly string
   const lines = [`**${escapeMarkdown(status.name)}** (${status.kind}) — ${escapeMarkdown(hostDescription(status))}`];
   if (labels && labels.length > 0) {
     // Whatever the state: labels are settings, what host constraints match, not something probed.
-    lines.push(`- Labels: ${escapeMarkdown(labels.join(', '))}`);
+    lines.push(`- ${t('Labels: {0}', escapeMarkdown(labels.join(', ')))}`);
   }
   if (status.state === 'online') {
     if (status.cpuCount !== undefined) {
-      lines.push(`- ${plural(status.cpuCount, 'CPU')}`);
+      lines.push(`- ${status.cpuCount === 1 ? t('{0} CPU', status.cpuCount) : t('{0} CPUs', status.cpuCount)}`);
     }
     for (const gpu of status.gpus) {
       lines.push(`- ${escapeMarkdown(gpuLabel(gpu))}: ${gpuDescription(gpu)}`);
@@ -132,12 +151,15 @@ export function hostTooltipMarkdown(status: HostStatus, labels?: readonly string
       lines.push(`- ${escapeMarkdown(noGpuLabel(status))}`);
     }
   }
-  lines.push('', `_Probed ${formatTimestamp(status.probedAt)}_`);
+  lines.push('', t('_Probed {0}_', formatTimestamp(status.probedAt)));
   return lines.join('\n');
 }
 
 export function statusBarTooltipMarkdown(counts: QueueCounts, statuses: readonly HostStatus[]): string {
-  const head = `**TrainQ** — ${plural(counts.running, 'job')} running, ${counts.queued} queued`;
-  const hosts = statuses.length > 0 ? statuses.map((s) => hostTooltipMarkdown(s)) : ['_Hosts not probed yet._'];
-  return [head, ...hosts, '_Click to show the Job Queue._'].join('\n\n---\n\n');
+  const head =
+    counts.running === 1
+      ? t('**TrainQ** — {0} job running, {1} queued', counts.running, counts.queued)
+      : t('**TrainQ** — {0} jobs running, {1} queued', counts.running, counts.queued);
+  const hosts = statuses.length > 0 ? statuses.map((s) => hostTooltipMarkdown(s)) : [t('_Hosts not probed yet._')];
+  return [head, ...hosts, t('_Click to show the Job Queue._')].join('\n\n---\n\n');
 }

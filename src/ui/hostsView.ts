@@ -60,7 +60,7 @@ export class HostsView implements vscode.TreeDataProvider<HostsNode>, vscode.Dis
         item.description = gpuDescription(node.gpu, node.heldBy);
         item.iconPath = new vscode.ThemeIcon('circuit-board');
         const use = node.heldBy.length > 0 ? vscode.l10n.t('Held by {0}', node.heldBy.join(', ')) : vscode.l10n.t('Not used by TrainQ');
-        item.tooltip = `${gpuLabel(node.gpu)}\nUUID ${node.gpu.uuid}\n${use}`;
+        item.tooltip = `${gpuLabel(node.gpu)}\n${vscode.l10n.t('UUID {0}', node.gpu.uuid)}\n${use}`;
         item.contextValue = 'gpu';
         return item;
       }
@@ -118,7 +118,7 @@ function hostItem(status: HostStatus, runningJobs: number, speed?: string, label
   const { Expanded, None } = vscode.TreeItemCollapsibleState;
   const item = new vscode.TreeItem(status.name, expandable ? Expanded : None);
   item.id = `host:${status.name}`;
-  item.description = [hostDescription(status), speed, hostLabelsText(labels), runningJobs > 0 ? `${runningJobs} running` : undefined].filter((p) => p).join(' · ');
+  item.description = [hostDescription(status), speed, hostLabelsText(labels), runningJobs > 0 ? vscode.l10n.t('{0} running', runningJobs) : undefined].filter((p) => p).join(' · ');
   const icon = status.kind === 'local' ? 'vm' : 'server';
   item.iconPath =
     status.state === 'online'

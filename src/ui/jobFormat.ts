@@ -7,7 +7,7 @@ import { formatDuration } from '../core/duration';
 import { displayEnv } from '../core/envNames';
 import { constraintsText, hasConstraints } from '../core/hostConstraints';
 import { isFinished, priorityLabel, type Job, type Priority } from '../core/job';
-import { plural } from '../core/text';
+import { t, translatorGeneration } from './l10nText';
 
 export const SEP = ' · ';
 
@@ -70,7 +70,7 @@ export function escapeMarkdown(text: string): string {
 export function codeSpan(text: string): string {
   const body = text.replace(/\r\n|\r|\n/g, ' ').replace(/\$\(/g, '$\u200b(');
   if (body.trim() === '') {
-    return `_(${body === '' ? 'empty' : 'blank'})_`;
+    return body === '' ? t('_(empty)_') : t('_(blank)_');
   }
   const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longest + 1);
@@ -83,7 +83,13 @@ export function codeSpan(text: string): string {
  */
 function memoize<K, V>(fn: (key: K) => V, max = 500): (key: K) => V {
   const cache = new Map<K, V>();
+  let generation = translatorGeneration();
   return (key) => {
+    if (generation !== translatorGeneration()) {
+      // Translated text: a new translator (set at activation) makes every cached value stale.
+      cache.clear();
+      generation = translatorGeneration();
+    }
     let value = cache.get(key);
     if (value === undefined) {
       if (cache.size >= max) {
@@ -96,7 +102,7 @@ function memoize<K, V>(fn: (key: K) => V, max = 500): (key: K) => V {
   };
 }
 
-const estimateText = memoize((sec: number) => `est. ${formatDuration(sec)}`);
+const estimateText = memoize((sec: number) => t('est. {0}', formatDuration(sec)));
 
 /** The scheduler's sentences in the few words of a tree description; a GPU an ended job's leftover holds stays in. */
 export const shortWaitingReason = memoize(shortenReason);
@@ -106,29 +112,29 @@ function shortenReason(reason: string): string {
   const held = / \(.*GPU \d+ still used by a process of job .+ after it ended\)/.exec(text)?.[0] ?? '';
   let m: RegExpMatchArray | null;
   if (/^Dispatching is paused/i.test(text)) {
-    return 'paused';
+    return t('paused');
   }
   if (/^Another VS Code window/i.test(text)) {
-    return 'another window dispatches';
+    return t('another window dispatches');
   }
   if (/not trusted/i.test(text)) {
-    return 'workspace not trusted';
+    return t('workspace not trusted');
   }
   if (/^No host is online/i.test(text)) {
-    return 'no host online';
+    return t('no host online');
   }
   if ((m = text.match(/^Needs (\d+) GPUs? on one host; the largest host has (\d+)/i))) {
-    return `needs ${plural(Number(m[1]), 'GPU')} (largest host: ${m[2]})${held}`;
+    return Number(m[1]) === 1 ? t('needs {0} GPU (largest host: {1}){2}', Number(m[1]), m[2], held) : t('needs {0} GPUs (largest host: {1}){2}', Number(m[1]), m[2], held);
   }
   if (/^Waiting for a free job slot/i.test(text)) {
-    return 'waiting for a job slot';
+    return t('waiting for a job slot');
   }
   if ((m = text.match(/^Waits for (.+) to (?:succeed|end)\.$/))) {
     // Names (with dots and parentheses) are the point here: the generic clause cut below would split them.
-    return `waits for ${m[1].length > 60 ? `${m[1].slice(0, 59).trimEnd()}…` : m[1]}`;
+    return t('waits for {0}', m[1].length > 60 ? `${m[1].slice(0, 59).trimEnd()}…` : m[1]);
   }
   if ((m = text.match(/^Waiting for (\d+) free GPUs?/i))) {
-    return `waiting for ${plural(Number(m[1]), 'free GPU')}${held}`;
+    return Number(m[1]) === 1 ? t('waiting for {0} free GPU{1}', Number(m[1]), held) : t('waiting for {0} free GPUs{1}', Number(m[1]), held);
   }
   const clause = text.split(/[(;:]|\.(?:\s|$)/)[0].trim();
   const lowered = clause.charAt(0).toLowerCase() + clause.slice(1);
@@ -160,9 +166,9 @@ export function jobRunTime(job: Job, now: number): string | undefined {
 
 function gpuPart(job: Job): string {
   if (job.gpuIndices && job.gpuIndices.length > 0) {
-    return `GPU ${job.gpuIndices.join(',')}`;
+    return t('GPU {0}', job.gpuIndices.join(','));
   }
-  return 'CPU';
+  return t('CPU');
 }
 
 /**
@@ -177,7 +183,7 @@ export function jobDescription(job: Job, ctx: JobContext): string {
       parts.push(shortWaitingReason(ctx.waitingReason));
     }
     if ((ctx.promotedLevels ?? 0) > 0) {
-      parts.push('↑ aged');
+      parts.push(t('↑ aged'));
     }
     parts.push(estimateText(job.runtimeSec));
     return parts.join(SEP);
@@ -206,18 +212,18 @@ export function jobDescription(job: Job, ctx: JobContext): string {
 
 /** `GPU idle 12 min`, `GPU idle 1h 5m` (see idleMinutesText). */
 export function gpuIdleText(ms: number): string {
-  return `GPU idle ${idleMinutesText(ms)}`;
+  return t('GPU idle {0}', idleMinutesText(ms));
 }
 
 /** `12 min`, `1h 5m`: whole minutes, as the warning threshold is set. */
 export function idleMinutesText(ms: number): string {
   const minutes = Math.max(0, Math.floor(ms / 60_000));
-  return minutes < 60 ? `${minutes} min` : formatDuration(minutes * 60);
+  return minutes < 60 ? t('{0} min', minutes) : formatDuration(minutes * 60);
 }
 
 /** A cancelled job the user did not cancel says why it ended: an early-stopping rule or a failed dependency. */
 function cancelledWord(job: Job): string {
-  return job.stoppedEarly !== undefined ? 'stopped early' : job.dependencyFailed !== undefined ? 'dependency failed' : 'cancelled';
+  return job.stoppedEarly !== undefined ? t('stopped early') : job.dependencyFailed !== undefined ? t('dependency failed') : 'cancelled';
 }
 
 export interface TooltipOptions {
@@ -230,76 +236,83 @@ export function jobTooltipMarkdown(job: Job, ctx: JobContext, opts: TooltipOptio
   const lines: string[] = [`**${escapeMarkdown(job.name)}** — ${job.state === 'cancelled' ? cancelledWord(job) : job.state}`, ''];
   const field = (label: string, value: string) => lines.push(`**${label}:** ${value}`);
 
-  field('Script', codeSpan(opts.scriptDisplay ?? job.script));
-  field('Arguments', job.args.length > 0 ? job.args.map(codeSpan).join(' ') : '_none_');
-  const assigned = job.gpuIndices && job.gpuIndices.length > 0 ? ` · assigned ${job.gpuIndices.join(', ')}` : '';
-  field('GPUs', job.gpus === 0 ? 'none (CPU job)' : `${job.gpus} requested${assigned}`);
-  field('Importance', job.importance);
-  field('Expected gain', job.expectedGain === undefined ? 'not given' : `${job.expectedGain}%`);
-  field('Runtime estimate', formatDuration(job.runtimeSec));
+  field(t('Script'), codeSpan(opts.scriptDisplay ?? job.script));
+  field(t('Arguments'), job.args.length > 0 ? job.args.map(codeSpan).join(' ') : t('_none_'));
+  const assigned = job.gpuIndices && job.gpuIndices.length > 0 ? job.gpuIndices.join(', ') : undefined;
+  const requested = assigned === undefined ? t('{0} requested', job.gpus) : t('{0} requested · assigned {1}', job.gpus, assigned);
+  field(t('GPUs'), job.gpus === 0 ? t('none (CPU job)') : requested);
+  field(t('Importance'), job.importance);
+  field(t('Expected gain'), job.expectedGain === undefined ? t('not given') : `${job.expectedGain}%`);
+  field(t('Runtime estimate'), formatDuration(job.runtimeSec));
   // Names always; the value of a secret-looking name (…TOKEN, …KEY, …PASSWORD) is masked (envNames.ts).
   if (job.env && Object.keys(job.env).length > 0) {
-    field('Environment', displayEnv(job.env).map(codeSpan).join(' '));
+    field(t('Environment'), displayEnv(job.env).map(codeSpan).join(' '));
   }
   if (job.envFile !== undefined) {
-    field('.env file', `${codeSpan(job.envFile)} (read when the job starts)`);
+    field(t('.env file'), t('{0} (read when the job starts)', codeSpan(job.envFile)));
   }
   if (job.interpreter !== undefined) {
-    field('Interpreter', codeSpan(job.interpreter));
+    field(t('Interpreter'), codeSpan(job.interpreter));
   }
   if (hasConstraints(job.constraints)) {
-    field('Host constraints', escapeMarkdown(constraintsText(job.constraints)));
+    field(t('Host constraints'), escapeMarkdown(constraintsText(job.constraints)));
   }
   if (job.outputs && job.outputs.length > 0) {
-    field('Output files', `${job.outputs.map(codeSpan).join(' ')} (copied back from a remote host)`);
+    field(t('Output files'), t('{0} (copied back from a remote host)', job.outputs.map(codeSpan).join(' ')));
   }
 
   const promoted = ctx.promotedLevels ?? 0;
   const shown = job.state === 'queued' && ctx.effective ? ctx.effective : job.priority;
-  const aging = promoted > 0 ? ` (raised by aging from ${priorityLabel(job.priority)}, ${plural(promoted, 'level')})` : '';
-  field('Priority', `${priorityLabel(shown)}${aging}`);
-  field('Why', job.priorityOverridden ? 'Set by you.' : escapeMarkdown(job.priorityReason || 'unknown'));
+  const from = priorityLabel(job.priority);
+  const priority =
+    promoted === 0
+      ? priorityLabel(shown)
+      : promoted === 1
+        ? t('{0} (raised by aging from {1}, {2} level)', priorityLabel(shown), from, promoted)
+        : t('{0} (raised by aging from {1}, {2} levels)', priorityLabel(shown), from, promoted);
+  field(t('Priority'), priority);
+  field(t('Why'), job.priorityOverridden ? t('Set by you.') : escapeMarkdown(job.priorityReason || t('unknown')));
 
-  field('State', job.state);
+  field(t('State'), job.state);
   if (job.host !== undefined) {
-    field('Host', escapeMarkdown(job.host));
+    field(t('Host'), escapeMarkdown(job.host));
   }
   if (job.exitCode !== undefined) {
-    field('Exit code', String(job.exitCode));
+    field(t('Exit code'), String(job.exitCode));
   }
-  field('Created', formatTimestamp(job.createdAt));
+  field(t('Created'), formatTimestamp(job.createdAt));
   if (job.startedAt !== undefined) {
-    field('Started', formatTimestamp(job.startedAt));
+    field(t('Started'), formatTimestamp(job.startedAt));
   }
   if (job.endedAt !== undefined) {
-    field('Ended', formatTimestamp(job.endedAt));
+    field(t('Ended'), formatTimestamp(job.endedAt));
   }
   const time = jobRunTime(job, ctx.now);
   if (time !== undefined) {
-    field(isFinished(job.state) ? 'Ran for' : 'Running for', time);
+    field(isFinished(job.state) ? t('Ran for') : t('Running for'), time);
   }
   if (ctx.runsAfter !== undefined) {
-    field('Runs after', escapeMarkdown(ctx.runsAfter));
+    field(t('Runs after'), escapeMarkdown(ctx.runsAfter));
   }
   if (job.state === 'queued') {
-    field('Waiting', ctx.waitingReason ? escapeMarkdown(ctx.waitingReason) : 'for the next dispatch round');
+    field(t('Waiting'), ctx.waitingReason ? escapeMarkdown(ctx.waitingReason) : t('for the next dispatch round'));
   } else if (job.reason) {
-    field('Reason', escapeMarkdown(job.reason));
+    field(t('Reason'), escapeMarkdown(job.reason));
   }
   if (job.state === 'running' && ctx.gpuIdleMs !== undefined) {
-    field('Warning', `${gpuIdleText(ctx.gpuIdleMs)} (all of its GPUs at 0 % in every probe since)`);
+    field(t('Warning'), t('{0} (all of its GPUs at 0 % in every probe since)', gpuIdleText(ctx.gpuIdleMs)));
   }
   if (job.retryOf) {
-    field('Retry of', codeSpan(job.retryOf));
+    field(t('Retry of'), codeSpan(job.retryOf));
   }
-  field('Job id', codeSpan(job.id));
+  field(t('Job id'), codeSpan(job.id));
   // Two trailing spaces make each line a hard break without turning the tooltip into a list.
   return lines.join('  \n');
 }
 
 /** A group's count, or `shown of total` when the Finished group is capped. */
 export function groupCount(shown: number, total: number = shown): string {
-  return total > shown ? `${shown} of ${total}` : String(shown);
+  return total > shown ? t('{0} of {1}', shown, total) : String(shown);
 }
 
 /** What a terminal shows for a log: colour codes removed, each `\r`-rewritten line (progress bars) at its last state. */
@@ -318,5 +331,5 @@ export function cleanLogText(text: string): string {
 /** The first line of a log shown from its tail. */
 export function truncatedLogNotice(totalBytes: number, shownBytes: number, file: string): string {
   const mib = (n: number) => trimZero(n / 1024 ** 2);
-  return `[TrainQ: this log is ${mib(totalBytes)} MiB; showing the last ${mib(shownBytes)} MiB. Full file: ${file}]`;
+  return t('[TrainQ: this log is {0} MiB; showing the last {1} MiB. Full file: {2}]', mib(totalBytes), mib(shownBytes), file);
 }

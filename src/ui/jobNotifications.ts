@@ -98,7 +98,7 @@ export class JobEndNotifications implements vscode.Disposable {
     const sweepName = notice.kind === 'many' && notice.sweepId !== undefined ? this.manager.sweeps.find((s) => s.id === notice.sweepId)?.spec.name : undefined;
     const message = notice.kind === 'one' ? oneEndingText(notice.job, notice.ending) : manyEndingsText(notice, sweepName);
     const actions = notice.kind === 'one' ? [openLog, reRun] : [showQueue];
-    const picked = await showBySeverity(notice.severity, `TrainQ: ${message}`, actions);
+    const picked = await showBySeverity(notice.severity, vscode.l10n.t('TrainQ: {0}', message), actions);
     if (picked === openLog && notice.kind === 'one') {
       await vscode.commands.executeCommand('trainq.job.openLog', notice.job.id);
     } else if (picked === reRun && notice.kind === 'one') {

@@ -15,7 +15,6 @@ import type { JobManager } from '../core/jobManager';
 import type { Logger } from '../core/logger';
 import { formatMiB, formatSize, type ConflictAnswer, type RemoteOutputFile } from '../core/outputPlan';
 import { relativeInside } from '../core/pathInside';
-import { plural } from '../core/text';
 import type { TrainQConfig } from './config';
 import { InputCancelled } from './stepInput';
 
@@ -67,7 +66,7 @@ class LazyProgress {
       });
     }
     const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
-    this.bar?.report({ increment: pct - this.shown, message: `${formatMiB(done)} of ${formatMiB(total)}` });
+    this.bar?.report({ increment: pct - this.shown, message: vscode.l10n.t('{0} of {1}', formatMiB(done), formatMiB(total)) });
     this.shown = pct;
   }
 
@@ -150,7 +149,9 @@ function summary(job: Job, report: Extract<OutputReport, { kind: 'copied' }>): s
   const parts = [
     report.written.length === 0
       ? vscode.l10n.t('no output file of {0} copied', job.name)
-      : vscode.l10n.t('{0} of {1} back from {2} ({3}, {4})', plural(report.written.length, 'output file'), job.name, job.host ?? '', formatSize(report.bytes), report.method),
+      : report.written.length === 1
+        ? vscode.l10n.t('{0} output file of {1} back from {2} ({3}, {4})', report.written.length, job.name, job.host ?? '', formatSize(report.bytes), report.method)
+        : vscode.l10n.t('{0} output files of {1} back from {2} ({3}, {4})', report.written.length, job.name, job.host ?? '', formatSize(report.bytes), report.method),
   ];
   if (report.same > 0) parts.push(vscode.l10n.t('{0} already there', report.same));
   if (report.skipped.length > 0) parts.push(vscode.l10n.t('{0} skipped', report.skipped.length));
@@ -185,7 +186,7 @@ export async function downloadOutputs(manager: OutputsManager, config: TrainQCon
   } else if (report.kind === 'tooLarge') {
     await tellTooLarge(report, target);
   } else {
-    void vscode.window.showInformationMessage(`TrainQ: ${summary(target, report)}.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('TrainQ: {0}.', summary(target, report)));
   }
 }
 
@@ -203,7 +204,7 @@ async function copyAtEnd(manager: OutputsManager, config: () => TrainQConfig, lo
   }
   logger.info(`${job.name}: outputs back: ${summary(job, report)}`);
   if (report.skipped.length === 0) {
-    if (report.written.length > 0) vscode.window.setStatusBarMessage(`TrainQ: ${summary(job, report)}`, 8000);
+    if (report.written.length > 0) vscode.window.setStatusBarMessage(vscode.l10n.t('TrainQ: {0}', summary(job, report)), 8000);
     return;
   }
   const overwrite = vscode.l10n.t('Overwrite');
@@ -216,7 +217,7 @@ async function copyAtEnd(manager: OutputsManager, config: () => TrainQConfig, lo
   if (picked) {
     const answer: ConflictAnswer = picked === overwrite ? 'overwrite' : 'keepBoth';
     const again = await transfer(manager, config(), job, async () => answer);
-    if (again.kind === 'copied') vscode.window.setStatusBarMessage(`TrainQ: ${summary(job, again)}`, 8000);
+    if (again.kind === 'copied') vscode.window.setStatusBarMessage(vscode.l10n.t('TrainQ: {0}', summary(job, again)), 8000);
   }
 }
 

@@ -45,7 +45,7 @@ export class QueueDragAndDrop implements vscode.TreeDragAndDropController<QueueN
         await this.moveTo(ids, priorityOf(target.key)!);
       }
     } catch (e) {
-      void vscode.window.showErrorMessage(`TrainQ: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('TrainQ: {0}', e instanceof Error ? e.message : String(e)));
     }
   }
 

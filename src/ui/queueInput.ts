@@ -10,13 +10,13 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ArgsError, formatArgs, parseArgs } from '../core/argv';
-import { DurationError, formatDuration, parseDuration } from '../core/duration';
+import { formatArgs, parseArgs } from '../core/argv';
+import { formatDuration, parseDuration } from '../core/duration';
 import { FeatureError, checkExpectedGain, checkGpus, checkRuntimeSec } from '../core/features';
 import type { Importance, Job, JobSpec } from '../core/job';
 import { parseScriptHeader, type ScriptHeader } from '../core/scriptHeader';
 import type { LastInputs } from '../core/workspaceState';
-import { InputCancelled, StepInput, type TextStep } from './stepInput';
+import { InputCancelled, StepInput, validationMessage, type TextStep } from './stepInput';
 import { askEnvFile, askInterpreter, askVariables, envFileSummary, envSummary, interpreterSummary, type JobOptionFields } from './environmentInput';
 import { isPythonScript } from '../hosts/jobCommand';
 import { jobInterpreterProblem } from '../hosts/interpreterName';
@@ -50,9 +50,12 @@ export async function findTrainingScripts(globs: string[], excludes: string[]): 
 export async function pickTrainingScript(globs: string[], excludes: string[]): Promise<vscode.Uri | undefined> {
   const scripts = await findTrainingScripts(globs, excludes);
   if (scripts.length === 0) {
-    const open = 'Open Settings';
+    const open = vscode.l10n.t('Open Settings');
     const answer = await vscode.window.showInformationMessage(
-      `No training scripts match trainq.scriptGlobs (${globs.join(', ') || 'empty'}). Queue any .py or .sh file from the Explorer's context menu, or change the setting.`,
+      vscode.l10n.t(
+        "No training scripts match trainq.scriptGlobs ({0}). Queue any .py or .sh file from the Explorer's context menu, or change the setting.",
+        globs.join(', ') || vscode.l10n.t('empty'),
+      ),
       open,
     );
     if (answer === open) {
@@ -62,7 +65,7 @@ export async function pickTrainingScript(globs: string[], excludes: string[]): P
   }
   const picked = await vscode.window.showQuickPick(
     scripts.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
-    { title: 'Queue Training Script', placeHolder: 'Pick the script to queue', matchOnDescription: true },
+    { title: vscode.l10n.t('Queue Training Script'), placeHolder: vscode.l10n.t('Pick the script to queue'), matchOnDescription: true },
   );
   return picked?.uri;
 }
@@ -70,21 +73,21 @@ export async function pickTrainingScript(globs: string[], excludes: string[]): P
 /** Refuses anything TrainQ must not run: gone, not a file, outside the workspace, wrong type. */
 export async function validateScript(uri: vscode.Uri): Promise<ScriptChoice> {
   if (uri.scheme !== 'file') {
-    throw new Error(`TrainQ runs scripts from local files; ${uri.toString()} is not one.`);
+    throw new Error(vscode.l10n.t('TrainQ runs scripts from local files; {0} is not one.', uri.toString()));
   }
   const folder = vscode.workspace.getWorkspaceFolder(uri);
   if (!folder) {
-    throw new Error(`${path.basename(uri.fsPath)} is outside the workspace; TrainQ only runs the workspace's own scripts.`);
+    throw new Error(vscode.l10n.t("{0} is outside the workspace; TrainQ only runs the workspace's own scripts.", path.basename(uri.fsPath)));
   }
   const stat = await fs.stat(uri.fsPath).catch(() => undefined);
   if (!stat) {
-    throw new Error(`${vscode.workspace.asRelativePath(uri)} no longer exists.`);
+    throw new Error(vscode.l10n.t('{0} no longer exists.', vscode.workspace.asRelativePath(uri)));
   }
   if (!stat.isFile()) {
-    throw new Error(`${vscode.workspace.asRelativePath(uri)} is not a file.`);
+    throw new Error(vscode.l10n.t('{0} is not a file.', vscode.workspace.asRelativePath(uri)));
   }
   if (!RUNNABLE.has(path.extname(uri.fsPath).toLowerCase())) {
-    throw new Error(`TrainQ runs .py and .sh scripts; ${path.basename(uri.fsPath)} is neither.`);
+    throw new Error(vscode.l10n.t('TrainQ runs .py and .sh scripts; {0} is neither.', path.basename(uri.fsPath)));
   }
   return { uri, key: vscode.workspace.asRelativePath(uri, true), folder };
 }
@@ -112,7 +115,7 @@ function headerEnvironment(header: ScriptHeader, script: ScriptChoice, warnings:
   if (header.interpreter !== undefined) {
     const problem = jobInterpreterProblem(header.interpreter);
     if (problem) {
-      warnings.push(`python=${header.interpreter} ${problem}; the default interpreter is used.`);
+      warnings.push(vscode.l10n.t('python={0} {1}; the default interpreter is used.', header.interpreter, problem));
     } else {
       fields.interpreter = header.interpreter;
     }
@@ -120,11 +123,13 @@ function headerEnvironment(header: ScriptHeader, script: ScriptChoice, warnings:
   return fields;
 }
 
-const IMPORTANCE_ITEMS: Array<vscode.QuickPickItem & { value: Importance }> = [
-  { label: 'High', description: 'results needed soon', value: 'high' },
-  { label: 'Normal', value: 'normal' },
-  { label: 'Low', description: 'run when GPUs are idle', value: 'low' },
-];
+function importanceItems(): Array<vscode.QuickPickItem & { value: Importance }> {
+  return [
+    { label: vscode.l10n.t('High'), description: vscode.l10n.t('results needed soon'), value: 'high' },
+    { label: vscode.l10n.t('Normal'), value: 'normal' },
+    { label: vscode.l10n.t('Low'), description: vscode.l10n.t('run when GPUs are idle'), value: 'low' },
+  ];
+}
 
 /** What an optional step may look at: the script, the jobs (for Run after…), the job being edited. */
 export interface JobOptionContext {
@@ -185,7 +190,7 @@ async function runOptionsMenu(draft: JobOptionFields, ctx: JobOptionContext): Pr
       await picked.option.edit(draft, ctx);
     } catch (e) {
       if (!(e instanceof InputCancelled)) {
-        void vscode.window.showErrorMessage(`TrainQ: ${e instanceof Error ? e.message : String(e)}`);
+        void vscode.window.showErrorMessage(vscode.l10n.t('TrainQ: {0}', e instanceof Error ? e.message : String(e)));
       }
     }
   }
@@ -221,24 +226,24 @@ export async function askJobSpec(
   const answers = await input.run((sofar) => [
     {
       kind: 'text',
-      prompt: 'Arguments for the script (quoted like a shell, but never run through one)',
-      placeholder: 'e.g. --lr 3e-4 --name "baseline run"',
+      prompt: vscode.l10n.t('Arguments for the script (quoted like a shell, but never run through one)'),
+      placeholder: vscode.l10n.t('e.g. --lr 3e-4 --name "baseline run"'),
       value: formatArgs(prefill.args),
-      validate: (v) => messageOf(() => parseArgs(v)),
+      validate: (v) => validationMessage(() => parseArgs(v)),
     },
     {
       kind: 'text',
-      prompt: 'GPUs needed on one host (0 for a CPU job)',
+      prompt: vscode.l10n.t('GPUs needed on one host (0 for a CPU job)'),
       value: String(prefill.gpus),
-      validate: (v) => messageOf(() => checkGpus(toNumber(v, 'gpus'))),
+      validate: (v) => validationMessage(() => checkGpus(toNumber(v, 'gpus'))),
     },
-    { kind: 'pick', placeholder: 'Importance', items: IMPORTANCE_ITEMS, active: prefill.importance },
+    { kind: 'pick', placeholder: vscode.l10n.t('Importance'), items: importanceItems(), active: prefill.importance },
     {
       kind: 'text',
-      prompt: 'Expected gain in % (optional): how much this run should improve your metric',
-      placeholder: 'leave empty if unknown',
+      prompt: vscode.l10n.t('Expected gain in % (optional): how much this run should improve your metric'),
+      placeholder: vscode.l10n.t('leave empty if unknown'),
       value: prefill.expectedGain === undefined ? '' : String(prefill.expectedGain),
-      validate: (v) => (v.trim() === '' ? undefined : messageOf(() => checkExpectedGain(toNumber(v.replace(/%$/, ''), 'expectedGain')))),
+      validate: (v) => (v.trim() === '' ? undefined : validationMessage(() => checkExpectedGain(toNumber(v.replace(/%$/, ''), 'expectedGain')))),
     },
     runtimeStep(prefill, hintFor(hint, sofar)),
   ]);
@@ -263,9 +268,9 @@ function definedFields(draft: JobOptionFields): JobOptionFields {
 function runtimeStep(prefill: LastInputs, hint: RuntimeHint | undefined): TextStep {
   return {
     kind: 'text',
-    prompt: hint ? `Runtime on a speed-1.0 host: ${hint.prompt} (e.g. 45m, 3h)` : 'Runtime estimate (e.g. 45m, 3h, 1h30m, 2d)',
+    prompt: hint ? vscode.l10n.t('Runtime on a speed-1.0 host: {0} (e.g. 45m, 3h)', hint.prompt) : vscode.l10n.t('Runtime estimate (e.g. 45m, 3h, 1h30m, 2d)'),
     value: formatDuration(hint?.valueSec ?? prefill.runtimeSec).replace(/\s+/g, ''),
-    validate: (v) => messageOf(() => checkRuntimeSec(parseDuration(v))),
+    validate: (v) => validationMessage(() => checkRuntimeSec(parseDuration(v))),
   };
 }
 
@@ -281,24 +286,13 @@ function hintFor(hint: ((args: string[], gpus: number) => RuntimeHint | undefine
   }
 }
 
-const FIELD_NAMES = { gpus: 'GPUs', expectedGain: 'Expected gain' } as const;
+const FIELD_NAMES = { gpus: () => vscode.l10n.t('GPUs'), expectedGain: () => vscode.l10n.t('Expected gain') } as const;
 
 function toNumber(text: string, field: keyof typeof FIELD_NAMES): number {
   const trimmed = text.trim();
   if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(trimmed)) {
-    throw new FeatureError(field, `${FIELD_NAMES[field]} must be a number (got "${trimmed}").`);
+    throw new FeatureError(field, vscode.l10n.t('{0} must be a number (got "{1}").', FIELD_NAMES[field](), trimmed));
   }
   return Number(trimmed);
 }
 
-function messageOf(check: () => unknown): string | undefined {
-  try {
-    check();
-    return undefined;
-  } catch (e) {
-    if (e instanceof ArgsError || e instanceof DurationError || e instanceof FeatureError) {
-      return e.message;
-    }
-    return e instanceof Error ? e.message : String(e);
-  }
-}

@@ -55,7 +55,7 @@ export function jobItem(node: JobNode): vscode.TreeItem {
   const { job } = node;
   const item = new vscode.TreeItem(job.name, vscode.TreeItemCollapsibleState.None);
   item.id = job.id;
-  const trial = job.sweep ? `trial ${job.sweep.trial} · ` : '';
+  const trial = job.sweep ? vscode.l10n.t('trial {0} · ', job.sweep.trial) : '';
   const metrics = job.metrics ? latestText(job.metrics) : '';
   const parts = [jobDescription(job, node.ctx), metrics, node.eta].filter((p) => p);
   item.label = `${trial}${job.name}`;
@@ -112,9 +112,9 @@ export function sweepItem(node: SweepNode, trialCount: number): vscode.TreeItem 
   item.description = `${status}${sweepProgressText(sweep)}`;
   item.iconPath = SWEEP_ICONS[sweep.status];
   item.contextValue = `sweep.${sweep.status}`;
-  item.tooltip = [sweep.spec.script, `${sweep.spec.strategy} search · ${sweep.spec.metric} (${sweep.spec.goal})`, sweep.reason ?? ''].filter((l) => l).join('\n');
-  item.command = { command: 'trainq.sweep.show', title: 'Show Sweep', arguments: [node] };
-  item.accessibilityInformation = { label: `Sweep ${sweep.spec.name}, ${item.description}` };
+  item.tooltip = [sweep.spec.script, vscode.l10n.t('{0} search · {1} ({2})', sweep.spec.strategy, sweep.spec.metric, sweep.spec.goal), sweep.reason ?? ''].filter((l) => l).join('\n');
+  item.command = { command: 'trainq.sweep.show', title: vscode.l10n.t('Show Sweep'), arguments: [node] };
+  item.accessibilityInformation = { label: vscode.l10n.t('Sweep {0}, {1}', sweep.spec.name, item.description) };
   return item;
 }
 

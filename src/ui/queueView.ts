@@ -39,7 +39,17 @@ export type QueueViewEtas = Pick<EtaCache, 'plan' | 'onDidUpdate'>;
 /** Running jobs whose GPUs sit idle past the warning threshold (ui/gpuIdleWarnings.ts). */
 export type QueueViewGpuIdle = Pick<GpuIdleWarnings, 'warningMs' | 'onDidChange'>;
 
-const GROUP_LABELS: Record<GroupKey, string> = { sweeps: 'Sweeps', high: 'High', medium: 'Medium', low: 'Low', running: 'Running', finished: 'Finished' };
+function groupLabel(key: GroupKey): string {
+  const labels: Record<GroupKey, () => string> = {
+    sweeps: () => vscode.l10n.t('Sweeps'),
+    high: () => vscode.l10n.t('High'),
+    medium: () => vscode.l10n.t('Medium'),
+    low: () => vscode.l10n.t('Low'),
+    running: () => vscode.l10n.t('Running'),
+    finished: () => vscode.l10n.t('Finished'),
+  };
+  return labels[key]();
+}
 const GROUP_ICONS: Record<GroupKey, vscode.ThemeIcon> = {
   sweeps: new vscode.ThemeIcon('beaker'),
   high: new vscode.ThemeIcon('arrow-up'),
@@ -201,7 +211,7 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
 
   private groupItem(node: GroupNode): vscode.TreeItem {
     if (node.key === 'sweeps') {
-      const item = new vscode.TreeItem(GROUP_LABELS.sweeps, vscode.TreeItemCollapsibleState.Expanded);
+      const item = new vscode.TreeItem(groupLabel('sweeps'), vscode.TreeItemCollapsibleState.Expanded);
       item.id = 'group:sweeps';
       item.description = String(this.sweeps().length);
       item.iconPath = GROUP_ICONS.sweeps;
@@ -214,13 +224,13 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
     // An empty group stays as a drop target but cannot expand; a different id when it fills up makes
     // VS Code apply Expanded instead of the state it remembered for the empty node.
     const { Expanded, None } = vscode.TreeItemCollapsibleState;
-    const item = new vscode.TreeItem(GROUP_LABELS[node.key], shown > 0 ? Expanded : None);
+    const item = new vscode.TreeItem(groupLabel(node.key), shown > 0 ? Expanded : None);
     item.id = shown > 0 ? `group:${node.key}` : `group:${node.key}:empty`;
     item.description = groupCount(shown, total);
     item.iconPath = GROUP_ICONS[node.key];
     item.contextValue = `group.${node.key}`;
     if (node.key === 'finished' && total > shown) {
-      item.tooltip = `Showing the newest ${shown} of ${total} finished jobs (setting trainq.finishedHistory).`;
+      item.tooltip = vscode.l10n.t('Showing the newest {0} of {1} finished jobs (setting trainq.finishedHistory).', shown, total);
     }
     return item;
   }
@@ -258,17 +268,17 @@ export class JobQueueView implements vscode.TreeDataProvider<QueueNode>, vscode.
   private updateChrome(): void {
     const m = this.manager;
     this.treeView.message = !m.canDispatch
-      ? 'Read-only: another window on this workspace runs the queue.'
+      ? vscode.l10n.t('Read-only: another window on this workspace runs the queue.')
       : // Nothing queued: the untrusted welcome view says why, with a Manage Workspace Trust button
         // (VS Code shows a view's welcome only while the view has no message).
         m.dispatchBlockedReason && (m.jobs.length > 0 || this.sweeps().length > 0)
         ? m.dispatchBlockedReason
         : m.paused
-          ? 'Dispatching is paused.'
+          ? vscode.l10n.t('Dispatching is paused.')
           : // '' rather than undefined: some VS Code builds keep the old message when given undefined.
             '';
     const running = m.jobs.reduce((n, j) => n + (j.state === 'running' ? 1 : 0), 0);
-    this.treeView.badge = running > 0 ? { value: running, tooltip: `${running} TrainQ job${running === 1 ? '' : 's'} running` } : undefined;
+    this.treeView.badge = running > 0 ? { value: running, tooltip: running === 1 ? vscode.l10n.t('{0} TrainQ job running', running) : vscode.l10n.t('{0} TrainQ jobs running', running) } : undefined;
     this.updateTicking(running);
   }
 

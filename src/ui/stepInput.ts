@@ -5,6 +5,16 @@
 import * as vscode from 'vscode';
 
 export class InputCancelled extends Error {}
+
+/** An input box's inline validation from a check that throws: its message, or undefined when it passes. */
+export function validationMessage(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
 class GoBack extends Error {}
 /** The Options button was pressed on a step: `value` is what the step held, shown again afterwards. */
 class Detour extends Error {

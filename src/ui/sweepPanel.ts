@@ -113,10 +113,10 @@ export class SweepPanel implements vscode.Disposable {
   ) {
     const root = vscode.Uri.joinPath(extensionUri, 'media', 'sweep');
     const options = { enableScripts: true, localResourceRoots: [root] };
-    this.panel = revived ?? vscode.window.createWebviewPanel(SWEEP_VIEW_TYPE, `Sweep: ${name}`, vscode.ViewColumn.Active, options);
+    this.panel = revived ?? vscode.window.createWebviewPanel(SWEEP_VIEW_TYPE, vscode.l10n.t('Sweep: {0}', name), vscode.ViewColumn.Active, options);
     if (revived) {
       revived.webview.options = options;
-      revived.title = `Sweep: ${name}`;
+      revived.title = vscode.l10n.t('Sweep: {0}', name);
     }
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'trainq.svg');
     this.throttle = new RefreshThrottle(() => this.send('update'));
@@ -146,7 +146,7 @@ export class SweepPanel implements vscode.Disposable {
       this.dispose();
       return;
     }
-    this.panel.title = `Sweep: ${record.spec.name}`;
+    this.panel.title = vscode.l10n.t('Sweep: {0}', record.spec.name);
     const message: SweepToWebview = { type, sweep: sweepView(record) };
     // The page drops what fails the protocol's checks; checking here too names the field in the log.
     const checked = checkSweepToWebview(message);
@@ -186,7 +186,7 @@ export class SweepPanel implements vscode.Disposable {
     } catch (e) {
       const text = e instanceof Error ? e.message : String(e);
       this.logger.error(`Sweep view: ${action.kind} failed: ${text}`);
-      void vscode.window.showErrorMessage(`TrainQ: ${text}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('TrainQ: {0}', text));
     }
     this.refresh();
   }
@@ -214,7 +214,7 @@ export class SweepPanel implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {
-    return webviewPage(webview, root, { script: 'sweep.js', style: 'sweep.css', title: 'TrainQ Sweep' });
+    return webviewPage(webview, root, { script: 'sweep.js', style: 'sweep.css', title: vscode.l10n.t('TrainQ Sweep') });
   }
 
   private closed(): void {

@@ -10,6 +10,7 @@ import type { EarlyStoppingSpec, ParamSpec, ParamValue, Params } from '../core/s
 import { MAX_CURVE, MAX_TEXT, MAX_TRIALS } from '../shared/sweepProtocol';
 import type { CurveView, ParamView, ParamValueView, SweepView, TrialView } from '../shared/sweepProtocol';
 import type { Scheduler } from './dashboardModel';
+import { t } from './l10nText';
 
 /** Texts within the protocol's limit; the view is for reading, so a clipped explanation loses little. */
 function clip(text: string): string {
@@ -68,11 +69,11 @@ export function trialView(trial: SweepTrial, goal: 'min' | 'max'): TrialView {
 export function ruleText(rule: EarlyStoppingSpec): string {
   switch (rule.rule) {
     case 'off':
-      return 'No early stopping';
+      return t('No early stopping');
     case 'median':
-      return `Median rule: from step ${rule.graceSteps}, once ${rule.minTrials} other trials reached the step`;
+      return t('Median rule: from step {0}, once {1} other trials reached the step', rule.graceSteps, rule.minTrials);
     case 'asha':
-      return `ASHA: rungs from step ${rule.minSteps}, ×${rule.reduction}, up to step ${rule.maxSteps}`;
+      return t('ASHA: rungs from step {0}, ×{1}, up to step {2}', rule.minSteps, rule.reduction, rule.maxSteps);
   }
 }
 
@@ -81,13 +82,13 @@ export function budgetText(record: SweepRecord): string {
   const { trials, gpuHours } = record.spec.budget;
   const parts: string[] = [];
   if (trials !== undefined) {
-    parts.push(`${record.trials.length} of ${trials} trials`);
+    parts.push(t('{0} of {1} trials', record.trials.length, trials));
   }
   if (gpuHours !== undefined) {
-    const used = record.trials.reduce((sum, t) => sum + (Number.isFinite(t.gpuSec) ? t.gpuSec : 0), 0) / 3600;
-    parts.push(`${formatMetricValue(Number(used.toFixed(2)))} of ${gpuHours} GPU-hours`);
+    const used = record.trials.reduce((sum, trial) => sum + (Number.isFinite(trial.gpuSec) ? trial.gpuSec : 0), 0) / 3600;
+    parts.push(t('{0} of {1} GPU-hours', formatMetricValue(Number(used.toFixed(2))), gpuHours));
   }
-  return parts.length > 0 ? parts.join(' · ') : 'No budget limit';
+  return parts.length > 0 ? parts.join(' · ') : t('No budget limit');
 }
 
 /** The whole view of one sweep, as the page draws it. */
