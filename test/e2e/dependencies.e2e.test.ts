@@ -15,7 +15,7 @@ import {
   acceptPrefilledSteps,
   chooseQuickPick,
   chooseQuickPickPath,
-  hoverText,
+  hoverTextMatching,
   openViewContainer,
   queueScript,
   reloadWindow,
@@ -85,7 +85,7 @@ describe('job dependencies: Run after…, drag and drop, waiting, dependency fai
       await queueAfter(page(), B, A, 'When they succeed');
       const waiting = await waitForTreeRow(page(), JOB_QUEUE, (r) => r.label === B && /^queued · waits for train_prepare\.py/.test(r.description), `${B} waiting for ${A}`);
       console.log(`waiting row: "${waiting.description}"`);
-      const tip = await hoverText(page(), treeRow(page(), JOB_QUEUE, B, 'queued'));
+      const tip = await hoverTextMatching(page(), treeRow(page(), JOB_QUEUE, B, 'queued'), /Runs after/);
       assert.match(tip, /Runs after: train_prepare\.py \(running\), when it succeeds/);
       await page().mouse.move(700, 450);
       await screenshot(page(), 'dependencies');
@@ -120,7 +120,7 @@ describe('job dependencies: Run after…, drag and drop, waiting, dependency fai
       console.log(`dependency-failed row: "${failed.description}"`);
       assert.equal(failed.description, 'dependency failed · train_broken.py ended failed');
       assert.equal(stateOf((await rowOf(page(), F))?.description ?? ''), 'failed');
-      const failedTip = await hoverText(page(), treeRow(page(), JOB_QUEUE, C, 'dependency failed'));
+      const failedTip = await hoverTextMatching(page(), treeRow(page(), JOB_QUEUE, C, 'dependency failed'), /Reason: Dependency failed/);
       assert.match(failedTip, /Reason: Dependency failed: train_broken\.py ended failed\./);
       assert.ok(!fs.existsSync(path.join(workspace(), 'ran_c')), 'C never ran');
       await page().mouse.move(700, 450);

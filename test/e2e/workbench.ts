@@ -495,6 +495,22 @@ export async function hoverText(page: Page, target: Locator, timeoutMs = 15_000)
   throw new Error('no hover appeared over the element');
 }
 
+/**
+ * Hovers `target` until its hover reads `pattern`: a hover of another element (a group row the mouse
+ * crossed, a drag's leftover) can still be on screen for a moment, and is not the one asked for.
+ */
+export async function hoverTextMatching(page: Page, target: Locator, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await hoverText(page, target, Math.max(3_000, deadline - Date.now())).catch(() => '');
+    if (pattern.test(text)) return text;
+    await page.mouse.move(5, 5);
+    await page.waitForTimeout(300);
+  }
+  throw new Error(`the hover never read ${pattern}; last: ${JSON.stringify(text)}`);
+}
+
 /** Opens a file through Go to File (quick open), by workspace-relative or absolute path, and waits for its tab. */
 export async function openFileByPath(page: Page, filePath: string): Promise<void> {
   await closeQuickInput(page);

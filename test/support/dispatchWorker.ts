@@ -106,9 +106,12 @@ async function main(): Promise<void> {
     if (stopping || !manager.canDispatch) {
       return;
     }
+    // The epoch of the window that let the user act, read with canDispatch: read later, inside the
+    // chain, it could be the epoch this window is just acquiring (set before its fence is raised and
+    // before it may dispatch), which made a plain queueing look like an act of the next dispatcher.
+    const epoch = lock.epoch;
     inFlight = inFlight.then(async () => {
       try {
-        const epoch = lock.epoch;
         const job = await manager.queue({ script: '/ws/train.py', args: [], cwd: '/ws', gpus: 0, importance: 'normal', runtimeSec: 60 }, 'train.py');
         appendFileSync(path.join(dir, 'acks.log'), `ack ${epoch} ${job.id} ${Date.now()}\n`);
       } catch (err) {
